@@ -1,0 +1,207 @@
+"""Associations as values: a rule, its bindings, its products and members.
+
+Offering a row to an association returns a new association (or the same one when the
+row is refused); nothing is changed in place. The order of events when a row is taken
+is the reference's: the first row initializes the association (``rule.on_create``), the
+row becomes a member (``rule.make_member``), a member equal to one already in the
+product (same ``expname`` and ``exptype``) is not added again, validity checks run on
+the new member (before or after it is appended, by ``rule.check_before_append``), and
+``rule.on_add`` refreshes what is derived (ids, target, product name, facts).
+
+>>> from asnfp.constraints import attr, all_of
+>>> from asnfp.row import make_row
+>>> rule = Rule(name="R", asn_type="image2", level=2, constraint=attr("p", "program"),
+...             make_member=lambda asn, row: Member(row["filename"], "science", None, None, row),
+...             on_create=lambda asn, row: replace(asn, products=(Product("p"),)))
+>>> taken, asn, _ = create(rule, None, make_row(0, {"program": "1", "filename": "a"}))
+>>> taken, [m.expname for m in members(asn)]
+(True, ['a'])
+>>> offer(asn, make_row(1, {"program": "2", "filename": "b"}))[0]
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from msgspec.structs import replace
+
+from asnfp.constraints import NO_BINDINGS, Bindings, Request, always
+from asnfp.row import Row
+from asnfp.rule import Rule
+
+__all__ = (
+    "Member",
+    "Product",
+    "Association",
+    "create",
+    "offer",
+    "members",
+    "current_product",
+    "is_valid",
+    "member_rows",
+    "rule_key",
+    "with_product_name",
+)
+
+
+class Member(msgspec.Struct, frozen=True):
+    """One member of a product. ``asn_candidate`` is written by Level-3 files only;
+    ``row`` is the pool row the member came from (never written)."""
+
+    expname: str
+    exptype: str
+    exposerr: str | None
+    asn_candidate: str | None
+    row: Row | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes two members equal: ``(expname, exptype)``."""
+        return (self.expname, self.exptype)
+
+
+class Product(msgspec.Struct, frozen=True):
+    """A product: its name and its members, in the order they were added."""
+
+    name: str
+    members: tuple[Member, ...] = ()
+
+
+class Association(msgspec.Struct, frozen=True, kw_only=True):
+    """An association: the rule it follows, what its constraint has fixed, and what it
+    holds. ``slot`` is its creation number in its run; ``sequence`` its final number."""
+
+    rule: Rule
+    ruleset: str | None
+    bindings: Bindings = NO_BINDINGS
+    products: tuple[Product, ...] = ()
+    filenames: frozenset[str] = frozenset()
+    validity: tuple[bool, ...] = ()
+    started: bool = False
+    program: str = "noprogram"
+    asn_id: str = "a3001"
+    acid_type: str = "DISCOVERED"
+    target: str = "none"
+    asn_pool: str = "none"
+    degraded: bool = False
+    version_id: str | None = None
+    slot: int = 0
+    sequence: int = 0
+    name_override: str | None = None
+
+
+def rule_key(asn: Association) -> tuple[str | None, str]:
+    """The identity of an association's rule within a run: (ruleset, rule name)."""
+    return (asn.ruleset, asn.rule.name)
+
+
+def current_product(asn: Association) -> Product:
+    """Return the last product (the one rows are added to).
+
+    >>> current_product(Association(rule=_DEMO, ruleset=None, products=(Product("a"), Product("b")))).name
+    'b'
+    """
+    return asn.products[-1]
+
+
+def members(asn: Association) -> tuple[Member, ...]:
+    """Return the members of every product, in order."""
+    return tuple(m for p in asn.products for m in p.members)
+
+
+def member_rows(asn: Association) -> tuple[Row, ...]:
+    """Return the pool rows the members came from (the reference's ``from_items``)."""
+    return tuple(m.row for m in members(asn) if m.row is not None)
+
+
+def is_valid(asn: Association) -> bool:
+    """Tell whether an association may be written: it has been started (so it has its
+    products) and every validity check has passed for some member.
+
+    >>> is_valid(Association(rule=_DEMO, ruleset=None))
+    False
+    """
+    return asn.started and all(asn.validity)
+
+
+def with_product_name(asn: Association, name: str) -> Association:
+    """Return ``asn`` with its current product renamed."""
+    *head, last = asn.products
+    return replace(asn, products=(*head, replace(last, name=name)))
+
+
+def _own(requests: tuple[Request, ...], asn: Association) -> tuple[Request, ...]:
+    """Give every request that names no rules the rule that made it (as the reference)."""
+    if all(r.rules is not None for r in requests):
+        return requests
+    return tuple(r if r.rules is not None else r._replace(rules=(asn.rule.name,)) for r in requests)
+
+
+def _validate(asn: Association, member: Member) -> Association:
+    checks = asn.rule.validity
+    done = asn.validity
+    if all(done):
+        return asn
+    new = tuple(ok or check.test(asn, member) for ok, check in zip(done, checks))
+    return replace(asn, validity=new)
+
+
+def _append(asn: Association, member: Member, row: Row) -> Association:
+    *head, last = asn.products
+    product = replace(last, members=last.members + (member,))
+    filename = row.get("filename")
+    names = asn.filenames if filename is None else asn.filenames | {filename}
+    return replace(asn, products=(*head, product), filenames=names)
+
+
+def _accept(asn: Association, bindings: Bindings, row: Row) -> Association:
+    rule = asn.rule
+    asn = replace(asn, bindings=bindings)
+    if not asn.started:
+        asn = replace(asn, started=True, validity=tuple(False for _ in rule.validity))
+        asn = rule.on_create(asn, row)
+    member = rule.make_member(asn, row)
+    if any(m.key == member.key for m in current_product(asn).members):
+        return asn
+    if rule.check_before_append:
+        asn = _append(_validate(asn, member), member, row)
+    else:
+        asn = _validate(_append(asn, member, row), member)
+    return rule.on_add(asn, row)
+
+
+def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request, ...]]:
+    """Offer ``row`` to ``asn``: ``(taken, association after, re-process requests)``.
+
+    A row whose ``filename`` is already a member's is taken without any check, as the
+    reference does. A refused row leaves the association exactly as it was.
+    """
+    filename = row.get("filename")
+    if filename is not None and filename in asn.filenames:
+        return True, asn, ()
+    out = asn.rule.constraint(asn.bindings, row)
+    requests = _own(out.reprocess, asn)
+    if not out.matched:
+        return False, asn, requests
+    return True, _accept(asn, out.bindings, row), requests
+
+
+def create(
+    rule: Rule,
+    ruleset: str | None,
+    row: Row,
+    *,
+    version_id: str | None = None,
+    slot: int = 0,
+) -> tuple[bool, Association, tuple[Request, ...]]:
+    """Try to start a new association of ``rule`` from ``row``: ``(created, association,
+    re-process requests)``. Equal to :func:`offer` on an empty association."""
+    empty = Association(rule=rule, ruleset=ruleset, version_id=version_id, slot=slot)
+    return offer(empty, row)
+
+
+_DEMO = Rule(name="Demo", asn_type="demo", level=2, constraint=always())
+_ = (Callable, Any)

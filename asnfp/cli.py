@@ -1,0 +1,228 @@
+"""The ``asnfp`` command. ``asnfp generate POOL`` takes every flag of ``asn_generate``.
+
+All effects live here: reading the pool, writing files (into a temporary folder beside
+the target, moved in at the end, so a failure leaves no partial output), and turning
+errors into one line on stderr with exit status 2.
+
+>>> build_parser().parse_args(["generate", "pool.csv", "-i", "o001", "--merge"]).ids
+['o001']
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from asnfp import __version__
+from asnfp.association import Association, is_valid
+from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
+from asnfp.generate import Options, generate_per_candidate
+from asnfp.io import serialize
+from asnfp.pool import Pool, orphan_table, read_pool
+
+__all__ = ("main", "build_parser", "run_generate", "write_outputs")
+
+REFERENCE_VERSION = "3.0.0"
+
+# Flags whose behaviour is not built yet: refused with one line, never ignored.
+_NOT_BUILT = {
+    "rules": "-r/--rules (user rule files)",
+    "ignore_default": "--ignore-default",
+    "per_pool_algorithm": "--per-pool-algorithm",
+    "no_finalize": "--no-finalize",
+    "debug": "-D/--debug (keeping pruned duplicates)",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("generate", help="generate associations from a pool (as asn_generate)",
+                       description="Generate association files from a pool, as asn_generate does.")
+    p.add_argument("pool", help="association pool file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("-i", "--ids", nargs="+", help="only these candidate ids (e.g. o001 c1000)")
+    mode.add_argument("--discover", action="store_true", help="only discovered associations")
+    mode.add_argument("--all-candidates", action="store_true", dest="all_candidates",
+                      help="only candidate associations (no discovery)")
+    p.add_argument("-p", "--path", default=".", help="output folder (created if missing; default: .)")
+    p.add_argument("--save-orphans", nargs="?", const="orphaned.csv", default=None, dest="save_orphans",
+                   help="write rows no association took to this table, relative to -p "
+                        "(default name: orphaned.csv)")
+    p.add_argument("--version-id", nargs="?", const=True, default=None, dest="version_id",
+                   help="version tag in file names; bare: the current UTC time")
+    p.add_argument("-r", "--rules", action="append", help="a rules file (not built yet)")
+    p.add_argument("--ignore-default", action="store_true", help="do not use the JWST rules")
+    p.add_argument("--dry-run", action="store_true", help="generate, but write nothing")
+    p.add_argument("-d", "--delimiter", default="|", help="pool column delimiter (default: |)")
+    p.add_argument("--pool-format", default="ascii", help="astropy table format (default: ascii)")
+    p.add_argument("-v", "--verbose", action="store_true", help="report progress and results")
+    p.add_argument("-D", "--debug", action="store_true", help="debug output")
+    p.add_argument("--DMS", action="store_true", dest="dms",
+                   help="DMS conditions: with -i, also the background candidates of those rows")
+    p.add_argument("--format", default="json", choices=("json", "yaml"), help="file format")
+    p.add_argument("--version", action="version",
+                   version=f"asnfp generate {__version__} (asn_generate {REFERENCE_VERSION})")
+    p.add_argument("--no-finalize", action="store_true", help="skip finalization")
+    p.add_argument("--merge", action="store_true", help="merge Level-2 associations of one id")
+    p.add_argument("--no-merge", action="store_true",
+                   help="deprecated: not merging is the default")
+    p.add_argument("--per-pool-algorithm", action="store_true", help="the per-pool algorithm")
+    p.set_defaults(command=run_generate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``asnfp`` argument parser (sub-command ``generate``)."""
+    parser = _Parser(prog="asnfp", description="JWST associations, as a functional fold.")
+    parser.add_argument("--version", action="version", version=f"asnfp {__version__}")
+    sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
+    _add_generate(sub)
+    return parser
+
+
+def _refuse_unbuilt(args: argparse.Namespace) -> None:
+    for flag, label in _NOT_BUILT.items():
+        if getattr(args, flag, None):
+            raise UsageError(f"{label} is not built yet in asnfp {__version__}")
+
+
+def _options(args: argparse.Namespace) -> Options:
+    given = args.ids is not None or args.discover or args.all_candidates
+    return Options(
+        ids=tuple(args.ids) if args.ids is not None else None,
+        all_candidates=args.all_candidates or not given,
+        discover=args.discover or not given,
+        version_id=args.version_id,
+        finalize=not args.no_finalize,
+        merge=args.merge,
+    )
+
+
+def _check_columns(pool: Pool, needed: Sequence[str]) -> None:
+    if not pool.rows:
+        return
+    for column in needed:
+        if column not in pool.columns:
+            raise PoolError(pool.meta.file, "the pool has no such column (the rules need it)",
+                            column=column)
+
+
+def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
+    from asnfp.generate import candidate_ids
+
+    rows = [r for r in pool.rows if any(i in r.cells.get("asn_candidate", "") for i in ids)]
+    extra = [i for i, kind in candidate_ids(rows) if kind == "background" and i not in ids]
+    return ids + tuple(dict.fromkeys(extra))
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Run ``asnfp generate``: read, generate, write. Returns the exit status."""
+    from asnfp.jwst import REQUIRED_COLUMNS, default_registry
+
+    _refuse_unbuilt(args)
+    pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
+    _check_columns(pool, (*REQUIRED_COLUMNS, "asn_candidate"))
+    options = _options(args)
+    try:
+        if args.dms and options.ids is not None:
+            options = Options(**{**_as_dict(options), "ids": _dms_ids(pool, options.ids)})
+        known = {c for c, _ in _all_ids(pool)} if options.ids is not None else set()
+        for ident in options.ids or ():
+            if ident not in known:
+                print(f"asnfp: warning: candidate id {ident} not found in pool", file=sys.stderr)
+        asns = generate_per_candidate(default_registry, pool.rows, options)
+    except MissingColumn as err:
+        raise AsnfpError(f"{pool.meta.file}: {err}") from None
+    if args.dms and args.ids is not None:
+        asns = [a for a in asns if any(i in a.asn_id for i in args.ids)]
+    written = [a for a in asns if is_valid(a)]
+    if args.verbose:
+        print(f"{len(written)} associations from {len(pool.rows)} rows of {pool.meta.file}")
+    if not args.dry_run:
+        write_outputs(written, pool, Path(args.path), args.format, args.save_orphans)
+    return 0
+
+
+def _as_dict(options: Options) -> dict[str, object]:
+    return {f: getattr(options, f) for f in options.__struct_fields__}
+
+
+def _all_ids(pool: Pool) -> list[tuple[str, str]]:
+    from asnfp.generate import candidate_ids
+
+    return candidate_ids(pool.rows)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: str,
+                  orphans: str | None) -> None:
+    """Write the association files (and the orphan table) into ``target``, all at once:
+    everything goes to a temporary folder beside it first."""
+    files = [serialize(a, _rule_name(a), fmt) for a in asns]
+    if orphans:
+        taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
+        files.append((orphans, orphan_table(pool, taken).encode("utf-8")))
+    if target.exists() and not target.is_dir():
+        raise AsnfpError(f"{target}: exists and is not a folder")
+    base = _existing_ancestor(target)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".asnfp-", dir=base))
+    except OSError as err:
+        raise AsnfpError(f"{target}: cannot write there ({err.strerror})") from None
+    try:
+        for name, data in files:
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, _ in files:
+            destination = target / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, destination)
+    except OSError as err:
+        raise AsnfpError(f"{err.filename or target}: cannot write ({err.strerror})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _rule_name(asn: Association) -> str:
+    return f"{asn.ruleset}_{asn.rule.name}" if asn.ruleset else asn.rule.name
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``asnfp`` command; returns (and exits with) the status."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "no_merge", False):
+        print("asnfp: warning: --no-merge is deprecated: not merging is the default", file=sys.stderr)
+    try:
+        status = args.command(args)
+    except AsnfpError as err:
+        print(f"asnfp: error: {err}", file=sys.stderr)
+        status = 2
+    except KeyboardInterrupt:
+        print("asnfp: interrupted", file=sys.stderr)
+        status = 130
+    return status
+
+
+def _entry() -> NoReturn:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    _entry()

@@ -1,0 +1,810 @@
+"""Constraints: pure functions ``(Bindings, Row) -> Outcome`` that combine with all/any.
+
+A constraint never changes anything: checking one returns an :data:`Outcome`, either a
+:class:`Match` carrying the new :class:`Bindings` (what the association has fixed so far,
+e.g. "the filter is f560w") or a :class:`Miss` naming the leaf that missed. Both may carry
+re-process :class:`Request` values, asking the engine to offer the row again later.
+
+The semantics are those of the reference generator's constraint trees, quirks included:
+
+* an attribute leaf reads the first *valid* column of its ``sources``; on its first
+  match it *pins*: later rows must then show the same value in the same column;
+* regex conditions are anchored as ``^`` + pattern + ``$`` without a group, so in
+  ``a|b|c`` every alternative but the last is a prefix match (:func:`meets_conditions`);
+* ``all_of`` and ``any_of`` with no children miss; ``all_of`` stops at the first miss that
+  asks for no re-processing; ``any_of`` keeps the first match;
+* what a losing branch fixed stays fixed when the whole check matches (a :class:`Miss`
+  carries bindings too); the engine discards everything when the whole check misses.
+
+>>> row = make_row(0, {"filter": "f560w", "pupil": "null"})
+>>> c = all_of(attr("opt_elem", ("filter",)), attr("opt_elem2", ("pupil",), required=False))
+>>> out = c(NO_BINDINGS, row)
+>>> out.matched, found_values(out.bindings, c, "opt_elem")
+(True, ('f560w',))
+>>> c(out.bindings, make_row(1, {"filter": "f770w"})).matched
+False
+"""
+
+from __future__ import annotations
+
+import re
+from ast import literal_eval
+from collections.abc import Callable, Iterator, Sequence
+from enum import IntEnum
+from functools import lru_cache
+from itertools import chain
+from typing import Any, Final, NamedTuple, TypeAlias, Union
+
+from asnfp.row import Row, make_row, with_cell
+
+__all__ = (
+    "Category",
+    "Request",
+    "Bindings",
+    "NO_BINDINGS",
+    "LeafState",
+    "Match",
+    "Miss",
+    "Outcome",
+    "Constraint",
+    "Leaf",
+    "AttrLeaf",
+    "ValueLeaf",
+    "Node",
+    "attr",
+    "value_leaf",
+    "lift",
+    "always",
+    "all_of",
+    "any_of",
+    "not_any",
+    "not_all",
+    "as_constraint",
+    "meets_conditions",
+    "first_valid",
+    "find",
+    "leaves",
+    "found_values",
+    "pinned",
+    "is_iterable",
+    "evaluate_cell",
+    "NO_INVALID",
+)
+
+
+class Category(IntEnum):
+    """Where a re-processed row goes: the reference's ``ListCategory``.
+
+    >>> [c.name for c in Category]
+    ['RULES', 'BOTH', 'EXISTING', 'NONSCIENCE']
+    """
+
+    RULES = 0
+    BOTH = 1
+    EXISTING = 2
+    NONSCIENCE = 3
+
+
+class Request(NamedTuple):
+    """A request to offer ``rows`` again: to existing associations, rules, or both.
+
+    ``rules`` is ``None`` for "the rule that asked", ``()`` for "every rule", or rule names.
+
+    >>> Request((), Category.EXISTING).key
+    (None, <Category.EXISTING: 2>, False)
+    """
+
+    rows: tuple[Row, ...]
+    work_over: Category
+    rules: tuple[str, ...] | None = None
+    only_on_match: bool = False
+
+    @property
+    def key(self) -> tuple[tuple[str, ...] | None, Category, bool]:
+        """What the work queue merges waiting requests on (rules, category, flag)."""
+        return (self.rules, self.work_over, self.only_on_match)
+
+
+class LeafState(NamedTuple):
+    """What one leaf has fixed: its condition, the columns it reads, and values seen.
+
+    >>> LeafState(None, ("filter",), True, ()).pins
+    True
+    """
+
+    value: Any
+    sources: tuple[str, ...]
+    pins: bool
+    found: tuple[Any, ...]
+
+
+class Bindings:
+    """An immutable map ``leaf -> LeafState`` plus named facts about the association.
+
+    Facts (string keys, e.g. ``"has_science"``) are what rules read of the association
+    itself; leaf states are what the constraint tree fixed.
+
+    >>> b = NO_BINDINGS.with_fact("has_science", True)
+    >>> b.fact("has_science"), NO_BINDINGS.fact("has_science")
+    (True, None)
+    """
+
+    __slots__ = ("_map",)
+
+    def __init__(self, mapping: dict[Any, Any] | None = None) -> None:
+        self._map: dict[Any, Any] = mapping if mapping is not None else {}
+
+    def state(self, leaf: Leaf) -> Any:
+        """Return the state of ``leaf``: its own initial state until it first matches."""
+        return self._map.get(leaf, leaf.initial)
+
+    def with_state(self, leaf: Leaf, state: Any) -> Bindings:
+        """Return new bindings where ``leaf`` has ``state``; ``self`` is left as it was."""
+        return Bindings({**self._map, leaf: state})
+
+    def fact(self, name: str, default: Any = None) -> Any:
+        """Return the association fact ``name`` (``default`` when not set)."""
+        return self._map.get(name, default)
+
+    def with_fact(self, name: str, value: Any) -> Bindings:
+        """Return new bindings with the fact ``name`` set to ``value``."""
+        if self._map.get(name, _NOTHING) == value and name in self._map:
+            return self
+        return Bindings({**self._map, name: value})
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Bindings):
+            return self._map == other._map
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._map.items()))
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{getattr(k, 'name', None) or k}={v.value!r}" if isinstance(v, LeafState) else f"{k}={v!r}"
+            for k, v in self._map.items()
+        ]
+        return "Bindings(" + ", ".join(parts) + ")"
+
+
+_NOTHING: Final = object()
+NO_BINDINGS: Final = Bindings()
+
+
+class Match(NamedTuple):
+    """A matched check: the bindings after it, and the re-process requests it made."""
+
+    bindings: Bindings
+    reprocess: tuple[Request, ...] = ()
+
+    @property
+    def matched(self) -> bool:
+        """Always ``True``; lets callers test ``outcome.matched``."""
+        return True
+
+
+class Miss(NamedTuple):
+    """A missed check: the leaf that missed, the bindings the evaluated branches left,
+    and any re-process requests (the reference keeps those even on a miss)."""
+
+    bindings: Bindings
+    leaf: str
+    reprocess: tuple[Request, ...] = ()
+
+    @property
+    def matched(self) -> bool:
+        """Always ``False``."""
+        return False
+
+
+Outcome: TypeAlias = Union[Match, Miss]
+Condition: TypeAlias = Union[None, str, Sequence[str], Callable[[Bindings], Any]]
+RowTest: TypeAlias = Callable[[Bindings, Row], bool]
+
+NO_INVALID: Final[frozenset[str]] = frozenset()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=None)
+def _anchored(condition: str) -> re.Pattern[str]:
+    return re.compile("^" + condition + "$", re.IGNORECASE)
+
+
+def meets_conditions(value: str, conditions: str | Sequence[str]) -> bool:
+    """Tell whether ``value`` matches one of the regex ``conditions``, anchored as the
+    reference anchors them: ``^`` + condition + ``$`` with no group around it.
+
+    >>> meets_conditions("nrc_imagex", "nrc_image|mir_image")   # a prefix match
+    True
+    >>> meets_conditions("mir_imagex", "nrc_image|mir_image")   # the last alternative is anchored
+    False
+    >>> meets_conditions("F560W", ["f770w", "f560w"])
+    True
+    """
+    if isinstance(conditions, str):
+        return _anchored(conditions).match(value) is not None
+    return any(_anchored(c).match(value) is not None for c in conditions)
+
+
+def is_iterable(value: object) -> bool:
+    """Tell whether a cell value holds several values (lists, sets; not str or tuple).
+
+    >>> is_iterable([1]), is_iterable("ab"), is_iterable(("a", "b"))
+    (True, False, False)
+    """
+    return not isinstance(value, (str, tuple)) and hasattr(value, "__iter__")
+
+
+def evaluate_cell(text: str) -> Any:
+    """Evaluate a cell as a Python literal, or give the text back when it is not one.
+
+    >>> evaluate_cell("[('o001', 'observation')]"), evaluate_cell("null")
+    ([('o001', 'observation')], 'null')
+    """
+    try:
+        return literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def first_valid(row: Row, sources: Sequence[str], invalid: frozenset[str]) -> tuple[str, str] | None:
+    """Return ``(column, value)`` of the first column of ``sources`` that the row has
+    with a value not in ``invalid``; ``None`` when there is none.
+
+    >>> first_valid(make_row(0, {"filter": "null", "band": "short"}), ("filter", "band"), frozenset({"null"}))
+    ('band', 'short')
+    """
+    cells = row.cells
+    for column in sources:
+        value = cells.get(column)
+        if value is not None and value not in invalid:
+            return column, value
+    return None
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+class Constraint:
+    """Base of every constraint: a name, a one-line description, and ``__call__``.
+
+    Constraints hash by identity: a leaf *is* the key of its own state in
+    :class:`Bindings`, so building a leaf twice gives two independent leaves.
+    """
+
+    __slots__ = ("name",)
+    name: str | None
+
+    def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Return a readable one-line expression of this constraint."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def children(self) -> tuple[Constraint, ...]:
+        """Return the direct sub-constraints (none for a leaf)."""
+        return ()
+
+
+class Leaf(Constraint):
+    """A constraint with state of its own (kept in :class:`Bindings`)."""
+
+    __slots__ = ("initial",)
+    initial: LeafState
+
+
+def _flags(**flags: object) -> str:
+    return "".join(f"; {k}" if v is True else f"; {k}={v}" for k, v in flags.items() if v)
+
+
+class AttrLeaf(Leaf):
+    """The reference's attribute leaf (``AttrConstraint``). Build it with :func:`attr`."""
+
+    __slots__ = (
+        "evaluate",
+        "required",
+        "force_undefined",
+        "onlyif",
+        "invalid",
+        "reprocess",
+        "only_on_match",
+        "is_acid",
+    )
+
+    def __init__(
+        self,
+        name: str | None,
+        sources: tuple[str, ...],
+        value: Condition,
+        *,
+        evaluate: bool,
+        pins: bool,
+        required: bool,
+        force_undefined: bool,
+        onlyif: RowTest | None,
+        invalid: frozenset[str],
+        reprocess: Category | None,
+        only_on_match: bool,
+        is_acid: bool,
+    ) -> None:
+        self.name = name
+        self.initial = LeafState(value, sources, pins, ())
+        self.evaluate = evaluate
+        self.required = required
+        self.force_undefined = force_undefined
+        self.onlyif = onlyif
+        self.invalid = invalid
+        self.reprocess = reprocess
+        self.only_on_match = only_on_match
+        self.is_acid = is_acid
+
+    def describe(self) -> str:
+        value = self.initial.value
+        cond = "" if value is None else (" ~ <dynamic>" if callable(value) else f" ~ {value!r}")
+        flags = _flags(
+            keep=not self.initial.pins,
+            opt=not self.required,
+            undef=self.force_undefined,
+            onlyif=self.onlyif is not None and getattr(self.onlyif, "__name__", "f"),
+            rp=self.reprocess is not None and self.reprocess.name,
+            eval=self.evaluate,
+        )
+        return f"attr({self.name or '-'}: {'|'.join(self.initial.sources)}{cond}{flags})"
+
+    def _again(self, row: Row) -> tuple[Request, ...]:
+        if self.reprocess is None:
+            return ()
+        return (Request((row,), self.reprocess, None, self.only_on_match),)
+
+    def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        if self.onlyif is not None and not self.onlyif(bindings, row):
+            return Match(bindings, self._again(row))
+        state = bindings.state(self)
+        found = first_valid(row, state.sources, self.invalid)
+        if found is None:
+            if self.required and not self.force_undefined:
+                return Miss(bindings, self.describe())
+            return Match(bindings)
+        if self.force_undefined:
+            return Miss(bindings, self.describe())
+        source, text = found
+        evaled: Any = evaluate_cell(text) if self.evaluate else text
+        again: tuple[Request, ...] = ()
+        condition = state.value
+        if condition is None:
+            if is_iterable(evaled):
+                return Miss(bindings, self.describe(), (_multivalue(row, source, evaled),))
+            value = str(evaled)
+        else:
+            if callable(condition):
+                condition = condition(bindings)
+            candidates = list(evaled) if is_iterable(evaled) else [evaled]
+            for candidate in candidates:
+                value = str(candidate)
+                if meets_conditions(value, condition):
+                    break
+            else:
+                return Miss(bindings, self.describe())
+            rest = [other for other in candidates if other != candidate]
+            if rest:
+                again = (_multivalue(row, source, rest),)
+        escaped = re.escape(value)
+        new_found = state.found if escaped in state.found else state.found + (escaped,)
+        if state.pins:
+            new_state = LeafState(escaped, (source,), False, new_found)
+        else:
+            new_state = state if new_found is state.found else state._replace(found=new_found)
+        if new_state is not state:
+            bindings = bindings.with_state(self, new_state)
+        return Match(bindings, again + self._again(row))
+
+
+def _multivalue(row: Row, source: str, values: Sequence[Any]) -> Request:
+    return Request(tuple(with_cell(row, source, str(v)) for v in values), Category.BOTH)
+
+
+class ValueLeaf(Leaf):
+    """The reference's simple value leaf (``SimpleConstraint``). Build it with
+    :func:`value_leaf` or :func:`lift`."""
+
+    __slots__ = ("source", "test", "on_match", "on_fail", "work_over", "rules", "label")
+
+    def __init__(
+        self,
+        name: str | None,
+        value: Any,
+        source: Callable[[Bindings, Row], Any],
+        test: Callable[[Any, Any], bool],
+        *,
+        pins: bool,
+        on_match: bool,
+        on_fail: bool,
+        work_over: Category,
+        rules: tuple[str, ...] | None,
+        label: str,
+    ) -> None:
+        self.name = name
+        self.initial = LeafState(value, (), pins, ())
+        self.source = source
+        self.test = test
+        self.on_match = on_match
+        self.on_fail = on_fail
+        self.work_over = work_over
+        self.rules = rules
+        self.label = label
+
+    def describe(self) -> str:
+        return self.label
+
+    def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        state = bindings.state(self)
+        got = self.source(bindings, row)
+        satisfied = state.value is None or self.test(state.value, got)
+        again: tuple[Request, ...] = ()
+        if (satisfied and self.on_match) or (not satisfied and self.on_fail):
+            again = (Request((row,), self.work_over, self.rules),)
+        if not satisfied:
+            return Miss(bindings, self.label, again)
+        value = got if state.pins else state.value
+        if value != state.value or value not in state.found:
+            found = state.found if value in state.found else state.found + (value,)
+            bindings = bindings.with_state(self, LeafState(value, (), state.pins, found))
+        return Match(bindings, again)
+
+
+_REDUCERS: Final = ("all", "any", "notany", "notall")
+
+
+class Node(Constraint):
+    """An inner node: ``all``, ``any``, ``notany`` or ``notall`` over its parts, with an
+    optional name and the reference's node-level re-process flags."""
+
+    __slots__ = ("kind", "parts", "on_match", "on_fail", "work_over", "rules")
+
+    def __init__(
+        self,
+        kind: str,
+        parts: tuple[Constraint, ...],
+        *,
+        name: str | None = None,
+        on_match: bool = False,
+        on_fail: bool = False,
+        work_over: Category = Category.BOTH,
+        rules: tuple[str, ...] | None = None,
+    ) -> None:
+        if kind not in _REDUCERS:
+            raise ValueError(f"unknown reducer {kind!r}")
+        self.name = name
+        self.kind = kind
+        self.parts = parts
+        self.on_match = on_match
+        self.on_fail = on_fail
+        self.work_over = work_over
+        self.rules = rules
+
+    @property
+    def plain(self) -> bool:
+        """True when the node has no name and no flags, so it may be flattened."""
+        return self.name is None and not (self.on_match or self.on_fail)
+
+    def children(self) -> tuple[Constraint, ...]:
+        return self.parts
+
+    def describe(self) -> str:
+        label = f"{self.name}=" if self.name else ""
+        flags = _flags(rp_on_match=self.on_match and self.work_over.name,
+                       rp_on_fail=self.on_fail and self.work_over.name)
+        inner = ", ".join(p.describe() for p in self.parts)
+        return f"{label}{self.kind}({inner}{flags})"
+
+    def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        kind = self.kind
+        if kind == "all":
+            out = _reduce_all(self, bindings, row)
+        elif kind == "any":
+            out = _reduce_any(self, bindings, row)
+        else:
+            inner = (_reduce_any if kind == "notany" else _reduce_all)(self, bindings, row)
+            out = (
+                Match(inner.bindings, inner.reprocess)
+                if not inner.matched
+                else Miss(inner.bindings, self.describe(), inner.reprocess)
+            )
+        if (out.matched and self.on_match) or (not out.matched and self.on_fail):
+            extra = Request((row,), self.work_over, self.rules)
+            return out._replace(reprocess=out.reprocess + (extra,))
+        return out
+
+
+def _reduce_all(node: Node, bindings: Bindings, row: Row) -> Outcome:
+    if not node.parts:
+        return Miss(bindings, node.describe())
+    collected: list[Request] = []
+    first_miss: Miss | None = None
+    for part in node.parts:
+        out = part(bindings, row)
+        bindings = out.bindings
+        if out.matched:
+            if first_miss is None:
+                collected.extend(out.reprocess)
+        elif not out.reprocess:
+            return Miss(bindings, out.leaf)
+        elif first_miss is None:
+            first_miss = out
+    if first_miss is None:
+        return Match(bindings, tuple(collected))
+    return Miss(bindings, first_miss.leaf, first_miss.reprocess)
+
+
+def _reduce_any(node: Node, bindings: Bindings, row: Row) -> Outcome:
+    if not node.parts:
+        return Miss(bindings, node.describe())
+    collected: list[Request] = []
+    leaf = node.describe()
+    for part in node.parts:
+        out = part(bindings, row)
+        bindings = out.bindings
+        if out.matched:
+            return Match(bindings, out.reprocess)
+        collected.extend(out.reprocess)
+        leaf = out.leaf
+    return Miss(bindings, leaf, tuple(collected))
+
+
+# --------------------------------------------------------------------------- constructors
+
+
+def attr(
+    name: str | None,
+    sources: str | Sequence[str],
+    value: Condition = None,
+    *,
+    pins: bool = True,
+    required: bool = True,
+    force_undefined: bool = False,
+    onlyif: RowTest | None = None,
+    evaluate: bool = False,
+    invalid: frozenset[str] = NO_INVALID,
+    reprocess: Category | None = None,
+    only_on_match: bool = False,
+    is_acid: bool = False,
+) -> AttrLeaf:
+    """Build an attribute leaf: the first valid column of ``sources`` must meet ``value``.
+
+    ``value`` is ``None`` (any valid value), a regex, a list of regexes, or a function of
+    the bindings giving one. ``pins`` fixes the first matched value and column (the
+    reference's ``force_unique``); ``required=False`` lets a missing value pass;
+    ``force_undefined`` matches only when no valid value exists; ``onlyif(b, row)`` false
+    makes the leaf match without reading the row; ``reprocess`` asks for the row again.
+
+    >>> leaf = attr("instrument", "instrume")
+    >>> b = leaf(NO_BINDINGS, make_row(0, {"instrume": "miri"})).bindings
+    >>> pinned(b, leaf), leaf(b, make_row(1, {"instrume": "nircam"})).matched
+    ('miri', False)
+    >>> attr("imprint", "is_imprt", force_undefined=True)(NO_BINDINGS, make_row(0, {})).matched
+    True
+    """
+    columns = (sources,) if isinstance(sources, str) else tuple(sources)
+    if isinstance(value, list):
+        value = tuple(value)
+    return AttrLeaf(
+        name,
+        columns,
+        value,
+        evaluate=evaluate,
+        pins=pins,
+        required=required,
+        force_undefined=force_undefined,
+        onlyif=onlyif,
+        invalid=invalid,
+        reprocess=reprocess,
+        only_on_match=only_on_match,
+        is_acid=is_acid,
+    )
+
+
+def _equal(expected: Any, got: Any) -> bool:
+    return bool(expected == got)
+
+
+def value_leaf(
+    name: str | None,
+    source: Callable[[Bindings, Row], Any],
+    value: Any = None,
+    *,
+    test: Callable[[Any, Any], bool] = _equal,
+    pins: bool = True,
+    on_match: bool = False,
+    on_fail: bool = False,
+    work_over: Category = Category.BOTH,
+    rules: tuple[str, ...] | None = None,
+    label: str | None = None,
+) -> ValueLeaf:
+    """Build a simple value leaf: ``test(value, source(b, row))``, any value when
+    ``value`` is ``None``; on a match it pins ``value`` to what the source gave.
+
+    >>> leaf = value_leaf("target", lambda b, row: "000")
+    >>> b = leaf(NO_BINDINGS, make_row(0, {})).bindings
+    >>> b.state(leaf).found
+    ('000',)
+    """
+    text = label or f"value({name or '-'}{'' if value is None else ' == ' + repr(value)})"
+    return ValueLeaf(
+        name,
+        value,
+        source,
+        test,
+        pins=pins,
+        on_match=on_match,
+        on_fail=on_fail,
+        work_over=work_over,
+        rules=rules,
+        label=text,
+    )
+
+
+def lift(predicate: Callable[[Row], bool], name: str | None = None) -> ValueLeaf:
+    """Make a stateless leaf from a plain ``Row -> bool`` predicate.
+
+    >>> is_nircam = lift(lambda row: row.get("instrume") == "nircam", "is_nircam")
+    >>> is_nircam(NO_BINDINGS, make_row(0, {"instrume": "nircam"})).matched
+    True
+    >>> is_nircam
+    is_nircam
+    """
+    label = name or getattr(predicate, "__name__", "predicate")
+    return value_leaf(name, lambda b, row: row, True, test=lambda _v, row: bool(predicate(row)),
+                      pins=False, label=label)
+
+
+def always(name: str | None = None) -> ValueLeaf:
+    """A leaf that always matches.
+
+    >>> always()(NO_BINDINGS, make_row(0, {})).matched
+    True
+    """
+    return value_leaf(name, lambda b, row: True, None, pins=False, label=name or "always")
+
+
+def as_constraint(x: Constraint | Callable[[Row], bool]) -> Constraint:
+    """Coerce a constraint or a ``Row -> bool`` predicate into a constraint.
+
+    >>> as_constraint(lambda row: True)(NO_BINDINGS, make_row(0, {})).matched
+    True
+    >>> as_constraint(3)
+    Traceback (most recent call last):
+    TypeError: cannot make a constraint from int
+    """
+    if isinstance(x, Constraint):
+        return x
+    if callable(x):
+        return lift(x)
+    raise TypeError(f"cannot make a constraint from {type(x).__name__}")
+
+
+def _combine(kind: str, parts: Sequence[Constraint | Callable[[Row], bool]], **options: Any) -> Node:
+    flat: list[Constraint] = []
+    for part in map(as_constraint, parts):
+        if kind == "all" and isinstance(part, Node) and part.kind == "all" and part.plain:
+            flat.extend(part.parts)
+        else:
+            flat.append(part)
+    return Node(kind, tuple(flat), **options)
+
+
+def all_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+    """Match when every part matches, each under the bindings its predecessors left.
+
+    Misses when empty; stops at the first miss that asks for no re-processing. Nested
+    plain ``all_of`` nodes are flattened (which changes nothing). ``options``: ``name``,
+    ``on_match``/``on_fail`` with ``work_over`` and ``rules`` (node re-process flags).
+
+    >>> row = make_row(0, {"a": "1", "b": "2"})
+    >>> all_of(attr("a", "a"), attr("b", "b"))(NO_BINDINGS, row).matched
+    True
+    >>> all_of()(NO_BINDINGS, row).matched
+    False
+    >>> all_of(attr("a", "a", "2"), attr("b", "b"))(NO_BINDINGS, row).leaf
+    "attr(a: a ~ '2')"
+    """
+    return _combine("all", parts, **options)
+
+
+def any_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+    """Match when some part matches, keeping the first match; misses when empty.
+
+    >>> row = make_row(0, {"a": "1"})
+    >>> any_of(attr("x", "a", "2"), attr("y", "a", "1"))(NO_BINDINGS, row).matched
+    True
+    >>> any_of()(NO_BINDINGS, row).matched
+    False
+    """
+    return _combine("any", parts, **options)
+
+
+def not_any(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+    """Match exactly when :func:`any_of` over the same parts misses.
+
+    >>> not_any(attr("bkg", "bkgdtarg"))(NO_BINDINGS, make_row(0, {"bkgdtarg": "t"})).matched
+    False
+    """
+    return _combine("notany", parts, **options)
+
+
+def not_all(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+    """Match exactly when :func:`all_of` over the same parts misses.
+
+    >>> not_all(attr("a", "a"), attr("b", "b"))(NO_BINDINGS, make_row(0, {"a": "1"})).matched
+    True
+    """
+    return _combine("notall", parts, **options)
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+def _walk(constraint: Constraint) -> Iterator[Constraint]:
+    yield constraint
+    for part in constraint.children():
+        yield from _walk(part)
+
+
+def leaves(constraint: Constraint) -> Iterator[Leaf]:
+    """Yield the leaves of a constraint tree, depth first, left to right.
+
+    >>> [leaf.name for leaf in leaves(all_of(attr("a", "a"), any_of(attr("b", "b"))))]
+    ['a', 'b']
+    """
+    return (c for c in _walk(constraint) if isinstance(c, Leaf))
+
+
+def find(constraint: Constraint, name: str) -> Constraint | None:
+    """Return the first node or leaf called ``name``, depth first (a node before its
+    parts), as the reference's ``tree[name]`` does; ``None`` when there is none.
+
+    >>> find(all_of(attr("a", "x"), attr("b", "y")), "b")
+    attr(b: y)
+    """
+    return next((c for c in _walk(constraint) if c.name == name), None)
+
+
+def found_values(bindings: Bindings, constraint: Constraint, name: str) -> tuple[Any, ...]:
+    """Return the values that the first leaf called ``name`` has seen (``()`` if none).
+
+    >>> c = attr("f", "filter", pins=False)
+    >>> b = c(c(NO_BINDINGS, make_row(0, {"filter": "a"})).bindings, make_row(1, {"filter": "b"})).bindings
+    >>> found_values(b, c, "f")
+    ('a', 'b')
+    """
+    leaf = find(constraint, name)
+    if not isinstance(leaf, Leaf):
+        return ()
+    return tuple(bindings.state(leaf).found)
+
+
+def pinned(bindings: Bindings, leaf: Leaf) -> Any:
+    """Return the value ``leaf`` is pinned to (unescaped), or ``None`` when not pinned.
+
+    >>> leaf = attr("slit", "fxd_slit")
+    >>> pinned(leaf(NO_BINDINGS, make_row(0, {"fxd_slit": "s200a1"})).bindings, leaf)
+    's200a1'
+    """
+    state = bindings.state(leaf)
+    if state.pins or state.value is None or callable(state.value):
+        return None
+    value = state.value
+    return _unescape(value) if isinstance(value, str) and isinstance(leaf, AttrLeaf) else value
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+_ = chain  # re-exported helpers keep the import list honest

@@ -1,0 +1,436 @@
+"""Generation: a fold over the work list into a persistent set of associations.
+
+The work list starts as one list holding every pool row, offered to every rule. Each
+:func:`step` offers one row to the existing associations that could take it, then to
+every rule whose association it did not join, and appends the re-processing that the
+matches asked for to the work list held in the state. :func:`generate` folds until the
+work list is empty; the drivers run it per association candidate and for discovery.
+
+Work lists come out of the queue by category (``RULES`` < ``BOTH`` < ``EXISTING`` <
+``NONSCIENCE``), first in first out within one; a request whose key (rules, category,
+flag) is already waiting is appended to that waiting list, as the reference does.
+
+>>> from asnfp.jwst import default_registry
+>>> from asnfp.row import make_row
+>>> len(generate(default_registry(), [])) == 0
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import reduce
+from typing import Any, NamedTuple
+
+import msgspec
+from msgspec.structs import replace
+
+from asnfp.association import Association, create, offer
+from asnfp.constraints import (
+    AttrLeaf,
+    Category,
+    Constraint,
+    Leaf,
+    Node,
+    Request,
+    evaluate_cell,
+)
+from asnfp.errors import MissingColumn
+from asnfp.finalize import same_association, resequence
+from asnfp.naming import timestamp
+from asnfp.row import Row, with_cell
+from asnfp.rule import Registry, Rule, with_global
+
+__all__ = (
+    "Work",
+    "Generation",
+    "Plan",
+    "plan",
+    "step",
+    "generate",
+    "index_leaves",
+    "candidate_ids",
+    "candidate_pool",
+    "candidate_leaf",
+    "Options",
+    "generate_per_candidate",
+    "generate_per_pool",
+    "filter_discovered",
+)
+
+RuleKey = tuple[str, ...]
+
+
+class Work(NamedTuple):
+    """A list of rows waiting to be offered: to ``rules`` (``()``: all), in ``category``."""
+
+    rows: tuple[Row, ...]
+    rules: RuleKey
+    category: Category
+    only_on_match: bool = False
+
+    @property
+    def key(self) -> tuple[RuleKey, Category, bool]:
+        """What waiting lists are merged on."""
+        return (self.rules, self.category, self.only_on_match)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
+    """Return the leaves that every match must pass and that pin a plain value: the
+    required, pinning attribute leaves reached from the top through ``all`` nodes only.
+
+    An association whose such leaf is pinned to ``v`` in column ``c`` can only take rows
+    with ``v`` in ``c``: a miss there ends the whole check with nothing to re-process,
+    so rows that differ need not be offered at all.
+
+    >>> from asnfp.constraints import all_of, any_of, attr
+    >>> [leaf.name for leaf in index_leaves(all_of(attr("a", "a"), any_of(attr("b", "b")), attr("c", "c", pins=False)))]
+    ['a']
+    """
+    if isinstance(constraint, Node):
+        if constraint.kind != "all" or constraint.on_fail:
+            return ()
+        return tuple(leaf for part in constraint.parts for leaf in index_leaves(part))
+    if (
+        isinstance(constraint, AttrLeaf)
+        and constraint.required
+        and constraint.initial.pins
+        and constraint.onlyif is None
+        and not constraint.force_undefined
+        and not constraint.evaluate
+        and not callable(constraint.initial.value)
+    ):
+        return (constraint,)
+    return ()
+
+
+class Plan(msgspec.Struct, frozen=True):
+    """What a run knows before it starts: the rules (global constraint included), their
+    index leaves, the ruleset name and the version id."""
+
+    rules: tuple[Rule, ...]
+    keys: dict[str, tuple[AttrLeaf, ...]]
+    ruleset: str | None
+    version_id: str | None
+
+
+def plan(registry: Registry, version_id: str | None = None, global_leaf: Leaf | None = None) -> Plan:
+    """Prepare a run of ``registry`` (with ``global_leaf`` appended to every rule)."""
+    rules = registry.rules if global_leaf is None else tuple(
+        with_global(r, global_leaf) for r in registry.rules
+    )
+    keys = {r.name: index_leaves(r.constraint) for r in rules}
+    return Plan(rules, keys, registry.name, version_id)
+
+
+# --------------------------------------------------------------------------- the state
+
+Bucket = dict[tuple[str | None, ...], dict[tuple[str | None, ...], tuple[int, ...]]]
+
+
+class Generation(msgspec.Struct, frozen=True):
+    """The fold's state: associations by creation slot, the index that tells which
+    associations a row could join, and the work list still to do."""
+
+    associations: dict[int, Association]
+    by_rule: dict[str, Bucket]
+    by_file: dict[str, tuple[int, ...]]
+    queue: tuple[dict[tuple[RuleKey, Category, bool], Work], ...]
+
+    @classmethod
+    def start(cls, rows: Sequence[Row]) -> Generation:
+        """The state before the first step: every row waiting for every rule."""
+        first = Work(tuple(rows), (), Category.BOTH)
+        queue: list[dict[Any, Work]] = [{} for _ in Category]
+        queue[Category.BOTH] = {("*",): first}
+        return cls({}, {}, {}, tuple(queue))
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _signature(plan_: Plan, asn: Association) -> tuple[tuple[str | None, ...], tuple[str | None, ...]]:
+    sources: list[str | None] = []
+    values: list[str | None] = []
+    for leaf in plan_.keys[asn.rule.name]:
+        state = asn.bindings.state(leaf)
+        if state.pins or not isinstance(state.value, str):
+            sources.append(None)
+            values.append(None)
+        else:
+            sources.append(state.sources[0])
+            values.append(_unescape(state.value).lower())
+    return tuple(sources), tuple(values)
+
+
+def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLeaf, ...]) -> tuple[str | None, ...] | None:
+    values: list[str | None] = []
+    for source, leaf in zip(sources, leaves):
+        if source is None:
+            values.append(None)
+            continue
+        value = row.cells.get(source)
+        if value is None or value in leaf.invalid:
+            return None
+        values.append(value.lower())
+    return tuple(values)
+
+
+def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None) -> list[int]:
+    slots: set[int] = set()
+    for name, buckets in state.by_rule.items():
+        if allowed is not None and name not in allowed:
+            continue
+        leaves = plan_.keys[name]
+        for sources, table in buckets.items():
+            values = _row_values(row, sources, leaves)
+            if values is not None:
+                slots.update(table.get(values, ()))
+    filename = row.cells.get("filename")
+    if filename is not None:
+        for slot in state.by_file.get(filename, ()):
+            if allowed is None or state.associations[slot].rule.name in allowed:
+                slots.add(slot)
+    return sorted(slots)
+
+
+def _indexed(plan_: Plan, by_rule: dict[str, Bucket], slot: int, asn: Association) -> dict[str, Bucket]:
+    sources, values = _signature(plan_, asn)
+    buckets = dict(by_rule.get(asn.rule.name, {}))
+    table = dict(buckets.get(sources, {}))
+    table[values] = table.get(values, ()) + (slot,)
+    buckets[sources] = table
+    return {**by_rule, asn.rule.name: buckets}
+
+
+def _filtered(request: Request, current: Category) -> Category | None:
+    """The reference's work-over filter: what a request becomes while ``current`` runs."""
+    if request.work_over in (Category.RULES, Category.BOTH):
+        return Category.BOTH if current in (Category.RULES, Category.BOTH) else None
+    return request.work_over if current in (Category.RULES, Category.BOTH) else None
+
+
+def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Iterable[Request], current: Category) -> tuple[dict[Any, Work], ...]:
+    lists = list(queue)
+    copied: set[int] = set()
+    for request in requests:
+        category = _filtered(request, current)
+        if category is None:
+            continue
+        work = Work(request.rows, request.rules or (), category, request.only_on_match)
+        if category not in copied:
+            lists[category] = dict(lists[category])
+            copied.add(category)
+        waiting = lists[category].get(work.key)
+        lists[category][work.key] = work if waiting is None else waiting._replace(rows=waiting.rows + work.rows)
+    return tuple(lists)
+
+
+def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
+    """Offer one row (from ``work``) to the associations that may take it, then to the
+    rules it did not join, and queue the re-processing asked for."""
+    allowed = frozenset(work.rules) if work.rules else None
+    requests: list[Request] = []
+    joined: set[str] = set()
+    updates: dict[int, Association] = {}
+    if work.category != Category.RULES:
+        for slot in _candidates(plan_, state, row, allowed):
+            asn = state.associations[slot]
+            taken, new, asked = offer(asn, row)
+            requests += asked
+            if taken:
+                joined.add(asn.rule.name)
+                if new is not asn:
+                    updates[slot] = new
+    created: list[Association] = []
+    if work.category in (Category.RULES, Category.BOTH):
+        for rule in plan_.rules:
+            if (allowed is not None and rule.name not in allowed) or rule.name in joined:
+                continue
+            made, asn, asked = create(rule, plan_.ruleset, row, version_id=plan_.version_id)
+            requests += asked
+            if made:
+                created.append(asn)
+    return _apply(plan_, state, row, updates, created, _enqueue(state.queue, requests, work.category))
+
+
+def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Association],
+           created: list[Association], queue: tuple[dict[Any, Work], ...]) -> Generation:
+    if not updates and not created:
+        return replace(state, queue=queue) if queue is not state.queue else state
+    associations = {**state.associations, **updates}
+    by_rule, by_file = state.by_rule, state.by_file
+    filename = row.cells.get("filename")
+    slot = len(state.associations)
+    for asn in created:
+        asn = replace(asn, slot=slot)
+        associations[slot] = asn
+        by_rule = _indexed(plan_, by_rule, slot, asn)
+        slot += 1
+    if filename is not None:
+        holders = [*updates, *range(len(state.associations), slot)]
+        known = state.by_file.get(filename, ())
+        added = tuple(s for s in holders if filename in associations[s].filenames and s not in known)
+        if added:
+            by_file = {**by_file, filename: state.by_file.get(filename, ()) + added}
+    return Generation(associations, by_rule, by_file, queue)
+
+
+def _next_work(state: Generation) -> tuple[Work, Generation] | None:
+    for category in Category:
+        waiting = state.queue[category]
+        if waiting:
+            key = next(iter(waiting))
+            rest = dict(waiting)
+            work = rest.pop(key)
+            queue = list(state.queue)
+            queue[category] = rest
+            return work, replace(state, queue=tuple(queue))
+    return None
+
+
+def _run(plan_: Plan, state: Generation) -> Generation:
+    while (popped := _next_work(state)) is not None:
+        work, state = popped
+        state = reduce(lambda s, row: step(plan_, work, s, row), work.rows, state)
+    return state
+
+
+def generate(registry: Registry, rows: Sequence[Row], *, version_id: str | bool | None = None,
+             global_leaf: Leaf | None = None) -> list[Association]:
+    """Fold every row (and the re-processing it triggers) into associations, returned in
+    creation order, unfinalized. ``version_id=True`` stamps the current UTC time.
+
+    Equal to folding :func:`step` over the work list until it is empty.
+    """
+    vid = timestamp() if version_id is True else (version_id or None)
+    plan_ = plan(registry, vid, global_leaf)
+    final = _run(plan_, Generation.start(rows))
+    return [final.associations[slot] for slot in sorted(final.associations)]
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _candidate_pairs(row: Row) -> Iterator[tuple[str, str]]:
+    text = row.cells.get("asn_candidate")
+    if text is None:
+        raise MissingColumn("asn_candidate", row.index, "needed to find the candidates")
+    value = evaluate_cell(text)
+    if isinstance(value, int) and not isinstance(value, bool):
+        yield str(value), "unknown"
+        return
+    if not hasattr(value, "__iter__"):
+        raise MissingColumn("asn_candidate", row.index, f"cannot read the candidates {text!r}")
+    for pair in value:
+        try:
+            ident, kind = pair
+        except ValueError:
+            return
+        except TypeError:
+            raise MissingColumn("asn_candidate", row.index,
+                                f"cannot read the candidates {text!r}") from None
+        yield ident, kind
+
+
+def candidate_ids(rows: Iterable[Row]) -> list[tuple[str, str]]:
+    """List every ``(id, type)`` of the pool's candidates: types in first-seen order,
+    ids in first-seen order within a type (the reference's ``ids_by_ctype``).
+
+    >>> from asnfp.row import make_row
+    >>> rows = [make_row(0, {"asn_candidate": "[('o001', 'observation'), ('c1000', 'background')]"}),
+    ...         make_row(1, {"asn_candidate": "[('o002', 'observation')]"}), make_row(2, {"asn_candidate": "null"})]
+    >>> candidate_ids(rows)
+    [('o001', 'observation'), ('o002', 'observation'), ('c1000', 'background')]
+    """
+    by_type: dict[str, dict[str, None]] = {}
+    for row in rows:
+        for ident, kind in _candidate_pairs(row):
+            by_type.setdefault(str(kind), {})[str(ident)] = None
+    return [(ident, kind) for kind, ids in by_type.items() for ident in ids]
+
+
+def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
+    """The rows whose candidate text contains ``ident``, each with its candidate column
+    rewritten to that single candidate.
+
+    >>> from asnfp.row import make_row
+    >>> [r["asn_candidate"] for r in candidate_pool([make_row(0, {"asn_candidate": "[('o001', 'observation')]"})], "o001", "observation")]
+    ["[('o001', 'observation')]"]
+    """
+    text = f"[('{ident}', '{kind}')]"
+    return [with_cell(r, "asn_candidate", text) for r in rows if ident in r.cells.get("asn_candidate", "")]
+
+
+def candidate_leaf(ids: Sequence[str] | None) -> AttrLeaf:
+    """The global constraint of a candidate run: the row belongs to one of ``ids``
+    (any candidate when ``None``); it pins, and the association's id is read from it."""
+    from asnfp.jwst.shared import dms  # the DMS empty values apply to this leaf
+
+    value = ".+(" + "|".join(ids) + ").+" if ids else None
+    return dms("asn_candidate", "asn_candidate", value, evaluate=True, is_acid=True)
+
+
+def filter_discovered(discovered: list[Association], candidates: list[Association],
+                      keep_candidates: bool = True) -> list[Association]:
+    """Drop discovered associations equal to a candidate one; then the candidates.
+
+    (Equality compares the first letter of the ids, so in practice nothing is dropped.)
+    """
+    kept = [d for d in discovered if not any(same_association(d, c) for c in candidates)]
+    return kept + (candidates if keep_candidates else [])
+
+
+class Options(msgspec.Struct, frozen=True, kw_only=True):
+    """How to run: candidate ids (``None``: all), all candidates, discovery, version id,
+    finalize, merge."""
+
+    ids: tuple[str, ...] | None = None
+    all_candidates: bool = True
+    discover: bool = True
+    version_id: str | bool | None = None
+    finalize: bool = True
+    merge: bool = False
+
+
+def _finish(registry: Registry, asns: list[Association], options: Options) -> list[Association]:
+    if options.finalize and asns:
+        asns = reduce(lambda acc, f: f(acc), registry.finalizers, asns)
+    if options.merge and registry.merge is not None:
+        asns = registry.merge(asns)
+    return asns
+
+
+def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
+                           options: Options = Options()) -> list[Association]:
+    """The reference's default driver: one run per candidate on that candidate's rows,
+    then (with ``discover``) one run over the whole pool with no candidate constraint."""
+    pairs = candidate_ids(rows)
+    if options.ids is not None:
+        known: dict[str, str] = {}
+        for ident, kind in pairs:
+            known.setdefault(ident, kind)
+        pairs = [(i, known[i]) for i in options.ids if i in known]
+    found: list[Association] = []
+    for ident, kind in pairs:
+        found += generate(make_registry("candidate"), candidate_pool(rows, ident, kind),
+                          version_id=options.version_id, global_leaf=candidate_leaf([ident]))
+    discover_registry = make_registry("discover")
+    if options.discover:
+        discovered = generate(discover_registry, rows, version_id=options.version_id)
+        found = resequence(filter_discovered(discovered, found, options.all_candidates))
+    return _finish(discover_registry, found, options)
+
+
+def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
+                      options: Options = Options()) -> list[Association]:
+    """The reference's per-pool driver (not built yet beyond its skeleton)."""
+    raise NotImplementedError("the per-pool algorithm is not built yet")
+
+
+_ = (Iterator,)

@@ -1,0 +1,209 @@
+"""Association files: msgspec Structs in the reference's key order, JSON and YAML.
+
+The JSON text is the reference's byte for byte (4-space indent, ``": "`` and ``","``
+separators, ASCII escapes, no trailing newline): one reused encoder, then
+:func:`msgspec.json.format`. YAML is written with sorted keys, as the reference's
+``yaml.dump`` writes it.
+
+>>> f = Level2File(asn_type="image2", asn_rule="R", program="00001", asn_id="o001",
+...                asn_pool="p.csv", target="1", products=[FileProduct("x", [FileMember("x_rate.fits", "science", None)])])
+>>> decode_json(dumps_json(f)).products[0].members[0].expname
+'x_rate.fits'
+>>> dumps_json(f).endswith(b"}")
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import yaml
+
+from asnfp import __version__
+from asnfp.association import Association, Member
+from asnfp.errors import AsnfpError
+from asnfp.naming import association_file_stem
+
+__all__ = (
+    "FileMember",
+    "FileProduct",
+    "Level2File",
+    "Level3File",
+    "AssociationFile",
+    "to_file",
+    "dumps_json",
+    "dumps_yaml",
+    "decode_json",
+    "load_asn",
+    "file_name",
+    "serialize",
+    "DEGRADED_OK",
+    "DEGRADED_NOT_OK",
+)
+
+DEGRADED_OK: Final = "No known degraded exposures in association."
+DEGRADED_NOT_OK: Final = (
+    "One or more members have an error associated with them."
+    "\nDetails can be found in the member.exposerr attribute."
+)
+
+
+class FileMember(msgspec.Struct, omit_defaults=False):
+    """A member as written: Level-3 members also carry ``asn_candidate``."""
+
+    expname: str
+    exptype: str
+    exposerr: str | None = None
+    asn_candidate: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class FileProduct(msgspec.Struct):
+    """A product as written."""
+
+    name: str
+    members: list[FileMember]
+
+
+class Level2File(msgspec.Struct, kw_only=True):
+    """A Level-2b association file, fields in the reference's order."""
+
+    asn_type: str
+    asn_rule: str
+    version_id: str | None = None
+    code_version: str = __version__
+    degraded_status: str = DEGRADED_OK
+    program: str = "noprogram"
+    constraints: str = "No constraints"
+    asn_id: str = "a3001"
+    asn_pool: str = "none"
+    target: str = "none"
+    products: list[FileProduct] = []
+
+
+class Level3File(msgspec.Struct, kw_only=True):
+    """A Level-3 association file, fields in the reference's order."""
+
+    asn_type: str
+    asn_rule: str
+    version_id: str | None = None
+    code_version: str = __version__
+    degraded_status: str = DEGRADED_OK
+    program: str = "noprogram"
+    constraints: str = "No constraints"
+    asn_id: str = "a3001"
+    target: str = "none"
+    asn_pool: str = "none"
+    products: list[FileProduct] = []
+
+
+AssociationFile = Level2File | Level3File
+
+_ENCODER: Final = msgspec.json.Encoder()
+_DECODER: Final = msgspec.json.Decoder(Level3File)
+
+
+def _file_member(member: Member, level: int) -> FileMember:
+    if level == 3:
+        return FileMember(member.expname, member.exptype, member.exposerr,
+                          member.asn_candidate if member.asn_candidate is not None else msgspec.UNSET)
+    return FileMember(member.expname, member.exptype, member.exposerr)
+
+
+def to_file(asn: Association, rule_name: str) -> AssociationFile:
+    """Build the file Struct of an association (``rule_name`` is its ``asn_rule``)."""
+    level = asn.rule.level
+    products = [FileProduct(p.name, [_file_member(m, level) for m in p.members]) for p in asn.products]
+    fields: dict[str, Any] = dict(
+        asn_type=asn.rule.asn_type,
+        asn_rule=rule_name,
+        version_id=asn.version_id,
+        degraded_status=DEGRADED_NOT_OK if asn.degraded else DEGRADED_OK,
+        program=asn.program,
+        constraints=asn.rule.constraint.describe(),
+        asn_id=asn.asn_id,
+        asn_pool=asn.asn_pool,
+        target=asn.target,
+        products=products,
+    )
+    return Level3File(**fields) if level == 3 else Level2File(**fields)
+
+
+def _ascii(text: bytes) -> bytes:
+    if text.isascii():
+        return text
+    out = []
+    for char in text.decode("utf-8"):
+        code = ord(char)
+        if code < 128:
+            out.append(char)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+    return "".join(out).encode("ascii")
+
+
+def dumps_json(asn_file: AssociationFile) -> bytes:
+    """Encode an association file as the reference writes it (no trailing newline)."""
+    return _ascii(msgspec.json.format(_ENCODER.encode(asn_file), indent=4))
+
+
+def dumps_yaml(asn_file: AssociationFile) -> bytes:
+    """Encode an association file as YAML with sorted keys (the reference's layout).
+
+    >>> print(dumps_yaml(Level2File(asn_type="image2", asn_rule="R")).decode().splitlines()[0])
+    asn_id: a3001
+    """
+    data = msgspec.to_builtins(asn_file)
+    return yaml.dump(data, default_flow_style=False).encode("utf-8")
+
+
+def decode_json(data: bytes | str) -> Level3File:
+    """Decode association JSON into a Struct (Level-2 files decode too)."""
+    return _DECODER.decode(data)
+
+
+def file_name(asn: Association, fmt: str = "json") -> str:
+    """The association's file name: ``jw{program}-{acid}[_{version}]_{type}_{nnnnn}_asn.json``."""
+    if asn.name_override:
+        stem = asn.name_override
+    else:
+        stem = association_file_stem(asn.program, asn.asn_id, asn.rule.asn_type, asn.sequence,
+                                     asn.version_id)
+    return f"{stem}.{fmt}"
+
+
+def serialize(asn: Association, rule_name: str, fmt: str = "json") -> tuple[str, bytes]:
+    """Return ``(file name, bytes)`` of an association in ``json`` or ``yaml``."""
+    asn_file = to_file(asn, rule_name)
+    if fmt == "json":
+        return file_name(asn, "json"), dumps_json(asn_file)
+    if fmt == "yaml":
+        return file_name(asn, "yaml"), dumps_yaml(asn_file)
+    raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")
+
+
+def load_asn(path: str | os.PathLike[str]) -> Level3File:
+    """Read and validate an association file, JSON or YAML.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a_asn.json"
+    >>> _ = p.write_bytes(dumps_json(Level3File(asn_type="image3", asn_rule="R", products=[FileProduct("p", [])])))
+    >>> load_asn(p).products[0].name
+    'p'
+    """
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise AsnfpError(f"{file}: cannot read ({err.strerror})") from None
+    try:
+        if file.suffix.lower() in (".yaml", ".yml"):
+            return msgspec.convert(yaml.safe_load(data), Level3File)
+        return decode_json(data)
+    except (msgspec.ValidationError, msgspec.DecodeError, yaml.YAMLError) as err:
+        raise AsnfpError(f"{file}: not an association file ({err})") from None

@@ -1,0 +1,160 @@
+"""Constraints shared by the JWST rules, each a small named function returning a fresh
+tree (a leaf holds state per association, so two uses need two leaves).
+
+>>> from asnfp.constraints import NO_BINDINGS
+>>> row = make_row(0, {"pntgtype": "science", "exp_type": "nrc_tsimage"})
+>>> tso()(NO_BINDINGS, row).matched, not_tso()(NO_BINDINGS, row).matched
+(True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from asnfp.constraints import (
+    AttrLeaf,
+    Bindings,
+    Category,
+    Condition,
+    Node,
+    RowTest,
+    ValueLeaf,
+    all_of,
+    any_of,
+    attr,
+    not_any,
+    value_leaf,
+)
+from asnfp.jwst.dms import TSO_EXP_TYPES, exposure_type
+from asnfp.jwst.dms import EMPTY
+from asnfp.row import Row, make_row
+
+__all__ = (
+    "Exptype",
+    "dms",
+    "joined",
+    "tso",
+    "not_tso",
+    "not_bkgd",
+    "not_bkgd_or_tso",
+    "wfsc",
+    "target_acq",
+    "single_science",
+    "ACDIRECT",
+)
+
+Exptype = Callable[[Bindings, Row], str]
+
+ACDIRECT = r"\[\('c\d{4}', 'direct_image'\)\]"
+
+
+def dms(
+    name: str | None,
+    sources: str | Sequence[str],
+    value: Condition = None,
+    *,
+    pins: bool = True,
+    required: bool = True,
+    force_undefined: bool = False,
+    onlyif: RowTest | None = None,
+    evaluate: bool = False,
+    reprocess: Category | None = None,
+    is_acid: bool = False,
+) -> AttrLeaf:
+    """An attribute leaf for which the DMS empty values (``null``, ``f``, ...) mean absent.
+
+    >>> dms("bkg", "bkgdtarg")(NO_BINDINGS, make_row(0, {"bkgdtarg": "f"})).matched
+    False
+    """
+    return attr(name, sources, value, pins=pins, required=required,
+                force_undefined=force_undefined, onlyif=onlyif, evaluate=evaluate,
+                invalid=EMPTY, reprocess=reprocess, only_on_match=reprocess is not None,
+                is_acid=is_acid)
+
+
+def joined(values: Sequence[str]) -> str:
+    """Join exposure types into the reference's un-grouped alternation.
+
+    >>> joined(("a", "b"))
+    'a|b'
+    """
+    return "|".join(values)
+
+
+def tso() -> Node:
+    """A time-series science exposure (named ``is_tso``); its leaves pin.
+
+    >>> tso()(NO_BINDINGS, make_row(0, {"pntgtype": "science", "tsovisit": "t"})).matched
+    True
+    """
+    return all_of(
+        dms(None, "pntgtype", "science"),
+        any_of(dms(None, "tsovisit", "t"), dms(None, "exp_type", joined(TSO_EXP_TYPES))),
+        name="is_tso",
+    )
+
+
+def not_tso() -> Node:
+    """Not a time-series exposure.
+
+    >>> not_tso()(NO_BINDINGS, make_row(0, {"pntgtype": "science", "tsovisit": "f"})).matched
+    True
+    """
+    return not_any(tso())
+
+
+def not_bkgd() -> Node:
+    """Not a background exposure (``bkgdtarg`` not set).
+
+    >>> not_bkgd()(NO_BINDINGS, make_row(0, {"bkgdtarg": "t"})).matched
+    False
+    """
+    return not_any(dms("bkgdtarg", "bkgdtarg", pins=False))
+
+
+def not_bkgd_or_tso() -> Node:
+    """Neither a background nor a time-series exposure.
+
+    >>> not_bkgd_or_tso()(NO_BINDINGS, make_row(0, {"pntgtype": "science"})).matched
+    True
+    """
+    return not_any(dms("bkgdtarg", "bkgdtarg"), tso())
+
+
+def wfsc() -> Node:
+    """A wavefront-sensing-and-control visit (``visitype`` contains ``wfsc`` inside).
+
+    >>> wfsc()(NO_BINDINGS, make_row(0, {"visitype": "prime_wfsc_x"})).matched
+    True
+    """
+    return all_of(all_of(dms("wfsc", "visitype", ".+wfsc.+")))
+
+
+def target_acq() -> ValueLeaf:
+    """The row is a target acquisition (by the base exposure type); pins, harmlessly.
+
+    >>> target_acq()(NO_BINDINGS, make_row(0, {"pntgtype": "target_acquisition"})).matched
+    True
+    """
+    return value_leaf("target_acq", lambda b, row: exposure_type(row), "target_acquisition",
+                      label="target_acq")
+
+
+def single_science(exptype: Exptype, **options: object) -> Node:
+    """The row is science (by the rule's own ``exptype``) and the association has no
+    science member yet: one science exposure per Level-2 association.
+
+    >>> ss = single_science(lambda b, row: exposure_type(row))
+    >>> row = make_row(0, {"exp_type": "nrc_image"})
+    >>> ss(NO_BINDINGS, row).matched, ss(NO_BINDINGS.with_fact("has_science", True), row).matched
+    (True, False)
+    """
+    return all_of(
+        value_leaf(None, lambda b, row: exptype(b, row) == "science", True, label="is_science"),
+        value_leaf(None, lambda b, row: bool(b.fact("has_science")), False,
+                   label="no_science_yet"),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)

@@ -1,0 +1,163 @@
+"""Rules as values: a frozen spec per association rule, and an ordered :class:`Registry`.
+
+A rule says which rows it accepts (its constraint), what kind of association it makes
+(``asn_type``, the file ``level``), how a row becomes a member, how the product is named,
+which validity checks the association must pass, and how it is finalized. Variants are
+made with :func:`msgspec.structs.replace`, never by subclassing:
+
+>>> from asnfp.constraints import attr
+>>> base = Rule(name="Asn_Base", asn_type="image2", level=2, constraint=attr("p", "program"))
+>>> variant = replace(base, name="Asn_Variant")
+>>> base.name, variant.name, variant.asn_type
+('Asn_Base', 'Asn_Variant', 'image2')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from msgspec.structs import replace
+
+from asnfp.constraints import Constraint, Leaf, Node, all_of, find
+
+if TYPE_CHECKING:
+    from asnfp.association import Association, Member
+
+__all__ = ("Rule", "Check", "Registry", "replace", "with_global", "registry", "lookup")
+
+
+class Check(msgspec.Struct, frozen=True):
+    """A validity check: once ``test(association, member)`` is true for some added
+    member, it stays true (the reference's sticky validity tests)."""
+
+    name: str
+    test: Callable[[Any, Any], bool]
+
+
+def _no_member(asn: Association, row: Any) -> Member:
+    raise NotImplementedError("this rule does not say how a row becomes a member")
+
+
+def _unchanged(asn: Association, row: Any) -> Association:
+    return asn
+
+
+def _science(bindings: Any, row: Any) -> str:
+    return "science"
+
+
+def _unnamed(asn: Association) -> str:
+    return "undefined"
+
+
+def _keep_valid(asn: Association) -> tuple[Association, ...] | None:
+    from asnfp.association import is_valid
+
+    return (asn,) if is_valid(asn) else None
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    """An association rule, as data.
+
+    Fields: ``name`` (the reference's class name), ``asn_type``, ``level`` (2 or 3: the
+    file layout), ``constraint``; the hooks ``exptype(bindings, row)`` (a member's
+    exposure type), ``make_member(asn, row)``,
+    ``on_create(asn, row)`` (first row), ``on_add(asn, row)`` (after each member),
+    ``product_name(asn)``, ``finalize(asn)`` (``None`` drops the association, else the
+    associations that replace it); ``validity`` checks; ``check_before_append``
+    (Level 3 runs validity before appending the member, Level 2 after).
+    """
+
+    name: str
+    asn_type: str
+    level: int
+    constraint: Constraint
+    exptype: Callable[[Any, Any], str] = _science
+    make_member: Callable[[Any, Any], Any] = _no_member
+    on_create: Callable[[Any, Any], Any] = _unchanged
+    on_add: Callable[[Any, Any], Any] = _unchanged
+    product_name: Callable[[Any], str] = _unnamed
+    validity: tuple[Check, ...] = ()
+    finalize: Callable[[Any], Any] = _keep_valid
+    check_before_append: bool = False
+    tags: frozenset[str] = frozenset()
+
+
+def with_global(rule: Rule, leaf: Leaf) -> Rule:
+    """Return ``rule`` with ``leaf`` appended as the last part of its top node, as the
+    reference appends its global (candidate) constraint.
+
+    >>> from asnfp.constraints import attr
+    >>> r = Rule(name="R", asn_type="t", level=2, constraint=all_of(attr("a", "a"), attr("b", "b")))
+    >>> [part.name for part in with_global(r, attr("asn_candidate", "asn_candidate")).constraint.parts]
+    ['a', 'b', 'asn_candidate']
+    """
+    top = rule.constraint
+    if isinstance(top, Node) and top.kind == "all":
+        new_top: Constraint = Node(
+            "all",
+            top.parts + (leaf,),
+            name=top.name,
+            on_match=top.on_match,
+            on_fail=top.on_fail,
+            work_over=top.work_over,
+            rules=top.rules,
+        )
+    else:
+        new_top = Node("all", (top, leaf))
+    return replace(rule, constraint=new_top)
+
+
+class Registry(msgspec.Struct, frozen=True):
+    """An ordered, immutable collection of rules, with the finalize callbacks that run
+    over the associations they made, and the ruleset name (``candidate``, ``discover``)
+    that prefixes each rule's name in ``asn_rule``."""
+
+    rules: tuple[Rule, ...]
+    finalizers: tuple[Callable[[list[Any]], list[Any]], ...] = ()
+    merge: Callable[[list[Any]], list[Any]] | None = None
+    name: str | None = None
+
+    def rule_name(self, rule: Rule) -> str:
+        """Return the name written as ``asn_rule``: ``{ruleset}_{rule}`` or the bare name.
+
+        >>> from asnfp.constraints import attr
+        >>> r = Rule(name="Asn_X", asn_type="t", level=2, constraint=attr("a", "a"))
+        >>> Registry((r,), name="candidate").rule_name(r)
+        'candidate_Asn_X'
+        """
+        return f"{self.name}_{rule.name}" if self.name else rule.name
+
+
+def registry(
+    rules: Iterable[Rule],
+    *,
+    finalizers: Sequence[Callable[[list[Any]], list[Any]]] = (),
+    merge: Callable[[list[Any]], list[Any]] | None = None,
+    name: str | None = None,
+) -> Registry:
+    """Build a registry, keeping the rules' order; a later rule of the same name
+    replaces an earlier one in place (as the reference's registry does).
+
+    >>> from asnfp.constraints import attr
+    >>> a = Rule(name="A", asn_type="t", level=2, constraint=attr("a", "a"))
+    >>> b = Rule(name="B", asn_type="t", level=2, constraint=attr("b", "b"))
+    >>> [r.name for r in registry([a, b, replace(a, asn_type="u")]).rules]
+    ['A', 'B']
+    """
+    by_name: dict[str, Rule] = {}
+    for rule in rules:
+        by_name[rule.name] = rule
+    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name)
+
+
+def lookup(rule: Rule, name: str) -> Constraint | None:
+    """Return the first part of ``rule``'s constraint called ``name`` (depth first).
+
+    >>> from asnfp.constraints import attr
+    >>> lookup(Rule(name="R", asn_type="t", level=2, constraint=all_of(attr("x", "a"))), "x")
+    attr(x: a)
+    """
+    return find(rule.constraint, name)
