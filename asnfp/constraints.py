@@ -692,7 +692,7 @@ def as_constraint(x: Constraint | Callable[[Row], bool]) -> Constraint:
 def _combine(kind: str, parts: Sequence[Constraint | Callable[[Row], bool]], **options: Any) -> Node:
     flat: list[Constraint] = []
     for part in map(as_constraint, parts):
-        if kind == "all" and isinstance(part, Node) and part.kind == "all" and part.plain:
+        if kind == "all" and isinstance(part, Node) and part.kind == "all" and part.plain and part.parts:
             flat.extend(part.parts)
         else:
             flat.append(part)
@@ -703,7 +703,8 @@ def all_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
     """Match when every part matches, each under the bindings its predecessors left.
 
     Misses when empty; stops at the first miss that asks for no re-processing. Nested
-    plain ``all_of`` nodes are flattened (which changes nothing). ``options``: ``name``,
+    plain, non-empty ``all_of`` nodes are flattened (which changes nothing; an empty one
+    misses, so it stays). ``options``: ``name``,
     ``on_match``/``on_fail`` with ``work_over`` and ``rules`` (node re-process flags).
 
     >>> row = make_row(0, {"a": "1", "b": "2"})
@@ -797,7 +798,7 @@ def pinned(bindings: Bindings, leaf: Leaf) -> Any:
     's200a1'
     """
     state = bindings.state(leaf)
-    if state.pins or state.value is None or callable(state.value):
+    if not leaf.initial.pins or state.pins or state.value is None or callable(state.value):
         return None
     value = state.value
     return _unescape(value) if isinstance(value, str) and isinstance(leaf, AttrLeaf) else value

@@ -116,15 +116,19 @@ class Plan(msgspec.Struct, frozen=True):
     keys: dict[str, tuple[AttrLeaf, ...]]
     ruleset: str | None
     version_id: str | None
+    indexed: bool = True
 
 
-def plan(registry: Registry, version_id: str | None = None, global_leaf: Leaf | None = None) -> Plan:
-    """Prepare a run of ``registry`` (with ``global_leaf`` appended to every rule)."""
+def plan(registry: Registry, version_id: str | None = None, global_leaf: Leaf | None = None,
+         indexed: bool = True) -> Plan:
+    """Prepare a run of ``registry`` (with ``global_leaf`` appended to every rule).
+    ``indexed=False`` offers every row to every association (the simple model the
+    indexed fold must agree with)."""
     rules = registry.rules if global_leaf is None else tuple(
         with_global(r, global_leaf) for r in registry.rules
     )
     keys = {r.name: index_leaves(r.constraint) for r in rules}
-    return Plan(rules, keys, registry.name, version_id)
+    return Plan(rules, keys, registry.name, version_id, indexed)
 
 
 # --------------------------------------------------------------------------- the state
@@ -182,6 +186,8 @@ def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLea
 
 
 def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None) -> list[int]:
+    if not plan_.indexed:
+        return [s for s, a in state.associations.items() if allowed is None or a.rule.name in allowed]
     slots: set[int] = set()
     for name, buckets in state.by_rule.items():
         if allowed is not None and name not in allowed:
@@ -302,14 +308,14 @@ def _run(plan_: Plan, state: Generation) -> Generation:
 
 
 def generate(registry: Registry, rows: Sequence[Row], *, version_id: str | bool | None = None,
-             global_leaf: Leaf | None = None) -> list[Association]:
+             global_leaf: Leaf | None = None, indexed: bool = True) -> list[Association]:
     """Fold every row (and the re-processing it triggers) into associations, returned in
     creation order, unfinalized. ``version_id=True`` stamps the current UTC time.
 
     Equal to folding :func:`step` over the work list until it is empty.
     """
     vid = timestamp() if version_id is True else (version_id or None)
-    plan_ = plan(registry, vid, global_leaf)
+    plan_ = plan(registry, vid, global_leaf, indexed)
     final = _run(plan_, Generation.start(rows))
     return [final.associations[slot] for slot in sorted(final.associations)]
 
@@ -388,7 +394,8 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
 
 class Options(msgspec.Struct, frozen=True, kw_only=True):
     """How to run: candidate ids (``None``: all), all candidates, discovery, version id,
-    finalize, merge."""
+    finalize, merge; ``indexed=False`` runs the simple model (every row offered to every
+    association)."""
 
     ids: tuple[str, ...] | None = None
     all_candidates: bool = True
@@ -396,6 +403,7 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     version_id: str | bool | None = None
     finalize: bool = True
     merge: bool = False
+    indexed: bool = True
 
 
 def _finish(registry: Registry, asns: list[Association], options: Options) -> list[Association]:
@@ -419,10 +427,12 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
     found: list[Association] = []
     for ident, kind in pairs:
         found += generate(make_registry("candidate"), candidate_pool(rows, ident, kind),
-                          version_id=options.version_id, global_leaf=candidate_leaf([ident]))
+                          version_id=options.version_id, global_leaf=candidate_leaf([ident]),
+                          indexed=options.indexed)
     discover_registry = make_registry("discover")
     if options.discover:
-        discovered = generate(discover_registry, rows, version_id=options.version_id)
+        discovered = generate(discover_registry, rows, version_id=options.version_id,
+                              indexed=options.indexed)
         found = resequence(filter_discovered(discovered, found, options.all_candidates))
     return _finish(discover_registry, found, options)
 

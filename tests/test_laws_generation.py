@@ -1,0 +1,102 @@
+"""Laws of generation: determinism, unread columns, the indexed fold agrees with the
+simple model, every row is placed exactly once, and the laws every rule keeps."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from msgspec.structs import replace
+
+from asnfp.association import is_valid
+from asnfp.constraints import AttrLeaf
+from asnfp.generate import Options, generate_per_candidate, index_leaves
+from asnfp.io import serialize
+from asnfp.jwst import RULES, default_registry
+from asnfp.pool import Pool, orphan_table
+from asnfp.row import PoolMeta, Row
+from asnfp.testing import imaging_pools
+
+slow = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def run(rows, **options):
+    asns = generate_per_candidate(default_registry, rows, Options(**options))
+    return [a for a in asns if is_valid(a)]
+
+
+def files(rows, **options):
+    return {name: data for name, data in (serialize(a, f"{a.ruleset}_{a.rule.name}") for a in run(rows, **options))}
+
+
+@slow
+@given(imaging_pools())
+def test_two_runs_give_identical_bytes(rows):
+    assert files(rows) == files(rows)
+
+
+@slow
+@given(imaging_pools(), st.text("abcxyz", min_size=1, max_size=5))
+def test_a_column_no_rule_reads_changes_nothing(rows, value):
+    extra = tuple(Row(r.index, {**r.cells, "zz_unread": value}, r.meta) for r in rows)
+    assert files(rows) == files(extra)
+
+
+@slow
+@given(imaging_pools())
+def test_the_indexed_fold_agrees_with_offering_every_row_everywhere(rows):
+    assert files(rows) == files(rows, indexed=False)
+
+
+@slow
+@given(imaging_pools())
+def test_every_row_is_in_an_association_or_an_orphan_never_both(rows):
+    asns = run(rows)
+    taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
+    pool = Pool(tuple(rows[0].cells), rows, PoolMeta("p.csv"))
+    table = orphan_table(pool, taken).splitlines()
+    orphans = {line.split("|")[0] for line in table[1:]}
+    names = {r.cells["filename"] for r in rows}
+    member_files = {r.cells["filename"] for r in rows if r.index in taken}
+    assert orphans | member_files == names
+    assert not orphans & member_files
+
+
+@slow
+@given(imaging_pools())
+def test_level2_associations_hold_one_science_exposure(rows):
+    for asn in run(rows):
+        if asn.rule.level == 2:
+            assert [m.exptype for m in asn.products[0].members].count("science") == 1
+
+
+@slow
+@given(imaging_pools())
+def test_members_share_every_pinned_value_of_their_rule(rows):
+    for asn in run(rows):
+        for leaf in index_leaves(asn.rule.constraint):
+            state = asn.bindings.state(leaf)
+            assume(isinstance(leaf, AttrLeaf))
+            (column,) = state.sources
+            values = {m.row.cells.get(column) for p in asn.products for m in p.members}
+            assert len(values) == 1, (asn.rule.name, leaf.name, values)
+
+
+@slow
+@given(imaging_pools())
+def test_sequence_numbers_count_from_one_per_id_and_type(rows):
+    groups: dict[tuple[str, str], list[int]] = {}
+    for asn in run(rows):
+        groups.setdefault((asn.asn_id, asn.rule.asn_type), []).append(asn.sequence)
+    for numbers in groups.values():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+
+
+def test_replace_of_a_rule_is_the_rule():
+    for rule in RULES:
+        assert replace(rule) == rule
+
+
+def test_every_rule_describes_itself_on_one_line():
+    for rule in RULES:
+        text = rule.constraint.describe()
+        assert text and "\n" not in text
