@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from asnfp import __version__
+from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
 from asnfp.generate import Options, generate_per_candidate
@@ -173,7 +174,7 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
                   orphans: str | None) -> None:
     """Write the association files (and the orphan table) into ``target``, all at once:
     everything goes to a temporary folder beside it first."""
-    files = [serialize(a, _rule_name(a), fmt) for a in asns]
+    files = [serialize(a, rule_name(a), fmt) for a in asns]
     if orphans:
         taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
         files.append((orphans, orphan_table(pool, taken).encode("utf-8")))
@@ -198,10 +199,6 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         raise AsnfpError(f"{err.filename or target}: cannot write ({err.strerror})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _rule_name(asn: Association) -> str:
-    return f"{asn.ruleset}_{asn.rule.name}" if asn.ruleset else asn.rule.name
 
 
 def main(argv: Sequence[str] | None = None) -> int:
