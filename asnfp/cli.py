@@ -113,7 +113,8 @@ def _check_columns(pool: Pool, needed: Sequence[str]) -> None:
         return
     for column in needed:
         if column not in pool.columns:
-            raise PoolError(pool.meta.file, "the pool has no such column (the rules need it)",
+            hint = " (only one column was read: is -d right?)" if len(pool.columns) == 1 else ""
+            raise PoolError(pool.meta.file, f"the pool has no such column (the rules need it){hint}",
                             column=column)
 
 
@@ -180,6 +181,9 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         files.append((orphans, orphan_table(pool, taken).encode("utf-8")))
     if target.exists() and not target.is_dir():
         raise AsnfpError(f"{target}: exists and is not a folder")
+    for name, _ in files:  # checked before anything moves, so a clash leaves no partial output
+        if (target / name).is_dir():
+            raise AsnfpError(f"{target / name}: exists and is a folder, not a file")
     base = _existing_ancestor(target)
     try:
         staging = Path(tempfile.mkdtemp(prefix=".asnfp-", dir=base))
@@ -209,12 +213,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = args.command(args)
     except AsnfpError as err:
-        print(f"asnfp: error: {err}", file=sys.stderr)
+        print(f"asnfp: error: {_one_line(err)}", file=sys.stderr)
         status = 2
     except KeyboardInterrupt:
         print("asnfp: interrupted", file=sys.stderr)
         status = 130
     return status
+
+
+def _one_line(err: AsnfpError) -> str:
+    """The message's first line: whatever a library put in it, the user gets one line.
+
+    >>> _one_line(AsnfpError("pool.csv: bad\\nmore detail"))
+    'pool.csv: bad'
+    """
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def _entry() -> NoReturn:

@@ -10,10 +10,12 @@ Work lists come out of the queue by category (``RULES`` < ``BOTH`` < ``EXISTING`
 ``NONSCIENCE``), first in first out within one; a request whose key (rules, category,
 flag) is already waiting is appended to that waiting list, as the reference does.
 
->>> from asnfp.jwst import default_registry
+>>> from asnfp.constraints import attr
 >>> from asnfp.row import make_row
->>> len(generate(default_registry(), [])) == 0
-True
+>>> from asnfp.rule import Rule, registry
+>>> rule = Rule(name="ByFilter", asn_type="demo", level=2, constraint=attr("f", "filter"))
+>>> [a.bindings for a in generate(registry([rule]), [make_row(0, {"filter": "f560w"}), make_row(1, {"filter": "f560w"})])]
+[Bindings(f='f560w')]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from msgspec.structs import replace
 from asnfp.association import Association, create, offer
 from asnfp.constraints import (
     AttrLeaf,
+    attr,
     Category,
     Constraint,
     Leaf,
@@ -373,13 +376,16 @@ def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
     return [with_cell(r, "asn_candidate", text) for r in rows if ident in r.cells.get("asn_candidate", "")]
 
 
-def candidate_leaf(ids: Sequence[str] | None) -> AttrLeaf:
+def candidate_leaf(ids: Sequence[str] | None, empty: frozenset[str] = frozenset()) -> AttrLeaf:
     """The global constraint of a candidate run: the row belongs to one of ``ids``
-    (any candidate when ``None``); it pins, and the association's id is read from it."""
-    from asnfp.jwst.shared import dms  # the DMS empty values apply to this leaf
+    (any candidate when ``None``); it pins, and the association's id is read from it.
 
+    >>> candidate_leaf(["o001"])
+    attr(asn_candidate: asn_candidate ~ '.+(o001).+'; eval)
+    """
     value = ".+(" + "|".join(ids) + ").+" if ids else None
-    return dms("asn_candidate", "asn_candidate", value, evaluate=True, is_acid=True)
+    return attr("asn_candidate", "asn_candidate", value, evaluate=True, is_acid=True,
+                invalid=empty)
 
 
 def filter_discovered(discovered: list[Association], candidates: list[Association],
@@ -426,8 +432,10 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
         pairs = [(i, known[i]) for i in options.ids if i in known]
     found: list[Association] = []
     for ident, kind in pairs:
-        found += generate(make_registry("candidate"), candidate_pool(rows, ident, kind),
-                          version_id=options.version_id, global_leaf=candidate_leaf([ident]),
+        registry = make_registry("candidate")
+        found += generate(registry, candidate_pool(rows, ident, kind),
+                          version_id=options.version_id,
+                          global_leaf=candidate_leaf([ident], registry.empty),
                           indexed=options.indexed)
     discover_registry = make_registry("discover")
     if options.discover:

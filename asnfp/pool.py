@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -54,6 +55,7 @@ def _converters() -> dict[str, list[tuple[object, object]]]:
 
 def _read_table(path: str, fmt: str, delimiter: str) -> object:
     from astropy.io.ascii.core import InconsistentTableError
+    from astropy.io.registry import IORegistryError
     from astropy.table import Table
 
     try:
@@ -68,11 +70,41 @@ def _read_table(path: str, fmt: str, delimiter: str) -> object:
         raise PoolError(path, "cannot be read (permission denied)") from None
     except UnicodeDecodeError as err:
         raise PoolError(path, f"is not a text table (undecodable byte at offset {err.start})") from None
+    except IORegistryError:
+        raise PoolError(path, f"no reader for the pool format {fmt!r}") from None
+    except (InconsistentTableError, IndexError):
+        raise _explain(path, fmt, delimiter) from None
+    except (ValueError, TypeError, OSError) as err:
+        raise PoolError(path, f"cannot be read as a {fmt!r} table: {_first_line(err)}") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _explain(path: str, fmt: str, delimiter: str) -> PoolError:
+    """Say why a guessed read failed: re-read without guessing (error path only) to find
+    the first row whose field count differs from the header's, or the missing header."""
+    from astropy.io.ascii.core import InconsistentTableError
+    from astropy.table import Table
+
+    general = PoolError(path, f"cannot be read as a {fmt!r} table with delimiter {delimiter!r}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = Table.read(path, format=fmt, delimiter=delimiter, guess=False)
     except InconsistentTableError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "inconsistent rows"
-        raise PoolError(path, f"cannot be read as a {fmt!r} table with delimiter {delimiter!r}: {first}") from None
-    except (ValueError, TypeError, OSError, IndexError) as err:
-        raise PoolError(path, f"cannot be read as a {fmt!r} table: {err}") from None
+        found = re.search(r"header columns \((\d+)\).* data line (\d+)", str(err))
+        if found is None:
+            return general
+        return PoolError(path, f"has a different number of fields from the header "
+                               f"({found[1]}, split on {delimiter!r})", row=int(found[2]) + 1)
+    except (ValueError, TypeError, OSError, IndexError):
+        return general
+    if not table.colnames:
+        return PoolError(path, "has no header line (only blank or comment lines)")
+    return general
 
 
 def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: str = "|") -> Pool:

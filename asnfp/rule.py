@@ -36,8 +36,17 @@ class Check(msgspec.Struct, frozen=True):
     test: Callable[[Any, Any], bool]
 
 
-def _no_member(asn: Association, row: Any) -> Member:
-    raise NotImplementedError("this rule does not say how a row becomes a member")
+def _plain_member(asn: Association, row: Any) -> Member:
+    from asnfp.association import Member
+
+    name = row.get("filename") or f"row{row.index}"
+    return Member(name, asn.rule.exptype(asn.bindings, row), row.get("exposerr"), None, row)
+
+
+def _one_product(asn: Association, row: Any) -> Association:
+    from asnfp.association import Product
+
+    return replace(asn, products=(Product(asn.rule.product_name(asn)),))
 
 
 def _unchanged(asn: Association, row: Any) -> Association:
@@ -75,8 +84,8 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     level: int
     constraint: Constraint
     exptype: Callable[[Any, Any], str] = _science
-    make_member: Callable[[Any, Any], Any] = _no_member
-    on_create: Callable[[Any, Any], Any] = _unchanged
+    make_member: Callable[[Any, Any], Any] = _plain_member
+    on_create: Callable[[Any, Any], Any] = _one_product
     on_add: Callable[[Any, Any], Any] = _unchanged
     product_name: Callable[[Any], str] = _unnamed
     validity: tuple[Check, ...] = ()
@@ -112,13 +121,15 @@ def with_global(rule: Rule, leaf: Leaf) -> Rule:
 
 class Registry(msgspec.Struct, frozen=True):
     """An ordered, immutable collection of rules, with the finalize callbacks that run
-    over the associations they made, and the ruleset name (``candidate``, ``discover``)
-    that prefixes each rule's name in ``asn_rule``."""
+    over the associations they made, the ruleset name (``candidate``, ``discover``)
+    that prefixes each rule's name in ``asn_rule``, and the cell values that mean
+    "absent" to the leaves the drivers add (the candidate constraint)."""
 
     rules: tuple[Rule, ...]
     finalizers: tuple[Callable[[list[Any]], list[Any]], ...] = ()
     merge: Callable[[list[Any]], list[Any]] | None = None
     name: str | None = None
+    empty: frozenset[str] = frozenset()
 
     def rule_name(self, rule: Rule) -> str:
         """Return the name written as ``asn_rule``: ``{ruleset}_{rule}`` or the bare name.
@@ -137,6 +148,7 @@ def registry(
     finalizers: Sequence[Callable[[list[Any]], list[Any]]] = (),
     merge: Callable[[list[Any]], list[Any]] | None = None,
     name: str | None = None,
+    empty: frozenset[str] = frozenset(),
 ) -> Registry:
     """Build a registry, keeping the rules' order; a later rule of the same name
     replaces an earlier one in place (as the reference's registry does).
@@ -150,7 +162,7 @@ def registry(
     by_name: dict[str, Rule] = {}
     for rule in rules:
         by_name[rule.name] = rule
-    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name)
+    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name, empty)
 
 
 def lookup(rule: Rule, name: str) -> Constraint | None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from asnfp.jwst import level2, level3
+from asnfp.jwst.dms import EMPTY
 from asnfp.finalize import finalize_level, merge_by_id
 from asnfp.rule import Registry, Rule, registry
 
@@ -28,4 +29,4 @@ def default_registry(name: str | None = None, rules: tuple[Rule, ...] = RULES) -
     ('candidate', True)
     """
     return registry(rules, finalizers=(finalize_level(2), finalize_level(3)), merge=merge_by_id(2),
-                    name=name)
+                    name=name, empty=EMPTY)
