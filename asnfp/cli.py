@@ -218,10 +218,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("asnfp: interrupted", file=sys.stderr)
         status = 130
+    except Exception as err:  # the one broad catch: a bug in asnfp, never a bare traceback
+        if os.environ.get("ASNFP_TRACEBACK"):
+            raise
+        print(f"asnfp: internal error: {type(err).__name__}: {_one_line(err)} "
+              "(set ASNFP_TRACEBACK=1 to see where; please report it)", file=sys.stderr)
+        status = 1
     return status
 
 
-def _one_line(err: AsnfpError) -> str:
+def _one_line(err: BaseException) -> str:
     """The message's first line: whatever a library put in it, the user gets one line.
 
     >>> _one_line(AsnfpError("pool.csv: bad\\nmore detail"))
