@@ -32,6 +32,14 @@ def associations(
 
     With no ``ids``, ``discover`` or ``all_candidates`` given, both discovery and every
     candidate run, as ``asn_generate`` does by default.
+
+    >>> from asnfp.pool import pool_from_rows
+    >>> row = {"filename": "jw_1_uncal.fits", "exp_type": "mir_image", "pntgtype": "science", "program": "1",
+    ...        "targetid": "1", "instrume": "miri", "detector": "mirimage", "filter": "f560w", "subarray": "full",
+    ...        "asn_candidate": "[('o001', 'observation')]"}
+    >>> (sorted((a.rule.asn_type, a.asn_id) for a in associations(pool_from_rows([row]))),
+    ...  associations(pool_from_rows([row]), ids=("o002",)))
+    ([('image2', 'o001'), ('image3', 'o001')], [])
     """
     from asnfp.jwst import default_registry
 
@@ -47,12 +55,25 @@ def associations(
 
 
 def rule_name(asn: Association) -> str:
-    """The name written as ``asn_rule``, e.g. ``candidate_Asn_Lv2Image``."""
+    """The name written as ``asn_rule``, e.g. ``candidate_Asn_Lv2Image``.
+
+    >>> from asnfp.association import Association
+    >>> from asnfp.jwst import RULES
+    >>> rule_name(Association(rule=RULES[0], ruleset="candidate")), rule_name(Association(rule=RULES[0], ruleset=None))
+    ('candidate_Asn_Lv2Image', 'Asn_Lv2Image')
+    """
     return f"{asn.ruleset}_{asn.rule.name}" if asn.ruleset else asn.rule.name
 
 
 def to_bytes(asn: Association, fmt: str = "json") -> tuple[str, bytes]:
-    """Return an association's ``(file name, file bytes)`` in ``json`` or ``yaml``."""
+    """Return an association's ``(file name, file bytes)`` in ``json`` or ``yaml``.
+
+    >>> from asnfp.association import Association
+    >>> from asnfp.jwst import RULES
+    >>> name, data = to_bytes(Association(rule=RULES[0], ruleset="candidate", program="00001", asn_id="o001", sequence=1))
+    >>> name, b'"asn_rule": "candidate_Asn_Lv2Image"' in data
+    ('jw00001-o001_image2_00001_asn.json', True)
+    """
     return serialize(asn, rule_name(asn), fmt)
 
 

@@ -94,7 +94,11 @@ class Association(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def rule_key(asn: Association) -> tuple[str | None, str]:
-    """The identity of an association's rule within a run: (ruleset, rule name)."""
+    """The identity of an association's rule within a run: (ruleset, rule name).
+
+    >>> rule_key(Association(rule=_DEMO, ruleset="candidate")), rule_key(Association(rule=_DEMO, ruleset=None))
+    (('candidate', 'Demo'), (None, 'Demo'))
+    """
     return (asn.ruleset, asn.rule.name)
 
 
@@ -108,12 +112,24 @@ def current_product(asn: Association) -> Product:
 
 
 def members(asn: Association) -> tuple[Member, ...]:
-    """Return the members of every product, in order."""
+    """Return the members of every product, in order.
+
+    >>> a = Association(rule=_DEMO, ruleset=None, products=(Product("p", (Member("x", "science", None, None),)),
+    ...                                                    Product("q", (Member("y", "science", None, None),))))
+    >>> [m.expname for m in members(a)]
+    ['x', 'y']
+    """
     return tuple(m for p in asn.products for m in p.members)
 
 
 def member_rows(asn: Association) -> tuple[Row, ...]:
-    """Return the pool rows the members came from (the reference's ``from_items``)."""
+    """Return the pool rows the members came from (the reference's ``from_items``).
+
+    >>> from asnfp.row import make_row
+    >>> p = Product("p", (Member("x", "science", None, None, make_row(4, {})), Member("y", "science", None, None)))
+    >>> [r.index for r in member_rows(Association(rule=_DEMO, ruleset=None, products=(p,)))]
+    [4]
+    """
     return tuple(m.row for m in members(asn) if m.row is not None)
 
 
@@ -128,7 +144,12 @@ def is_valid(asn: Association) -> bool:
 
 
 def with_product_name(asn: Association, name: str) -> Association:
-    """Return ``asn`` with its current product renamed."""
+    """Return ``asn`` with its current product renamed; ``asn`` is left as it was.
+
+    >>> a = Association(rule=_DEMO, ruleset=None, products=(Product("a"), Product("b")))
+    >>> [p.name for p in with_product_name(a, "c").products], [p.name for p in a.products]
+    (['a', 'c'], ['a', 'b'])
+    """
     *head, last = asn.products
     return replace(asn, products=(*head, replace(last, name=name)))
 
@@ -178,6 +199,13 @@ def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request,
 
     A row whose ``filename`` is already a member's is taken without any check, as the
     reference does. A refused row leaves the association exactly as it was.
+
+    >>> from asnfp.constraints import attr
+    >>> from asnfp.row import make_row
+    >>> rule = Rule(name="R", asn_type="t", level=2, constraint=attr("p", "program"))
+    >>> _, asn, _ = create(rule, None, make_row(0, {"program": "1"}))
+    >>> offer(asn, make_row(1, {"program": "1"}))[0], offer(asn, make_row(2, {"program": "2"}))[1] is asn
+    (True, True)
     """
     filename = row.get("filename")
     if filename is not None and filename in asn.filenames:
@@ -198,7 +226,14 @@ def create(
     slot: int = 0,
 ) -> tuple[bool, Association, tuple[Request, ...]]:
     """Try to start a new association of ``rule`` from ``row``: ``(created, association,
-    re-process requests)``. Equal to :func:`offer` on an empty association."""
+    re-process requests)``. Equal to :func:`offer` on an empty association.
+
+    >>> from asnfp.row import make_row
+    >>> row = make_row(0, {"filename": "a_uncal.fits"})
+    >>> made, asn, _ = create(_DEMO, "candidate", row)
+    >>> made, [m.expname for m in members(asn)], asn == offer(Association(rule=_DEMO, ruleset="candidate"), row)[1]
+    (True, ['a_uncal.fits'], True)
+    """
     empty = Association(rule=rule, ruleset=ruleset, version_id=version_id, slot=slot)
     return offer(empty, row)
 

@@ -82,7 +82,12 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``asnfp`` argument parser (sub-command ``generate``)."""
+    """Build the ``asnfp`` argument parser (sub-command ``generate``).
+
+    >>> args = build_parser().parse_args(["generate", "pool.csv"])
+    >>> args.pool, args.path, args.format, args.ids, args.command is run_generate
+    ('pool.csv', '.', 'json', None, True)
+    """
     parser = _Parser(prog="asnfp", description="JWST associations, as a functional fold.")
     parser.add_argument("--version", action="version", version=f"asnfp {__version__}")
     sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
@@ -127,7 +132,16 @@ def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    """Run ``asnfp generate``: read, generate, write. Returns the exit status."""
+    """Run ``asnfp generate``: read, generate, write. Returns the exit status.
+
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|asn_candidate\\n"
+    ...                                 "jw_1_uncal.fits|nrc_dark|science|1|1|null\\n")
+    >>> run_generate(build_parser().parse_args(["generate", str(d / "pool.csv"), "-p", str(d / "out"), "--save-orphans"]))
+    0
+    >>> sorted(os.listdir(d / "out")), (d / "out" / "orphaned.csv").read_text().splitlines()[1]
+    (['orphaned.csv'], 'jw_1_uncal.fits|nrc_dark|science|1|1|null')
+    """
     from asnfp.jwst import REQUIRED_COLUMNS, default_registry
 
     _refuse_unbuilt(args)
@@ -174,7 +188,16 @@ def _existing_ancestor(path: Path) -> Path:
 def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: str,
                   orphans: str | None) -> None:
     """Write the association files (and the orphan table) into ``target``, all at once:
-    everything goes to a temporary folder beside it first."""
+    everything goes to a temporary folder beside it first (and leaves nothing behind).
+
+    >>> from asnfp.jwst import RULES
+    >>> from asnfp.pool import pool_from_rows
+    >>> out = Path(tempfile.mkdtemp()) / "out"
+    >>> write_outputs([Association(rule=RULES[0], ruleset=None, program="00001", asn_id="o001", sequence=1)],
+    ...               pool_from_rows([{"a": "x"}]), out, "json", "orphans.csv")
+    >>> sorted(os.listdir(out)), os.listdir(out.parent)
+    (['jw00001-o001_image2_00001_asn.json', 'orphans.csv'], ['out'])
+    """
     files = [serialize(a, rule_name(a), fmt) for a in asns]
     if orphans:
         taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
@@ -206,7 +229,17 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``asnfp`` command; returns (and exits with) the status."""
+    """Run the ``asnfp`` command; returns (and exits with) the status.
+
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|"
+    ...                                 "asn_candidate\\njw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
+    ...                                 "[('o001', 'observation')]\\n")
+    >>> main(["generate", str(d / "pool.csv"), "-p", str(d / "out")]), sorted(os.listdir(d / "out"))
+    (0, ['jw00001-o001_image2_00001_asn.json', 'jw00001-o001_image3_00001_asn.json'])
+    >>> main(["generate", str(d / "missing.csv")])  # one line on stderr: "asnfp: error: ...: no such file"
+    2
+    """
     args = build_parser().parse_args(argv)
     if getattr(args, "no_merge", False):
         print("asnfp: warning: --no-merge is deprecated: not merging is the default", file=sys.stderr)

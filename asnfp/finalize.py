@@ -122,7 +122,14 @@ def _first(asn: Association) -> Product:
 
 
 def prune_duplicate_associations(asns: Sequence[Association]) -> list[Association]:
-    """Keep one association per first-product membership (see the module docstring)."""
+    """Keep one association per first-product membership (see the module docstring).
+
+    >>> from asnfp.association import Member
+    >>> same = (Member("x", "science", None, None),)
+    >>> asns = [Association(rule=_R, ruleset=None, asn_id=i, products=(Product(i, same),)) for i in ("o001", "c1000")]
+    >>> [a.asn_id for a in prune_duplicate_associations(asns)]
+    ['o001']
+    """
     ordered = _by_id(asns)
     kept: list[Association] = []
     while ordered:
@@ -164,7 +171,15 @@ def _prune_group(group: list[Association], already: list[Association]) -> list[A
 def prune_duplicate_products(asns: Sequence[Association]) -> list[Association]:
     """Among associations whose first products share a name, drop exact duplicates and
     the smaller of subset pairs. Unchanged (same order) when no name repeats; else the
-    survivors come back sorted by ``asn_id``, as the reference returns them."""
+    survivors come back sorted by ``asn_id``, as the reference returns them.
+
+    >>> from asnfp.association import Member
+    >>> x, y = Member("x", "science", None, None), Member("y", "science", None, None)
+    >>> small, big = (Association(rule=_R, ruleset=None, asn_id=i, products=(Product("p", ms),))
+    ...               for i, ms in (("o002", (x,)), ("o001", (x, y))))
+    >>> [a.asn_id for a in prune_duplicate_products([small, big])], [a.asn_id for a in prune_duplicate_products([small])]
+    (['o001'], ['o002'])
+    """
     names = Counter(_first(a).name for a in asns)
     repeated = [name for name, count in names.items() if count > 1]
     if not repeated:
@@ -178,12 +193,25 @@ def prune_duplicate_products(asns: Sequence[Association]) -> list[Association]:
 
 
 def prune(asns: Sequence[Association]) -> list[Association]:
-    """Duplicate associations first, then duplicate products."""
+    """Prune duplicate associations first, then duplicate products.
+
+    >>> from asnfp.association import Member
+    >>> x, y = Member("x", "science", None, None), Member("y", "science", None, None)
+    >>> asns = [Association(rule=_R, ruleset=None, asn_id=i, products=(Product("p", ms),))
+    ...         for i, ms in (("o001", (x,)), ("c1000", (x,)), ("o002", (x, y)))]
+    >>> [a.asn_id for a in prune(asns)], prune(asns) == prune_duplicate_products(prune_duplicate_associations(asns))
+    (['o002'], True)
+    """
     return prune_duplicate_products(prune_duplicate_associations(asns))
 
 
 def resequence(asns: Sequence[Association]) -> list[Association]:
-    """Number associations 1, 2, ... per ``(asn_id, asn_type)``, in list order."""
+    """Number associations 1, 2, ... per ``(asn_id, asn_type)``, in list order.
+
+    >>> asns = [Association(rule=_R, ruleset=None, asn_id=i) for i in ("o001", "o002", "o001")]
+    >>> [a.sequence for a in resequence(asns)], [a.sequence for a in asns]
+    ([1, 1, 2], [0, 0, 0])
+    """
     numbers = sequence_numbers((a.asn_id, a.rule.asn_type) for a in asns)
     return [replace(a, sequence=n) for a, n in zip(asns, numbers)]
 

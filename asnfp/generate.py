@@ -126,7 +126,14 @@ def plan(registry: Registry, version_id: str | None = None, global_leaf: Leaf | 
          indexed: bool = True) -> Plan:
     """Prepare a run of ``registry`` (with ``global_leaf`` appended to every rule).
     ``indexed=False`` offers every row to every association (the simple model the
-    indexed fold must agree with)."""
+    indexed fold must agree with).
+
+    >>> from asnfp.rule import registry
+    >>> rules = registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))])
+    >>> p = plan(rules, global_leaf=attr("c", "asn_candidate"))
+    >>> [leaf.name for leaf in p.keys["R"]], p.indexed, plan(rules, indexed=False).indexed
+    (['f', 'c'], True, False)
+    """
     rules = registry.rules if global_leaf is None else tuple(
         with_global(r, global_leaf) for r in registry.rules
     )
@@ -242,7 +249,16 @@ def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Iterable[Request], cu
 
 def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
     """Offer one row (from ``work``) to the associations that may take it, then to the
-    rules it did not join, and queue the re-processing asked for."""
+    rules it did not join, and queue the re-processing asked for.
+
+    >>> from asnfp.row import make_row
+    >>> from asnfp.rule import registry
+    >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))]))
+    >>> w, rows = Work((), (), Category.BOTH), [make_row(0, {"filter": "x"}), make_row(1, {"filter": "x"})]
+    >>> s = reduce(lambda s, r: step(p, w, s, r), rows, Generation.start([]))
+    >>> [[m.expname for m in a.products[0].members] for a in s.associations.values()]
+    [['row0', 'row1']]
+    """
     allowed = frozenset(work.rules) if work.rules else None
     requests: list[Request] = []
     joined: set[str] = set()
@@ -316,6 +332,14 @@ def generate(registry: Registry, rows: Sequence[Row], *, version_id: str | bool 
     creation order, unfinalized. ``version_id=True`` stamps the current UTC time.
 
     Equal to folding :func:`step` over the work list until it is empty.
+
+    >>> from asnfp.row import make_row
+    >>> from asnfp.rule import registry
+    >>> rules = registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))])
+    >>> rows = [make_row(i, {"filter": f}) for i, f in enumerate(["x", "y", "x"])]
+    >>> [len(a.products[0].members) for a in generate(rules, rows)], (
+    ...     generate(rules, rows) == generate(rules, rows, indexed=False))
+    ([2, 1], True)
     """
     vid = timestamp() if version_id is True else (version_id or None)
     plan_ = plan(registry, vid, global_leaf, indexed)
@@ -393,6 +417,12 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
     """Drop discovered associations equal to a candidate one; then the candidates.
 
     (Equality compares the first letter of the ids, so in practice nothing is dropped.)
+
+    >>> from asnfp.association import Association
+    >>> r = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
+    >>> d, c = (Association(rule=r, ruleset=None, asn_id=i) for i in ("a3001", "o001"))
+    >>> [a.asn_id for a in filter_discovered([d], [c])], filter_discovered([d], [c, d], keep_candidates=False)
+    (['a3001', 'o001'], [])
     """
     kept = [d for d in discovered if not any(same_association(d, c) for c in candidates)]
     return kept + (candidates if keep_candidates else [])
@@ -423,7 +453,15 @@ def _finish(registry: Registry, asns: list[Association], options: Options) -> li
 def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
                            options: Options = Options()) -> list[Association]:
     """The reference's default driver: one run per candidate on that candidate's rows,
-    then (with ``discover``) one run over the whole pool with no candidate constraint."""
+    then (with ``discover``) one run over the whole pool with no candidate constraint.
+
+    >>> from asnfp.row import make_row
+    >>> from asnfp.rule import registry
+    >>> rules = lambda name: registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))], name=name)
+    >>> rows = [make_row(i, {"filter": "x", "asn_candidate": f"[('o00{i}', 'observation')]"}) for i in (0, 1)]
+    >>> [(a.ruleset, [m.row.index for m in a.products[0].members]) for a in generate_per_candidate(rules, rows)]
+    [('discover', [0, 1]), ('candidate', [0]), ('candidate', [1])]
+    """
     pairs = candidate_ids(rows)
     if options.ids is not None:
         known: dict[str, str] = {}
@@ -447,7 +485,13 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
 
 def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
                       options: Options = Options()) -> list[Association]:
-    """The reference's per-pool driver (not built yet beyond its skeleton)."""
+    """Run the reference's per-pool driver (not built yet beyond its skeleton).
+
+    >>> generate_per_pool(lambda name: None, [])
+    Traceback (most recent call last):
+      ...
+    NotImplementedError: the per-pool algorithm is not built yet
+    """
     raise NotImplementedError("the per-pool algorithm is not built yet")
 
 

@@ -113,7 +113,16 @@ def _file_member(member: Member, level: int) -> FileMember:
 
 
 def to_file(asn: Association, rule_name: str) -> AssociationFile:
-    """Build the file Struct of an association (``rule_name`` is its ``asn_rule``)."""
+    """Build the file Struct of an association (``rule_name`` is its ``asn_rule``).
+
+    >>> from asnfp.association import Product
+    >>> from asnfp.jwst.level3 import LEVEL3
+    >>> member = Member("x_cal.fits", "science", None, "o001")
+    >>> asn = Association(rule=LEVEL3, ruleset=None, products=(Product("p", (member,)),))
+    >>> f = to_file(asn, "candidate_Level3")
+    >>> type(f).__name__, f.asn_rule, f.asn_type, f.products[0].members[0].asn_candidate
+    ('Level3File', 'candidate_Level3', 'image3', 'o001')
+    """
     level = asn.rule.level
     products = [FileProduct(p.name, [_file_member(m, level) for m in p.members]) for p in asn.products]
     fields: dict[str, Any] = dict(
@@ -148,7 +157,12 @@ def _ascii(text: bytes) -> bytes:
 
 
 def dumps_json(asn_file: AssociationFile) -> bytes:
-    """Encode an association file as the reference writes it (no trailing newline)."""
+    """Encode an association file as the reference writes it (no trailing newline).
+
+    >>> data = dumps_json(Level2File(asn_type="image2", asn_rule="R", target=chr(233)))
+    >>> data.splitlines()[:3], data.endswith(b"}"), data.isascii(), decode_json(data).target == chr(233)
+    ([b'{', b'    "asn_type": "image2",', b'    "asn_rule": "R",'], True, True, True)
+    """
     return _ascii(msgspec.json.format(_ENCODER.encode(asn_file), indent=4))
 
 
@@ -163,12 +177,28 @@ def dumps_yaml(asn_file: AssociationFile) -> bytes:
 
 
 def decode_json(data: bytes | str) -> Level3File:
-    """Decode association JSON into a Struct (Level-2 files decode too)."""
+    """Decode association JSON into a Struct (Level-2 files decode too).
+
+    >>> f = decode_json(b'{"asn_type": "image2", "asn_rule": "R", "asn_id": "o001"}')
+    >>> type(f).__name__, f.asn_id, f.products
+    ('Level3File', 'o001', [])
+    >>> decode_json(b'{"asn_rule": "R"}')
+    Traceback (most recent call last):
+      ...
+    msgspec.ValidationError: Object missing required field `asn_type`
+    """
     return _DECODER.decode(data)
 
 
 def file_name(asn: Association, fmt: str = "json") -> str:
-    """The association's file name: ``jw{program}-{acid}[_{version}]_{type}_{nnnnn}_asn.json``."""
+    """The association's file name: ``jw{program}-{acid}[_{version}]_{type}_{nnnnn}_asn.json``.
+
+    >>> from msgspec.structs import replace
+    >>> from asnfp.jwst.level2 import LEVEL2
+    >>> asn = Association(rule=LEVEL2, ruleset=None, program="01234", asn_id="o001", sequence=2)
+    >>> file_name(asn), file_name(replace(asn, version_id="V1"), "yaml"), file_name(replace(asn, name_override="mine"))
+    ('jw01234-o001_image2_00002_asn.json', 'jw01234-o001_v1_image2_00002_asn.yaml', 'mine.json')
+    """
     if asn.name_override:
         stem = asn.name_override
     else:
@@ -178,7 +208,18 @@ def file_name(asn: Association, fmt: str = "json") -> str:
 
 
 def serialize(asn: Association, rule_name: str, fmt: str = "json") -> tuple[str, bytes]:
-    """Return ``(file name, bytes)`` of an association in ``json`` or ``yaml``."""
+    """Return ``(file name, bytes)`` of an association in ``json`` or ``yaml``.
+
+    >>> from asnfp.jwst.level2 import LEVEL2
+    >>> asn = Association(rule=LEVEL2, ruleset=None, program="01234", asn_id="o001", sequence=1)
+    >>> name, data = serialize(asn, "candidate_Level2", "yaml")
+    >>> name, data.splitlines()[0], serialize(asn, "R")[0]
+    ('jw01234-o001_image2_00001_asn.yaml', b'asn_id: o001', 'jw01234-o001_image2_00001_asn.json')
+    >>> serialize(asn, "R", "xml")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.AsnfpError: unknown association format 'xml' (use json or yaml)
+    """
     asn_file = to_file(asn, rule_name)
     if fmt == "json":
         return file_name(asn, "json"), dumps_json(asn_file)

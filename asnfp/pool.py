@@ -111,6 +111,17 @@ def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: st
     """Read a pool file (any format astropy reads; default: ascii with ``|``).
 
     Fails with a one-line :class:`~asnfp.errors.PoolError` naming the file.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "pool.csv"
+    >>> _ = p.write_text("Filename,EXP_TYPE\\nA_uncal.fits,NRC_IMAGE\\n")
+    >>> pool = read_pool(p, delimiter=",")
+    >>> pool.columns, [dict(r) for r in pool.rows], pool.meta.name
+    (('filename', 'exp_type'), [{'filename': 'a_uncal.fits', 'exp_type': 'nrc_image'}], 'pool.csv')
+    >>> read_pool("no/such/pool.csv")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.PoolError: no/such/pool.csv: no such file
     """
     name = os.fspath(path)
     if os.path.isfile(name) and os.path.getsize(name) == 0:

@@ -45,7 +45,10 @@ def _plain_member(asn: Association, row: Any) -> Member:
 
 def _one_product(asn: Association, row: Any) -> Association:
     from asnfp.association import Product
+    from asnfp.naming import acid_from
 
+    acid = acid_from(asn.bindings, asn.rule.constraint)
+    asn = replace(asn, asn_id=acid.id, acid_type=acid.type)
     return replace(asn, products=(Product(asn.rule.product_name(asn)),))
 
 

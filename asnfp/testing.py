@@ -47,21 +47,37 @@ _PATTERNS: tuple[str | None, ...] = (None, "x", "y", "x|y", "xy", "x.*", "t")
 
 
 def cells(values: Sequence[str] = VALUES) -> st.SearchStrategy[str]:
-    """A cell value, ``null`` first (the simplest)."""
+    """A cell value, ``null`` first (the simplest).
+
+    >>> from hypothesis import find, settings
+    >>> once = settings(database=None)  # no example database: the simplest value, every run
+    >>> find(cells(), lambda v: True, settings=once), find(cells(("a", "b")), lambda v: v != "a", settings=once)
+    ('null', 'b')
+    """
     return st.sampled_from(tuple(values))
 
 
 @st.composite
 def rows(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] = VALUES,
          index: int = 0) -> Row:
-    """A row with every column of ``columns``."""
+    """A row with every column of ``columns``.
+
+    >>> from hypothesis import find, settings
+    >>> find(rows(columns=("a", "b"), index=2), lambda r: r["b"] == "x", settings=settings(database=None))
+    Row(2, {'a': 'null', 'b': 'x'})
+    """
     return Row(index, {c: draw(cells(values)) for c in columns})
 
 
 @st.composite
 def pools(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] = VALUES,
           min_rows: int = 0, max_rows: int = 12) -> tuple[Row, ...]:
-    """A tuple of rows, indexed 0, 1, ... in order."""
+    """A tuple of rows, indexed 0, 1, ... in order.
+
+    >>> from hypothesis import find, settings
+    >>> find(pools(columns=("a",)), lambda p: len(p) >= 2, settings=settings(database=None))
+    (Row(0, {'a': 'null'}), Row(1, {'a': 'null'}))
+    """
     dicts = draw(st.lists(st.fixed_dictionaries({c: cells(values) for c in columns}),
                           min_size=min_rows, max_size=max_rows))
     return tuple(Row(i, d) for i, d in enumerate(dicts))
@@ -69,7 +85,14 @@ def pools(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] 
 
 @st.composite
 def attr_leaves(draw: Any, *, columns: Sequence[str] = COLUMNS) -> AttrLeaf:
-    """A fresh attribute leaf over ``columns`` with drawn options (never dynamic)."""
+    """A fresh attribute leaf over ``columns`` with drawn options (never dynamic).
+
+    >>> from hypothesis import find, settings
+    >>> once = settings(database=None)  # no example database: the simplest value, every run
+    >>> leaf = find(attr_leaves(columns=("a", "b")), lambda leaf: len(leaf.initial.sources) == 2, settings=once)
+    >>> sorted(leaf.initial.sources), sorted(leaf.invalid), find(attr_leaves(columns=("a",)), lambda leaf: True, settings=once)
+    (['a', 'b'], ['f', 'null'], attr(-: a; keep; opt))
+    """
     sources = draw(st.lists(st.sampled_from(tuple(columns)), min_size=1, max_size=2, unique=True))
     return attr(
         draw(st.sampled_from((None, "n1", "n2"))),
@@ -83,7 +106,15 @@ def attr_leaves(draw: Any, *, columns: Sequence[str] = COLUMNS) -> AttrLeaf:
 
 
 def constraint_trees(*, columns: Sequence[str] = COLUMNS, max_leaves: int = 8) -> st.SearchStrategy[Constraint]:
-    """A constraint tree of fresh leaves under all/any/notany/notall nodes."""
+    """A constraint tree of fresh leaves under all/any/notany/notall nodes.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5, deadline=None)
+    ... @given(constraint_trees(), rows())
+    ... def check(tree, row):  # not_any is exactly the negation of any_of
+    ...     assert not_any(tree)(NO_BINDINGS, row).matched != any_of(tree)(NO_BINDINGS, row).matched
+    >>> check()
+    """
     combinators = st.sampled_from((all_of, any_of, not_any, not_all))
 
     def extend(children: st.SearchStrategy[Constraint]) -> st.SearchStrategy[Constraint]:
@@ -103,7 +134,13 @@ _IMAGING = {
 def imaging_rows(draw: Any, *, index: int = 0, program: str = "99009",
                  candidates: Sequence[str] = ("o001", "o002")) -> Row:
     """A NIRCam or MIRI imaging exposure as a pool row, with a few special cases
-    (backgrounds, TSO, acquisitions, sub-arrays, exposure errors) drawn rarely."""
+    (backgrounds, TSO, acquisitions, sub-arrays, exposure errors) drawn rarely.
+
+    >>> from hypothesis import find, settings
+    >>> row = find(imaging_rows(index=3), lambda r: r["instrume"] == "miri", settings=settings(database=None))
+    >>> row["filename"].split("_")[2], row["exp_type"], row.meta.name
+    ('00003', 'mir_image', 'hypothesis_pool.csv')
+    """
     instrument = draw(st.sampled_from(tuple(_IMAGING)))
     detectors, filters, pupils, exp_type = _IMAGING[instrument]
     obs = draw(st.sampled_from(tuple(candidates)))
@@ -141,5 +178,14 @@ def _reindexed(drawn: list[Row]) -> tuple[Row, ...]:
 
 
 def imaging_pools(*, min_rows: int = 1, max_rows: int = 10) -> st.SearchStrategy[tuple[Row, ...]]:
-    """A pool of imaging rows (see :func:`imaging_rows`), indexed and named in order."""
+    """A pool of imaging rows (see :func:`imaging_rows`), indexed and named in order.
+
+    >>> from hypothesis import find, settings
+    >>> pool = find(imaging_pools(), lambda p: len(p) >= 3, settings=settings(database=None))
+    >>> [r.index for r in pool], [r["filename"].split("_")[2] for r in pool]
+    ([0, 1, 2], ['00000', '00001', '00002'])
+    """
     return st.lists(imaging_rows(), min_size=min_rows, max_size=max_rows).map(_reindexed)
+
+
+from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)

@@ -96,13 +96,24 @@ def special_exptype(bindings: Bindings, row: Row) -> str:
 
 
 def base() -> Node:
-    """Same program; ``tsovisit``, when valid, pins (named ``is_tso``)."""
+    """Same program; ``tsovisit``, when valid, pins (named ``is_tso``).
+
+    >>> b = base()
+    >>> first = b(NO_BINDINGS, make_row(0, {"program": "1", "tsovisit": "f"}))
+    >>> first.matched, [b(first.bindings, make_row(1, {"program": p})).matched for p in ("1", "2")]
+    (True, [True, False])
+    """
     return all_of(dms("program", "program"), dms("is_tso", "tsovisit", required=False))
 
 
 def mode() -> Node:
     """Same instrument, detector and optical path; not a NIRSpec detector, an opaque
-    filter, an NRC long-wave TSO grism, or a WFS&C visit."""
+    filter, an NRC long-wave TSO grism, or a WFS&C visit.
+
+    >>> row = {"instrume": "miri", "detector": "mirimage", "filter": "f560w"}
+    >>> mode()(NO_BINDINGS, make_row(0, row)).matched, mode()(NO_BINDINGS, make_row(1, {**row, "filter": "opaque"})).matched
+    (True, False)
+    """
     return all_of(
         dms("instrument", "instrume"),
         dms("detector", "detector"),
@@ -119,12 +130,21 @@ def mode() -> Node:
 
 
 def image_science() -> Leaf:
-    """An imaging science exposure type (pins: one exp_type per association)."""
+    """An imaging science exposure type (pins: one exp_type per association).
+
+    >>> [image_science()(NO_BINDINGS, make_row(0, {"exp_type": e})).matched for e in ("nrc_image", "nrc_tacq")]
+    [True, False]
+    """
     return dms("exp_type", "exp_type", joined(IMAGE2_SCIENCE_EXP_TYPES))
 
 
 def image_nonscience() -> Node:
-    """Acquisitions, focus, coronagraphic calibration, NIRSpec images, MSA mirror images."""
+    """Acquisitions, focus, coronagraphic calibration, NIRSpec images, MSA mirror images.
+
+    >>> [image_nonscience()(NO_BINDINGS, make_row(0, {"pntgtype": "science", "exp_type": e})).matched
+    ...  for e in ("nrc_focus", "nrc_image")]
+    [True, False]
+    """
     return any_of(
         target_acq(),
         dms("non_science", "exp_type", joined(IMAGE2_NONSCIENCE_EXP_TYPES)),
@@ -137,12 +157,23 @@ def image_nonscience() -> Node:
 
 
 def background() -> Leaf:
-    """A background exposure; re-offered to the rule's existing associations."""
+    """A background exposure; re-offered to the rule's existing associations.
+
+    >>> out = background()(NO_BINDINGS, make_row(0, {"bkgdtarg": "t"}))
+    >>> (out.matched, [r.work_over.name for r in out.reprocess],
+    ...  background()(NO_BINDINGS, make_row(0, {"bkgdtarg": "f"})).matched)
+    (True, ['EXISTING'], False)
+    """
     return dms("background", "bkgdtarg", pins=False, reprocess=Category.EXISTING)
 
 
 def special() -> Leaf:
-    """A background or PSF exposure (pins the flag's value and column)."""
+    """A background or PSF exposure (pins the flag's value and column).
+
+    >>> [special()(NO_BINDINGS, make_row(0, {"bkgdtarg": b, "is_psf": p})).matched
+    ...  for b, p in (("t", "f"), ("f", "t"), ("f", "f"))]
+    [True, True, False]
+    """
     return dms("is_special", ("bkgdtarg", "is_psf"))
 
 
@@ -171,7 +202,12 @@ def _pinned_tso(asn: Association) -> bool:
 
 
 def integrations(asn: Association, row: Row) -> bool:
-    """Whether a member is an integrations product (coronagraphy, AMI, TSO): ``ints``."""
+    """Whether a member is an integrations product (coronagraphy, AMI, TSO): ``ints``.
+
+    >>> asn, kinds = Association(rule=LEVEL2, ruleset=None), ("mir_lyot", "nis_ami", "nrc_tsimage", "mir_image")
+    >>> [integrations(asn, make_row(0, {"pntgtype": "science", "exp_type": e})) for e in kinds]
+    [True, True, True, False]
+    """
     coron = "no_coron" not in asn.rule.tags and is_coron_row(row)
     return coron or is_ami_row(row) or is_tso_row(row, _pinned_tso(asn))
 
@@ -211,7 +247,15 @@ def _on_add(asn: Association, row: Row) -> Association:
 
 
 def allowed_candidates(asn: Association, member: Member) -> bool:
-    """Observation candidates, or background candidates with a background member."""
+    """Observation candidates, or background candidates with a background member.
+
+    >>> def asn(kind, exptype):
+    ...     member = Member("x", exptype, None, None)
+    ...     return Association(rule=LEVEL2, ruleset=None, acid_type=kind, products=(Product("p", (member,)),))
+    >>> [allowed_candidates(a, a.products[0].members[0])
+    ...  for a in (asn("observation", "science"), asn("background", "science"), asn("background", "background"))]
+    [True, False, True]
+    """
     kind = asn.acid_type.lower()
     if kind == "observation":
         return True

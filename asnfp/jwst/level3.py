@@ -79,7 +79,14 @@ def aux_exptype(bindings: Bindings, row: Row) -> str:
 
 def optical_path() -> Node:
     """Same filter, pupil/grating and fixed slit (each pinned when valid) and subarray;
-    ``s200a1`` and ``s200a2`` slits may mix."""
+    ``s200a1`` and ``s200a2`` slits may mix.
+
+    >>> op = optical_path()
+    >>> first = op(NO_BINDINGS, make_row(0, {"filter": "f560w", "fxd_slit": "s200a1", "subarray": "full"}))
+    >>> [op(first.bindings, make_row(1, {"filter": f, "fxd_slit": s, "subarray": "full"})).matched
+    ...  for f, s in (("f560w", "s200a2"), ("f770w", "s200a1"))]
+    [True, False]
+    """
     return all_of(
         dms("opt_elem", "filter", required=False),
         dms("opt_elem2", ("pupil", "grating"), required=False),
@@ -94,7 +101,13 @@ def optical_path() -> Node:
 def target(exptype: Exptype | None = None) -> Node:
     """Same target; ``000`` inside a direct-image candidate. Given the rule's
     ``exptype``, background rows skip the check and matches are re-offered to the rule's
-    existing associations."""
+    existing associations.
+
+    >>> t = target()
+    >>> first = t(NO_BINDINGS, make_row(0, {"targetid": "1"}))
+    >>> [t(first.bindings, make_row(1, {"targetid": i})).matched for i in ("1", "2")]
+    [True, False]
+    """
     if exptype is None:
         by_id = dms("target", "targetid")
     else:
@@ -109,17 +122,34 @@ def target(exptype: Exptype | None = None) -> Node:
 
 
 def image() -> Leaf:
-    """An imaging exposure type (pins)."""
+    """An imaging exposure type (pins).
+
+    >>> i = image()
+    >>> first = i(NO_BINDINGS, make_row(0, {"exp_type": "mir_image"}))
+    >>> first.matched, [i(first.bindings, make_row(1, {"exp_type": e})).matched for e in ("mir_image", "nrc_image", "mir_mrs")]
+    (True, [True, False, False])
+    """
     return dms("exp_type", "exp_type", "nrc_image|mir_image|nis_image|fgs_image|nrs_mimf")
 
 
 def wfs_visit() -> Leaf:
-    """A visit type without ``wfsc`` (pins: prime and parallel visits do not mix)."""
+    """A visit type without ``wfsc`` (pins: prime and parallel visits do not mix).
+
+    >>> [wfs_visit()(NO_BINDINGS, make_row(0, {"visitype": v})).matched
+    ...  for v in ("prime_targeted_fixed", "prime_wfsc_sensing")]
+    [True, False]
+    """
     return dms("wfsvisit", "visitype", "((?!wfsc).)*", required=False)
 
 
 def science(rule_constraint: Constraint) -> Node:
-    """Wrap a rule's own constraint as every Level-3 science rule is wrapped."""
+    """Wrap a rule's own constraint as every Level-3 science rule is wrapped.
+
+    >>> s = science(dms("opt_elem", "filter"))
+    >>> row = {"program": "1", "instrume": "miri", "exp_type": "mir_image", "filter": "f560w"}
+    >>> [s(NO_BINDINGS, make_row(0, {**row, **more})).matched for more in ({}, {"is_imprt": "t"}, {"filter": "null"})]
+    [True, False, False]
+    """
     obs_num = dms("obs_num", "obs_num", pins=False, required=False)
 
     def obs_nums_seen(bindings: Bindings) -> str:
@@ -154,7 +184,15 @@ def _present(asn: Association, name: str) -> bool:
 
 def opt_element(asn: Association) -> str:
     """The optical elements' found values, each group sorted, joined with ``-``;
-    ``clear`` when there are none."""
+    ``clear`` when there are none.
+
+    >>> from asnfp.association import create
+    >>> row = make_row(0, dict(filename="jw_1_uncal.fits", program="1", instrume="nircam", exp_type="nrc_image",
+    ...                        pntgtype="science", targetid="1", filter="f150w", pupil="clear", subarray="full",
+    ...                        asn_candidate="null"))
+    >>> opt_element(create(RULES[1], "candidate", row)[1]), opt_element(Association(rule=LEVEL3, ruleset=None))
+    ('clear-f150w', 'clear')
+    """
     parts = []
     for name in ("opt_elem", "opt_elem2"):
         if _present(asn, name):
@@ -190,7 +228,15 @@ def target_name(asn: Association) -> str:
 
 
 def product_name(asn: Association) -> str:
-    """``jw{program}-{acid}_{target}_{instrument}_{opt_elem}[-{slit}][-{subarray}]``."""
+    """``jw{program}-{acid}_{target}_{instrument}_{opt_elem}[-{slit}][-{subarray}]``.
+
+    >>> from asnfp.association import create
+    >>> row = make_row(0, dict(filename="jw_1_uncal.fits", program="1", instrume="miri", exp_type="mir_image",
+    ...                        pntgtype="science", targetid="1", filter="f560w", subarray="sub64", asn_candidate="null"))
+    >>> made, asn, _ = create(RULES[1], "candidate", row)
+    >>> made, product_name(asn)
+    (True, 'jw00001-a3001_t001_miri_f560w-sub64')
+    """
     slit, sub = slit_name(asn), subarray(asn)
     instrument = "-".join(_found(asn, "instrument"))
     return (
