@@ -39,6 +39,7 @@ from asnfp.jwst.dms import (
     pad_program,
 )
 from asnfp.jwst.shared import (
+    HAS_SCIENCE,
     Exptype,
     dms,
     joined,
@@ -264,10 +265,6 @@ def allowed_candidates(asn: Association, member: Member) -> bool:
     )
 
 
-def _has_science(asn: Association, member: Member) -> bool:
-    return member.exptype == "science"
-
-
 LEVEL2 = Rule(
     name="Level2",
     asn_type="image2",
@@ -277,7 +274,7 @@ LEVEL2 = Rule(
     make_member=_make_member,
     on_create=_on_create,
     on_add=_on_add,
-    validity=(Check("has_science", _has_science), Check("allowed_candidates", allowed_candidates)),
+    validity=(HAS_SCIENCE, Check("allowed_candidates", allowed_candidates)),
 )
 
 

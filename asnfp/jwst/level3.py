@@ -28,6 +28,7 @@ from asnfp.constraints import (
 from asnfp.jwst.dms import EMPTY, cell, exposure_type, level2b_name, pad_program
 from asnfp.jwst.level2 import integrations
 from asnfp.jwst.shared import (
+    HAS_SCIENCE,
     ACDIRECT,
     Exptype,
     dms,
@@ -275,10 +276,6 @@ def _make_member(asn: Association, row: Row) -> Member:
     return Member(name, exptype, row.cells.get("exposerr"), cell(row, "asn_candidate"), row)
 
 
-def _has_science(asn: Association, member: Member) -> bool:
-    return member.exptype == "science"
-
-
 def _is_type_mosaic(asn: Association, member: Member) -> bool:
     return asn.acid_type.lower() == "mosaic"
 
@@ -301,7 +298,7 @@ LEVEL3 = Rule(
     on_create=_on_create,
     on_add=_on_add,
     product_name=product_name,
-    validity=(Check("has_science", _has_science),),
+    validity=(HAS_SCIENCE,),
     finalize=science_finalize,
     check_before_append=True,
 )

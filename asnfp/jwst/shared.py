@@ -28,6 +28,7 @@ from asnfp.constraints import (
 from asnfp.jwst.dms import TSO_EXP_TYPES, exposure_type
 from asnfp.jwst.dms import EMPTY
 from asnfp.row import Row, make_row
+from asnfp.rule import Check
 
 __all__ = (
     "Exptype",
@@ -41,9 +42,13 @@ __all__ = (
     "target_acq",
     "single_science",
     "ACDIRECT",
+    "HAS_SCIENCE",
 )
 
 Exptype = Callable[[Bindings, Row], str]
+
+# Every association needs a science member (both levels' first validity check).
+HAS_SCIENCE = Check("has_science", lambda asn, member: member.exptype == "science")
 
 ACDIRECT = r"\[\('c\d{4}', 'direct_image'\)\]"
 
