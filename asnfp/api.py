@@ -59,7 +59,7 @@ def rule_name(asn: Association) -> str:
 
     >>> from asnfp.association import Association
     >>> from asnfp.jwst import RULES
-    >>> rule_name(Association(rule=RULES[0], ruleset="candidate")), rule_name(Association(rule=RULES[0], ruleset=None))
+    >>> rule_name(Association(rule=RULES[2], ruleset="candidate")), rule_name(Association(rule=RULES[2], ruleset=None))
     ('candidate_Asn_Lv2Image', 'Asn_Lv2Image')
     """
     return f"{asn.ruleset}_{asn.rule.name}" if asn.ruleset else asn.rule.name
@@ -70,7 +70,7 @@ def to_bytes(asn: Association, fmt: str = "json") -> tuple[str, bytes]:
 
     >>> from asnfp.association import Association
     >>> from asnfp.jwst import RULES
-    >>> name, data = to_bytes(Association(rule=RULES[0], ruleset="candidate", program="00001", asn_id="o001", sequence=1))
+    >>> name, data = to_bytes(Association(rule=RULES[2], ruleset="candidate", program="00001", asn_id="o001", sequence=1))
     >>> name, b'"asn_rule": "candidate_Asn_Lv2Image"' in data
     ('jw00001-o001_image2_00001_asn.json', True)
     """

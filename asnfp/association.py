@@ -49,11 +49,12 @@ __all__ = (
 
 class Member(msgspec.Struct, frozen=True):
     """One member of a product. ``asn_candidate`` is written by Level-3 files only;
+    ``exposerr`` is ``UNSET`` for members made at finalization (not written);
     ``row`` is the pool row the member came from (never written)."""
 
     expname: str
     exptype: str
-    exposerr: str | None
+    exposerr: str | None | msgspec.UnsetType
     asn_candidate: str | None
     row: Row | None = None
 
@@ -198,7 +199,9 @@ def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request,
     """Offer ``row`` to ``asn``: ``(taken, association after, re-process requests)``.
 
     A row whose ``filename`` is already a member's is taken without any check, as the
-    reference does. A refused row leaves the association exactly as it was.
+    reference does. A refused row leaves the association as it was (but for the rule's
+    sticky facts); a rule's ``force_match`` leaf, once set, makes a taken row read as
+    refused (the association keeps it).
 
     >>> from asnfp.constraints import attr
     >>> from asnfp.row import make_row
@@ -210,11 +213,27 @@ def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request,
     filename = row.get("filename")
     if filename is not None and filename in asn.filenames:
         return True, asn, ()
-    out = asn.rule.constraint(asn.bindings, row)
+    rule = asn.rule
+    out = rule.constraint(asn.bindings, row)
     requests = _own(out.reprocess, asn)
     if not out.matched:
-        return False, asn, requests
-    return True, _accept(asn, out.bindings, row), requests
+        return False, _keep_sticky(asn, out.bindings), requests
+    taken = _accept(asn, out.bindings, row)
+    if rule.force_match is not None:
+        forced = taken.bindings.state(rule.force_match).value
+        if forced is not None:
+            return bool(forced), taken, requests
+    return True, taken, requests
+
+
+def _keep_sticky(asn: Association, after: Bindings) -> Association:
+    """A missed check changes nothing, but for the facts the rule marks sticky."""
+    if not asn.rule.sticky:
+        return asn
+    bindings = asn.bindings
+    for fact in asn.rule.sticky:
+        bindings = bindings.with_fact(fact, after.fact(fact))
+    return asn if bindings == asn.bindings else replace(asn, bindings=bindings)
 
 
 def create(

@@ -27,7 +27,7 @@ from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.pool import Pool, orphan_table, read_pool
 
-__all__ = ("main", "build_parser", "run_generate", "write_outputs")
+__all__ = ("main", "build_parser", "run_generate", "run_rules", "write_outputs")
 
 REFERENCE_VERSION = "3.0.0"
 
@@ -81,6 +81,32 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.set_defaults(command=run_generate)
 
 
+def _add_rules(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("rules", help="list the rule catalogue, one line per rule",
+                       description="List the JWST rules in the order they run: name, level, "
+                                   "asn_type, and the constraint as a readable expression.")
+    p.add_argument("-k", default="", help="only rules whose name contains this text")
+    p.set_defaults(command=run_rules)
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    """Print one line per rule of the catalogue: ``name  level  asn_type  constraint``.
+
+    >>> import io, contextlib
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     status = main(["rules", "-k", "Lv3Image"])
+    >>> status, out.getvalue().split()[:3]
+    (0, ['Asn_Lv3Image', '3', 'image3'])
+    """
+    from asnfp.jwst import RULES
+
+    for rule in RULES:
+        if args.k in rule.name:
+            print(f"{rule.name}  {rule.level}  {rule.asn_type}  {rule.constraint.describe()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``asnfp`` argument parser (sub-command ``generate``).
 
@@ -92,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"asnfp {__version__}")
     sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
     _add_generate(sub)
+    _add_rules(sub)
     return parser
 
 

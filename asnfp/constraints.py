@@ -116,6 +116,7 @@ class LeafState(NamedTuple):
     sources: tuple[str, ...]
     pins: bool
     found: tuple[Any, ...]
+    matched: bool = False
 
 
 class Bindings:
@@ -141,6 +142,10 @@ class Bindings:
     def with_state(self, leaf: Leaf, state: Any) -> Bindings:
         """Return new bindings where ``leaf`` has ``state``; ``self`` is left as it was."""
         return Bindings({**self._map, leaf: state})
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        """Iterate over ``(leaf or fact name, state or value)`` pairs."""
+        return iter(self._map.items())
 
     def fact(self, name: str, default: Any = None) -> Any:
         """Return the association fact ``name`` (``default`` when not set)."""
@@ -316,6 +321,7 @@ class AttrLeaf(Leaf):
         "reprocess",
         "only_on_match",
         "is_acid",
+        "tracks",
     )
 
     def __init__(
@@ -333,9 +339,11 @@ class AttrLeaf(Leaf):
         reprocess: Category | None,
         only_on_match: bool,
         is_acid: bool,
+        tracks: bool = False,
     ) -> None:
         self.name = name
         self.initial = LeafState(value, sources, pins, ())
+        self.tracks = tracks
         self.evaluate = evaluate
         self.required = required
         self.force_undefined = force_undefined
@@ -364,6 +372,13 @@ class AttrLeaf(Leaf):
         return (Request((row,), self.reprocess, None, self.only_on_match),)
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        out = self._check(bindings, row)
+        if not self.tracks:
+            return out
+        state = out.bindings.state(self)
+        return out._replace(bindings=out.bindings.with_state(self, state._replace(matched=out.matched)))
+
+    def _check(self, bindings: Bindings, row: Row) -> Outcome:
         if self.onlyif is not None and not self.onlyif(bindings, row):
             return Match(bindings, self._again(row))
         state = bindings.state(self)
@@ -414,7 +429,7 @@ class ValueLeaf(Leaf):
     """The reference's simple value leaf (``SimpleConstraint``). Build it with
     :func:`value_leaf` or :func:`lift`."""
 
-    __slots__ = ("source", "test", "on_match", "on_fail", "work_over", "rules", "label")
+    __slots__ = ("source", "test", "on_match", "on_fail", "work_over", "rules", "label", "note")
 
     def __init__(
         self,
@@ -429,9 +444,11 @@ class ValueLeaf(Leaf):
         work_over: Category,
         rules: tuple[str, ...] | None,
         label: str,
+        note: tuple[str, Callable[[Bindings, Row], Any]] | None = None,
     ) -> None:
         self.name = name
         self.initial = LeafState(value, (), pins, ())
+        self.note = note
         self.source = source
         self.test = test
         self.on_match = on_match
@@ -444,6 +461,9 @@ class ValueLeaf(Leaf):
         return self.label
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        if self.note is not None:
+            fact, compute = self.note
+            bindings = bindings.with_fact(fact, compute(bindings, row))
         state = bindings.state(self)
         got = self.source(bindings, row)
         satisfied = state.value is None or self.test(state.value, got)
@@ -575,6 +595,7 @@ def attr(
     reprocess: Category | None = None,
     only_on_match: bool = False,
     is_acid: bool = False,
+    tracks: bool = False,
 ) -> AttrLeaf:
     """Build an attribute leaf: the first valid column of ``sources`` must meet ``value``.
 
@@ -582,7 +603,8 @@ def attr(
     the bindings giving one. ``pins`` fixes the first matched value and column (the
     reference's ``force_unique``); ``required=False`` lets a missing value pass;
     ``force_undefined`` matches only when no valid value exists; ``onlyif(b, row)`` false
-    makes the leaf match without reading the row; ``reprocess`` asks for the row again.
+    makes the leaf match without reading the row; ``reprocess`` asks for the row again;
+    ``tracks`` keeps, in its state, whether its last check matched (``state.matched``).
 
     >>> leaf = attr("instrument", "instrume")
     >>> b = leaf(NO_BINDINGS, make_row(0, {"instrume": "miri"})).bindings
@@ -607,6 +629,7 @@ def attr(
         reprocess=reprocess,
         only_on_match=only_on_match,
         is_acid=is_acid,
+        tracks=tracks,
     )
 
 
@@ -626,9 +649,11 @@ def value_leaf(
     work_over: Category = Category.BOTH,
     rules: tuple[str, ...] | None = None,
     label: str | None = None,
+    note: tuple[str, Callable[[Bindings, Row], Any]] | None = None,
 ) -> ValueLeaf:
     """Build a simple value leaf: ``test(value, source(b, row))``, any value when
     ``value`` is ``None``; on a match it pins ``value`` to what the source gave.
+    ``note=(fact, f)`` records ``f(b, row)`` as an association fact at every check.
 
     >>> leaf = value_leaf("target", lambda b, row: "000")
     >>> b = leaf(NO_BINDINGS, make_row(0, {})).bindings
@@ -647,6 +672,7 @@ def value_leaf(
         work_over=work_over,
         rules=rules,
         label=text,
+        note=note,
     )
 
 

@@ -270,8 +270,8 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
             requests += asked
             if taken:
                 joined.add(asn.rule.name)
-                if new is not asn:
-                    updates[slot] = new
+            if new is not asn:
+                updates[slot] = new
     created: list[Association] = []
     if work.category in (Category.RULES, Category.BOTH):
         for rule in plan_.rules:

@@ -20,6 +20,7 @@ __all__ = (
     "ACID",
     "DISCOVERED",
     "acid_from",
+    "acid_in",
     "KNOWN_SUFFIXES",
     "remove_suffix",
     "association_file_stem",
@@ -97,6 +98,23 @@ def acid_from(bindings: Bindings, constraint: Constraint) -> ACID:
         if isinstance(leaf, AttrLeaf) and leaf.is_acid:
             text = "-".join(str(v) for v in bindings.state(leaf).found).replace("\\", "")
             acid = _parse_acid(text)
+            if acid is not None:
+                return acid
+    return DISCOVERED
+
+
+def acid_in(bindings: Bindings) -> ACID:
+    """Read the candidate id from whatever candidate leaf the bindings hold, as a check
+    in progress sees it: a new association has not reached its candidate leaf yet, so
+    it reads as discovered.
+
+    >>> from asnfp.constraints import NO_BINDINGS
+    >>> acid_in(NO_BINDINGS)
+    ACID(id='a3001', type='DISCOVERED')
+    """
+    for leaf, state in bindings.items():
+        if isinstance(leaf, AttrLeaf) and leaf.is_acid and state.found:
+            acid = _parse_acid("-".join(str(v) for v in state.found).replace("\\", ""))
             if acid is not None:
                 return acid
     return DISCOVERED

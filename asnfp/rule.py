@@ -79,7 +79,10 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     ``on_create(asn, row)`` (first row), ``on_add(asn, row)`` (after each member),
     ``product_name(asn)``, ``finalize(asn)`` (``None`` drops the association, else the
     associations that replace it); ``validity`` checks; ``check_before_append``
-    (Level 3 runs validity before appending the member, Level 2 after).
+    (Level 3 runs validity before appending the member, Level 2 after); ``tags``;
+    ``force_match``, a leaf whose value, once set, replaces the "taken" answer of a
+    check (the reference's ``force_match`` leaf); ``sticky``, association facts that a
+    missed check still updates (the reference keeps them on the association object).
     """
 
     name: str
@@ -95,6 +98,8 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     finalize: Callable[[Any], Any] = _keep_valid
     check_before_append: bool = False
     tags: frozenset[str] = frozenset()
+    force_match: Any = None
+    sticky: tuple[str, ...] = ()
 
 
 def with_global(rule: Rule, leaf: Leaf) -> Rule:

@@ -1,7 +1,7 @@
 """The JWST association rules as data, and the registry that runs them.
 
->>> [r.name for r in RULES][:3]
-['Asn_Lv2Image', 'Asn_Lv2ImageNonScience', 'Asn_Lv2ImageSpecial']
+>>> len(RULES), RULES[0].name, RULES[21].name, RULES[22].name, RULES[-1].name
+(44, 'Asn_Lv2CoronAsRate', 'Asn_MIRLRSTAConfirm', 'Asn_Lv3ACQ_Reprocess', 'Asn_Lv3WFSSNRC')
 """
 
 from __future__ import annotations

@@ -39,6 +39,13 @@ __all__ = (
     "pad_program",
     "DEGRADED_OK",
     "DEGRADED_NOT_OK",
+    "NRS_FSS_VALID_OPTICAL_PATHS",
+    "NRS_IFU_VALID_OPTICAL_PATHS",
+    "NIS_SOSS_UNCALIBRATED_FILTERS",
+    "nrsfss_valid_detector",
+    "nrsifu_valid_detector",
+    "nrccoron_valid_detector",
+    "nissoss_calibrated_filter",
 )
 
 # Values that mean "not given" to every DMS constraint (lower-cased pools leave
@@ -237,3 +244,122 @@ def pad_program(program: str) -> str:
     ('00009', '123456')
     """
     return f"{program:0>5s}"
+
+
+# --------------------------------------------------------------------------- optical-path validity
+
+# NIRSpec fixed-slit science: (slit, grating, filter, detector) that put light on the
+# detector; every slit but s200b1 is folded into "a".
+NRS_FSS_VALID_OPTICAL_PATHS: Final[frozenset[tuple[str, str, str, str]]] = frozenset(
+    [("a", grating, filt, det) for grating, filt, dets in (
+        ("prism", "clear", ("nrs1",)),
+        ("g395h", "f290lp", ("nrs1", "nrs2")),
+        ("g235h", "f170lp", ("nrs1", "nrs2")),
+        ("g140h", "f100lp", ("nrs1", "nrs2")),
+        ("g140h", "f070lp", ("nrs1",)),
+        ("g395m", "f290lp", ("nrs1",)),
+        ("g235m", "f170lp", ("nrs1",)),
+        ("g140m", "f100lp", ("nrs1",)),
+        ("g140m", "f070lp", ("nrs1",)),
+    ) for det in dets]
+    + [("s200b1", grating, filt, det) for grating, filt, dets in (
+        ("prism", "clear", ("nrs2",)),
+        ("g395h", "f290lp", ("nrs2",)),
+        ("g235h", "f170lp", ("nrs2",)),
+        ("g140h", "f100lp", ("nrs2",)),
+        ("g140h", "f070lp", ("nrs1", "nrs2")),
+        ("g395m", "f290lp", ("nrs2",)),
+        ("g235m", "f170lp", ("nrs2",)),
+        ("g140m", "f100lp", ("nrs2",)),
+        ("g140m", "f070lp", ("nrs1", "nrs2")),
+    ) for det in dets]
+)
+
+# NIRSpec IFU science: (grating, filter, detector) that put light on the detector (only
+# the high-resolution long-wave settings and g140h/f100lp reach nrs2).
+NRS_IFU_VALID_OPTICAL_PATHS: Final[frozenset[tuple[str, str, str]]] = frozenset(
+    (grating, filt, det) for grating, filt, dets in (
+        ("prism", "clear", ("nrs1",)),
+        ("g140m", "f070lp", ("nrs1",)),
+        ("g140m", "f100lp", ("nrs1",)),
+        ("g235m", "f170lp", ("nrs1",)),
+        ("g395m", "f290lp", ("nrs1",)),
+        ("g140h", "f070lp", ("nrs1",)),
+        ("g140h", "f100lp", ("nrs1", "nrs2")),
+        ("g235h", "f170lp", ("nrs1", "nrs2")),
+        ("g395h", "f290lp", ("nrs1", "nrs2")),
+    ) for det in dets
+)
+
+# NIRISS SOSS filters that are not calibrated beyond Level 2a.
+NIS_SOSS_UNCALIBRATED_FILTERS: Final = ("f277w",)
+
+# NIRCam full-frame coronagraphic detectors that do not see the occulted target.
+_NRC_CORON_UNOCCULTED: Final = {"maskbar": ("nrca1", "nrca2", "nrca3"),
+                                "maskrnd": ("nrca1", "nrca3", "nrca4")}
+
+
+def _required_exp_type(row: Row) -> str:
+    exp_type = valid(row, "exp_type")
+    if exp_type is None:
+        raise MissingColumn("exp_type", row.index, "exposure type cannot be determined")
+    return exp_type
+
+
+def nrsfss_valid_detector(row: Row) -> bool:
+    """Tell whether a fixed-slit row's slit, grating and filter put light on its detector
+    (``False`` when any of detector, filter, grating, fxd_slit is missing).
+
+    >>> fs = {"detector": "nrs2", "filter": "f290lp", "grating": "g395m"}
+    >>> [nrsfss_valid_detector(make_row(0, {**fs, "fxd_slit": s})) for s in ("s200a1", "s200b1")]
+    [False, True]
+    """
+    values = [valid(row, column) for column in ("fxd_slit", "grating", "filter", "detector")]
+    if None in values:
+        return False
+    slit, grating, filt, detector = values
+    return ("s200b1" if slit == "s200b1" else "a", grating, filt, detector) in NRS_FSS_VALID_OPTICAL_PATHS
+
+
+def nrsifu_valid_detector(row: Row) -> bool:
+    """Tell whether an IFU row's grating and filter put light on its detector; rows that
+    are not ``nrs_ifu`` are valid (an exposure type is needed).
+
+    >>> ifu = {"exp_type": "nrs_ifu", "grating": "g140m", "filter": "f100lp"}
+    >>> [nrsifu_valid_detector(make_row(0, {**ifu, "detector": d})) for d in ("nrs1", "nrs2")]
+    [True, False]
+    >>> nrsifu_valid_detector(make_row(0, {"exp_type": "nrs_fixedslit"}))
+    True
+    """
+    if _required_exp_type(row) != "nrs_ifu":
+        return True
+    values = [valid(row, column) for column in ("grating", "filter", "detector")]
+    return None not in values and tuple(values) in NRS_IFU_VALID_OPTICAL_PATHS
+
+
+def nrccoron_valid_detector(row: Row) -> bool:
+    """Tell whether a NIRCam coronagraphic row's detector sees the occulted target (only
+    full frame can miss it; ``False`` when detector, subarray or pupil is missing).
+
+    >>> full = {"subarray": "full", "pupil": "maskrnd"}
+    >>> [nrccoron_valid_detector(make_row(0, {**full, "detector": d})) for d in ("nrca2", "nrca1")]
+    [True, False]
+    """
+    detector, subarray, pupil = (valid(row, c) for c in ("detector", "subarray", "pupil"))
+    if detector is None or subarray is None or pupil is None:
+        return False
+    return subarray != "full" or detector not in _NRC_CORON_UNOCCULTED.get(pupil, ())
+
+
+def nissoss_calibrated_filter(row: Row) -> bool:
+    """Tell whether a SOSS row's filter is calibrated; rows that are not ``nis_soss`` are
+    (an exposure type is needed), SOSS rows without a filter are not.
+
+    >>> [nissoss_calibrated_filter(make_row(0, {"exp_type": "nis_soss", "filter": f}))
+    ...  for f in ("clear", "f277w", "null")]
+    [True, False, False]
+    """
+    if _required_exp_type(row) != "nis_soss":
+        return True
+    filt = valid(row, "filter")
+    return filt is not None and filt not in NIS_SOSS_UNCALIBRATED_FILTERS

@@ -3,8 +3,8 @@
 The base rule :data:`LEVEL2` holds how a Level-2 association behaves (members, product
 name, validity, finalize); each concrete rule is ``replace(LEVEL2, name=..., constraint=...)``.
 
->>> [r.name for r in RULES]
-['Asn_Lv2Image', 'Asn_Lv2ImageNonScience', 'Asn_Lv2ImageSpecial']
+>>> len(RULES), RULES[0].name, RULES[-1].name
+(22, 'Asn_Lv2CoronAsRate', 'Asn_MIRLRSTAConfirm')
 """
 
 from __future__ import annotations
@@ -17,37 +17,58 @@ from asnfp.association import Association, Member, Product, current_product
 from asnfp.constraints import (
     Bindings,
     Category,
+    Constraint,
     Leaf,
     Node,
+    ValueLeaf,
     all_of,
     always,
     any_of,
-    find,
+    lift,
     not_all,
     not_any,
+    value_leaf,
 )
 from asnfp.jwst.dms import (
     EMPTY,
     IMAGE2_NONSCIENCE_EXP_TYPES,
     IMAGE2_SCIENCE_EXP_TYPES,
+    SPEC2_SCIENCE_EXP_TYPES,
     cell,
+    nissoss_calibrated_filter,
+    nrccoron_valid_detector,
+    nrsfss_valid_detector,
+    nrsifu_valid_detector,
+    valid,
     exposure_type,
-    is_ami_row,
-    is_coron_row,
-    is_tso_row,
     level2a_name,
     pad_program,
 )
 from asnfp.jwst.shared import (
+    ACDIRECT,
     HAS_SCIENCE,
     Exptype,
+    integrations,
+    target,
+    tso,
+    wfsc,
     dms,
     joined,
     not_tso,
     single_science,
     target_acq,
 )
-from asnfp.naming import acid_from, remove_suffix
+from asnfp.jwst.level2_finalize import (
+    closest_direct,
+    first_long_direct,
+    if_valid,
+    prune_imprints,
+    split_nods,
+    then,
+    with_catalog,
+)
+from asnfp.association import is_valid
+from asnfp.naming import acid_from, acid_in, remove_suffix
 from asnfp.row import Row
 from asnfp.rule import Check, Rule
 
@@ -65,6 +86,13 @@ __all__ = (
     "product_name",
     "allowed_candidates",
     "integrations",
+    "is_exptype",
+    "spectral_science",
+    "imprint",
+    "imprint_special",
+    "wfss_exptype",
+    "ORIGINAL",
+    "nrslamp_valid_detector",
 )
 
 
@@ -104,7 +132,7 @@ def base() -> Node:
     >>> first.matched, [b(first.bindings, make_row(1, {"program": p})).matched for p in ("1", "2")]
     (True, [True, False])
     """
-    return all_of(dms("program", "program"), dms("is_tso", "tsovisit", required=False))
+    return all_of(dms("program", "program"), dms("is_tso", "tsovisit", required=False), name="base")
 
 
 def mode() -> Node:
@@ -127,6 +155,7 @@ def mode() -> Node:
         not_all(dms(None, "detector", "nrcblong"), dms(None, "exp_type", "nrc_tsgrism")),
         not_any(dms(None, "visitype", ".+wfsc.+")),
         dms("slit", "fxd_slit", required=False),
+        name="mode",
     )
 
 
@@ -197,22 +226,6 @@ def product_name(asn: Association) -> str:
     return remove_suffix(root)[0]
 
 
-def _pinned_tso(asn: Association) -> bool:
-    leaf = find(asn.rule.constraint, "is_tso")
-    return isinstance(leaf, Leaf) and asn.bindings.state(leaf).value == "t"
-
-
-def integrations(asn: Association, row: Row) -> bool:
-    """Whether a member is an integrations product (coronagraphy, AMI, TSO): ``ints``.
-
-    >>> asn, kinds = Association(rule=LEVEL2, ruleset=None), ("mir_lyot", "nis_ami", "nrc_tsimage", "mir_image")
-    >>> [integrations(asn, make_row(0, {"pntgtype": "science", "exp_type": e})) for e in kinds]
-    [True, True, True, False]
-    """
-    coron = "no_coron" not in asn.rule.tags and is_coron_row(row)
-    return coron or is_ami_row(row) or is_tso_row(row, _pinned_tso(asn))
-
-
 def _make_member(asn: Association, row: Row) -> Member:
     exptype = asn.rule.exptype(asn.bindings, row)
     name = level2a_name(cell(row, "filename"), integrations=integrations(asn, row))
@@ -236,15 +249,14 @@ def _on_add(asn: Association, row: Row) -> Association:
     product = current_product(asn)
     has_science = any(m.exptype == "science" for m in product.members)
     degraded = asn.degraded or any(
-        m.exposerr is not None and m.exposerr not in EMPTY for m in product.members
+        isinstance(m.exposerr, str) and m.exposerr not in EMPTY for m in product.members
     )
     renamed = replace(product, name=product_name(asn))
-    return replace(
-        asn,
-        products=(*asn.products[:-1], renamed),
-        degraded=degraded,
-        bindings=asn.bindings.with_fact("has_science", has_science),
-    )
+    bindings = asn.bindings.with_fact("has_science", has_science)
+    if ORIGINAL in asn.rule.sticky:
+        bindings = bindings.with_fact(ORIGINAL, level2_exptype(bindings, row))
+    return replace(asn, products=(*asn.products[:-1], renamed), degraded=degraded,
+                   bindings=bindings)
 
 
 def allowed_candidates(asn: Association, member: Member) -> bool:
@@ -283,6 +295,141 @@ def _rule(name: str, asn_type: str, exptype: Exptype, *parts: object, **extra: o
                    constraint=all_of(*parts), **extra)  # type: ignore[arg-type]
 
 
+# --------------------------------------------------------------------------- more constraints
+
+ORIGINAL = "original_exposure_type"
+
+
+def is_exptype(exptype: Exptype, kind: str, *, equal: bool = True) -> ValueLeaf:
+    """The row's member exposure type (by the rule's ``exptype``) is (or is not) ``kind``.
+
+    >>> is_exptype(level2_exptype, "science")(NO_BINDINGS, make_row(0, {"exp_type": "nrc_image"})).matched
+    True
+    """
+    word = "==" if equal else "!="
+    return value_leaf(None, lambda b, row: (exptype(b, row) == kind) == equal, True, pins=False,
+                      label=f"exptype {word} {kind}")
+
+
+def spectral_science(exclude: tuple[str, ...] = ()) -> Node:
+    """A spectroscopic science exposure type, but for ``exclude`` (list order kept).
+
+    >>> spectral_science(("nis_wfss",))(NO_BINDINGS, make_row(0, {"exp_type": "nis_wfss"})).matched
+    False
+    """
+    kinds = [k for k in SPEC2_SCIENCE_EXP_TYPES if k not in exclude]
+    return any_of(dms("exp_type", "exp_type", joined(kinds)))
+
+
+def imprint() -> Node:
+    """An imprint exposure, re-offered to the rule's existing associations.
+
+    >>> imprint()(NO_BINDINGS, make_row(0, {"is_imprt": "t"})).reprocess[0].work_over.name
+    'EXISTING'
+    """
+    return all_of(dms("imprint", "is_imprt"), on_match=True, work_over=Category.EXISTING)
+
+
+def imprint_special() -> Node:
+    """An imprint on the pinned mosaic tile, unless the last exposure type this
+    association computed was an imprint (the reference's stale check, kept on purpose).
+
+    >>> imprint_special()(NO_BINDINGS, make_row(0, {"is_imprt": "t", "mostilno": "1"})).matched
+    True
+    """
+    return all_of(
+        dms("imprint", "is_imprt", reprocess=Category.EXISTING),
+        dms("mosaic_tile", "mostilno"),
+        value_leaf(None, lambda b, row: b.fact(ORIGINAL), "imprint", test=lambda v, got: v != got,
+                   pins=False, label="last exptype != imprint"),
+    )
+
+
+def wfss_exptype(bindings: Bindings, row: Row) -> str:
+    """Level-2 WFSS: science imaging exposures are the direct images.
+
+    >>> wfss_exptype(NO_BINDINGS, make_row(0, {"exp_type": "nis_image"}))
+    'direct_image'
+    """
+    kind = level2_exptype(bindings, row)
+    if kind == "science" and cell(row, "exp_type") in ("nis_image", "nrc_image", "mir_image"):
+        return "direct_image"
+    return kind
+
+
+def _wfss_exposures() -> Node:
+    return any_of(is_exptype(wfss_exptype, "science", equal=False), single_science(wfss_exptype))
+
+
+def _grism_or_direct(grism: str, direct: str) -> Node:
+    return any_of(dms("exp_type", "exp_type", grism),
+                  dms("image_exp_type", "exp_type", direct, reprocess=Category.NONSCIENCE))
+
+
+_FSS_LAMP_PATHS = frozenset(
+    (grating, lamp, detector)
+    for grating, lamps in (
+        ("prism", ("line4", "flat5", "test")), ("g395h", ("flat3", "line3")),
+        ("g235h", ("flat2", "line2")), ("g140h", ("flat1", "ref", "line1", "flat4")),
+        ("g395m", ("flat3", "line3")), ("g235m", ("flat2", "line2")),
+        ("g140m", ("flat1", "line1", "flat4")),
+    )
+    for lamp in lamps
+    for detector in ("nrs1", "nrs2")
+)
+
+
+def nrslamp_valid_detector(row: Row) -> bool:
+    """Whether a NIRSpec lamp exposure's grating, lamp and detector can be calibrated.
+
+    >>> nrslamp_valid_detector(make_row(0, {"detector": "nrs2", "grating": "g140h", "opmode": "ifu", "lamp": "flat4"}))
+    False
+    """
+    detector, grating, opmode = valid(row, "detector"), valid(row, "grating"), valid(row, "opmode")
+    if detector is None or grating is None or opmode is None:
+        return False
+    if opmode == "msaspec":
+        return True
+    lamp = valid(row, "lamp")
+    if opmode == "ifu":
+        if lamp is None:
+            return False
+        if grating in ("g395h", "g235h"):
+            return True
+        if grating in ("g395m", "g235m", "g140m", "prism"):
+            return detector == "nrs1"
+        return grating == "g140h" and not (detector == "nrs2" and lamp == "flat4")
+    if opmode == "fixedslit":
+        return lamp is not None and (grating, lamp, detector) in _FSS_LAMP_PATHS
+    return False
+
+
+def _acid_is_not_background(bindings: Bindings, row: Row) -> bool:
+    return acid_in(bindings).type != "background"
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def _coron_as_rate() -> Rule:
+    return _rule(
+        "Asn_Lv2CoronAsRate", "image2", level2_exptype,
+        base(), mode(), dms("exp_type", "exp_type", "nrc_coron"),
+        dms("subarray", "subarray", "full"),
+        value_leaf(None, lambda b, row: nrccoron_valid_detector(row), True, label="coron detector"),
+        any_of(background(), single_science(level2_exptype)),
+        tags=frozenset({"no_coron"}),
+    )
+
+
+def _fgs() -> Rule:
+    return _rule(
+        "Asn_Lv2FGS", "image2", level2_exptype,
+        base(), single_science(level2_exptype), dms("exp_type", "exp_type", "fgs_image|fgs_focus"),
+        not_any(wfsc()),
+    )
+
+
 def _image() -> Rule:
     return _rule(
         "Asn_Lv2Image", "image2", level2_exptype,
@@ -305,7 +452,205 @@ def _image_special() -> Rule:
     )
 
 
-RULES: tuple[Rule, ...] = (_image(), _image_nonscience(), _image_special())
+def _image_tso() -> Rule:
+    return _rule(
+        "Asn_Lv2ImageTSO", "tso-image2", level2_exptype,
+        base(), mode(), image_science(), single_science(level2_exptype), tso(),
+    )
+
+
+def _mirlrs_fixed_slit_nod() -> Rule:
+    patt_num = dms("patt_num", "patt_num")
+    current = dms("is_current_patt_num", "patt_num",
+                  lambda b: "((?!{}).)*".format(b.state(patt_num).value), tracks=True)
+    force = value_leaf("force_match", lambda b, row: False, None, test=lambda _a, _b: True,
+                       label="force_match")
+
+    def exptype(bindings: Bindings, row: Row) -> str:
+        kind = level2_exptype(bindings, row)
+        return "background" if kind == "science" and bindings.state(current).matched else kind
+
+    along_slit = dms("patttype", "patttype", "along-slit-nod", pins=False)
+    science = all_of(
+        dms("exp_type", "exp_type", "mir_lrs-fixedslit"), patt_num,
+        single_science(exptype, on_match=True, work_over=Category.EXISTING), along_slit,
+    )
+    nod = all_of(dms("exp_type", "exp_type", "mir_lrs-fixedslit"), current, force,
+                 dms("patttype", "patttype", "along-slit-nod", pins=False))
+    return _rule(
+        "Asn_Lv2MIRLRSFixedSlitNod", "spec2", exptype,
+        all_of(base(), value_leaf(None, _acid_is_not_background, True, test=lambda _v, ok: ok,
+                                  pins=False, label="acid is not background")),
+        any_of(science, nod, dms("exp_type", "exp_type", "mir_taconfirm")),
+        force_match=force,
+    )
+
+
+def _nrs_fss() -> Rule:
+    nod_science = all_of(
+        dms("expspcin", "expspcin"), dms("nods", "numdthpt"),
+        dms("subpxpts", ("subpxpns", "subpxpts")), is_exptype(level2_exptype, "science"),
+    )
+    return _rule(
+        "Asn_Lv2NRSFSS", "spec2", level2_exptype,
+        base(), mode(), dms("exp_type", "exp_type", "nrs_fixedslit"),
+        lift(nrsfss_valid_detector, "fss detector"),
+        any_of(is_exptype(level2_exptype, "science", equal=False), nod_science),
+        finalize=split_nods,
+    )
+
+
+def _nrs_ifu_nod() -> Rule:
+    return _rule(
+        "Asn_Lv2NRSIFUNod", "spec2", level2_exptype,
+        base(), mode(), dms("exp_type", "exp_type", "nrs_ifu"),
+        lift(nrsifu_valid_detector, "ifu detector"),
+        dms("patttype", "patttype", "2-point-nod|4-point-nod"), dms("mosaic_tile", "mostilno"),
+        finalize=lambda asn: split_nods(prune_imprints(asn)) if is_valid(asn) else None,
+    )
+
+
+def _nrs_lamp_image() -> Rule:
+    return _rule(
+        "Asn_Lv2NRSLAMPImage", "image2", special_exptype,
+        base(), single_science(special_exptype), dms("exp_type", "exp_type", "nrs_lamp"),
+        dms(None, "grating", "mirror"), dms(None, "opmode", "image", required=False),
+    )
+
+
+def _nrs_lamp_spectral() -> Rule:
+    return _rule(
+        "Asn_Lv2NRSLAMPSpectral", "nrslamp-spec2", special_exptype,
+        base(), single_science(special_exptype),
+        dms("exp_type", "exp_type", "nrs_autoflat|nrs_autowave|nrs_lamp"),
+        dms("opt_elem", "filter", "opaque"), lift(nrslamp_valid_detector, "lamp detector"),
+        any_of(not_any(dms("opmode", "opmode", "msaspec")),
+               all_of(dms(None, "opmode", "msaspec"), dms(None, "msametfl"))),
+        dms("lamp", "lamp"),
+        not_any(dms(None, "grating", "mirror", pins=False), dms(None, "opmode", "grating-only", pins=False),
+                dms(None, "lamp", "nolamp", pins=False)),
+    )
+
+
+def _nrs_msa() -> Rule:
+    return _rule(
+        "Asn_Lv2NRSMSA", "spec2", level2_exptype,
+        base(), mode(),
+        all_of(dms("exp_type", "exp_type", "nrs_msaspec"), dms(None, "msametfl"),
+               dms("expspcin", "expspcin")),
+        finalize=split_nods,
+    )
+
+
+def _imprints_pruned(asn: Association) -> tuple[Association, ...] | None:
+    return if_valid(prune_imprints(asn)) if is_valid(asn) else None
+
+
+def _spec() -> Rule:
+    excluded = ("nis_wfss", "nrc_wfss", "nrs_fixedslit", "nrs_msaspec", "mir_lrs-slitless",
+                "mir_lrs-fixedslit")
+    return _rule(
+        "Asn_Lv2Spec", "spec2", level2_exptype,
+        base(), mode(), spectral_science(excluded),
+        any_of(background(),
+               all_of(any_of(imprint(), single_science(level2_exptype)), dms("mostilno", "mostilno"))),
+        not_any(tso(), dms("patttype", "patttype", "2-point-nod|4-point-nod|along-slit-nod")),
+        lift(nrsifu_valid_detector, "ifu detector"),
+        finalize=_imprints_pruned,
+    )
+
+
+def _spec_imprint() -> Rule:
+    return _rule(
+        "Asn_Lv2SpecImprint", "spec2", special_exptype,
+        base(), mode(), spectral_science(), single_science(special_exptype),
+        lift(nrsifu_valid_detector, "ifu detector"), dms("imprint", "is_imprt"),
+    )
+
+
+def _spec_special() -> Rule:
+    def noted(bindings: Bindings, row: Row) -> str:
+        return level2_exptype(bindings, row)
+
+    science = all_of(
+        value_leaf(None, lambda b, row: special_exptype(b, row) == "science", True,
+                   note=(ORIGINAL, noted), label="is_science"),
+        value_leaf(None, lambda b, row: bool(b.fact("has_science")), False, label="no_science_yet"),
+    )
+    return _rule(
+        "Asn_Lv2SpecSpecial", "spec2", special_exptype,
+        base(), mode(), spectral_science(), special(), lift(nrsifu_valid_detector, "ifu detector"),
+        any_of(imprint_special(), science),
+        finalize=_imprints_pruned, sticky=(ORIGINAL,),
+    )
+
+
+def _spec_tso() -> Rule:
+    return _rule(
+        "Asn_Lv2SpecTSO", "tso-spec2", level2_exptype,
+        all_of(base(), mode(),
+               spectral_science(("nrs_msaspec", "nrs_fixedslit", "mir_lrs-slitless", "mir_lrs-fixedslit")),
+               single_science(level2_exptype), tso()),
+        not_any(all_of(dms("exp_type", "exp_type", "nrc_tsgrism"), dms("pupil", "pupil", "clear"))),
+        not_any(all_of(dms("exp_type", "exp_type", "nrs_brightobj"),
+                       lift(lambda row: not nrsfss_valid_detector(row), "invalid fss detector"))),
+        not_any(all_of(dms("exp_type", "exp_type", "nis_soss"),
+                       lift(lambda row: not nissoss_calibrated_filter(row), "uncalibrated soss filter"))),
+    )
+
+
+def _wfsc() -> Rule:
+    return _rule(
+        "Asn_Lv2WFSC", "image2", level2_exptype,
+        base(), image_science(), single_science(level2_exptype), wfsc(),
+        not_all(dms("dms_note", "dms_note", "wfsc_los_jitter"), dms("exp_type", "exp_type", "nrc_image")),
+    )
+
+
+def _wfss(name: str, grism: str, direct: str, *extra: Constraint) -> Rule:
+    return _rule(
+        name, "spec2", wfss_exptype,
+        base(), target(), _grism_or_direct(grism, direct), *extra, _wfss_exposures(),
+        finalize=then(with_catalog(closest_direct), if_valid),
+    )
+
+
+def _wfss_parallel() -> Rule:
+    return _rule(
+        "Asn_Lv2WFSSParallel", "spec2", wfss_exptype,
+        dms("acdirect", "asn_candidate", ACDIRECT),
+        _grism_or_direct("nis_wfss|nrc_wfss|mir_wfss", "nis_image|nrc_image|mir_image"),
+        _wfss_exposures(), target(), dms("instrument", "instrume"),
+        validity=(HAS_SCIENCE, Check("allowed_candidates", lambda asn, member: True)),
+        finalize=then(with_catalog(first_long_direct), if_valid),
+    )
+
+
+def _mirlrs_ta_confirm() -> Rule:
+    lrs = "mir_lrs-slitless|mir_lrs-fixedslit"
+    science = all_of(single_science(level2_exptype), dms("exp_type", "exp_type", lrs))
+    nod_background = all_of(background(), not_tso(), dms("exp_type", "exp_type", lrs))
+    with_background = all_of(mode(), any_of(science, nod_background))
+    with_confirm = all_of(dms("obs_id", "obs_id"),
+                          any_of(science, dms("exp_type", "exp_type", "mir_taconfirm")))
+    return _rule(
+        "Asn_MIRLRSTAConfirm", "spec2", level2_exptype,
+        base(), any_of(with_background, with_confirm),
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    _coron_as_rate(), _fgs(), _image(), _image_nonscience(), _image_special(), _image_tso(),
+    _mirlrs_fixed_slit_nod(), _nrs_fss(), _nrs_ifu_nod(), _nrs_lamp_image(), _nrs_lamp_spectral(),
+    _nrs_msa(), _spec(), _spec_imprint(), _spec_special(), _spec_tso(), _wfsc(),
+    _wfss("Asn_Lv2WFSSMIR", "mir_wfss", "mir_image", dms("instrument", "instrume"),
+          dms("detector", "detector")),
+    _wfss("Asn_Lv2WFSSNIS", "nis_wfss", "nis_image", dms("instrument", "instrume"),
+          dms("instrument", "instrume"), dms("pupil", "pupil"), dms("subarray", "subarray")),
+    _wfss("Asn_Lv2WFSSNRC", "nrc_wfss", "nrc_image", dms("instrument", "instrume"),
+          dms("detector", "detector")),
+    _wfss_parallel(), _mirlrs_ta_confirm(),
+)
 
 from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
 from asnfp.row import make_row  # noqa: E402,F401

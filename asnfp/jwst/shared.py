@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 
 from asnfp.constraints import (
     AttrLeaf,
+    Leaf,
+    find,
     Bindings,
     Category,
     Condition,
@@ -25,7 +27,8 @@ from asnfp.constraints import (
     not_any,
     value_leaf,
 )
-from asnfp.jwst.dms import TSO_EXP_TYPES, exposure_type
+from asnfp.association import Association
+from asnfp.jwst.dms import TSO_EXP_TYPES, exposure_type, is_ami_row, is_coron_row, is_tso_row
 from asnfp.jwst.dms import EMPTY
 from asnfp.row import Row, make_row
 from asnfp.rule import Check
@@ -42,7 +45,9 @@ __all__ = (
     "target_acq",
     "single_science",
     "ACDIRECT",
+    "target",
     "HAS_SCIENCE",
+    "integrations",
 )
 
 Exptype = Callable[[Bindings, Row], str]
@@ -51,6 +56,25 @@ Exptype = Callable[[Bindings, Row], str]
 HAS_SCIENCE = Check("has_science", lambda asn, member: member.exptype == "science")
 
 ACDIRECT = r"\[\('c\d{4}', 'direct_image'\)\]"
+
+
+def _pinned_tso(asn: Association) -> bool:
+    leaf = find(asn.rule.constraint, "is_tso")
+    return isinstance(leaf, Leaf) and asn.bindings.state(leaf).value == "t"
+
+
+def integrations(asn: Association, row: Row) -> bool:
+    """Whether a member is an integrations product (coronagraphy, AMI, TSO): ``ints``.
+
+    >>> from asnfp.rule import Rule
+    >>> asn = Association(rule=Rule(name="R", asn_type="t", level=2, constraint=tso()), ruleset=None)
+    >>> kinds = ("mir_lyot", "nis_ami", "nrc_tsimage", "mir_image")
+    >>> [integrations(asn, make_row(0, {"pntgtype": "science", "exp_type": e})) for e in kinds]
+    [True, True, True, False]
+    """
+    coron = "no_coron" not in asn.rule.tags and is_coron_row(row)
+    return coron or is_ami_row(row) or is_tso_row(row, _pinned_tso(asn))
+
 
 
 def dms(
@@ -65,6 +89,7 @@ def dms(
     evaluate: bool = False,
     reprocess: Category | None = None,
     is_acid: bool = False,
+    tracks: bool = False,
 ) -> AttrLeaf:
     """An attribute leaf for which the DMS empty values (``null``, ``f``, ...) mean absent.
 
@@ -74,7 +99,7 @@ def dms(
     return attr(name, sources, value, pins=pins, required=required,
                 force_undefined=force_undefined, onlyif=onlyif, evaluate=evaluate,
                 invalid=EMPTY, reprocess=reprocess, only_on_match=reprocess is not None,
-                is_acid=is_acid)
+                is_acid=is_acid, tracks=tracks)
 
 
 def joined(values: Sequence[str]) -> str:
@@ -84,6 +109,29 @@ def joined(values: Sequence[str]) -> str:
     'a|b'
     """
     return "|".join(values)
+
+
+def target(exptype: Exptype | None = None) -> Node:
+    """Same target; ``000`` inside a direct-image candidate. Given the rule's
+    ``exptype``, background rows skip the check and matches are re-offered to the rule's
+    existing associations.
+
+    >>> t = target()
+    >>> first = t(NO_BINDINGS, make_row(0, {"targetid": "1"}))
+    >>> [t(first.bindings, make_row(1, {"targetid": i})).matched for i in ("1", "2")]
+    [True, False]
+    """
+    if exptype is None:
+        by_id = dms("target", "targetid")
+    else:
+        by_id = dms("target", "targetid",
+                    onlyif=lambda b, row: exptype(b, row) != "background",
+                    reprocess=Category.EXISTING)
+    return any_of(
+        all_of(dms("acdirect", "asn_candidate", ACDIRECT),
+               value_leaf("target", lambda b, row: "000", label="target=000")),
+        by_id,
+    )
 
 
 def tso() -> Node:
