@@ -39,6 +39,7 @@ __all__ = (
     "constraint_trees",
     "imaging_rows",
     "imaging_pools",
+    "subpools",
 )
 
 COLUMNS: tuple[str, ...] = ("a", "b", "c", "d")
@@ -189,3 +190,18 @@ def imaging_pools(*, min_rows: int = 1, max_rows: int = 10) -> st.SearchStrategy
 
 
 from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
+
+
+def subpools(rows: Sequence[Row], *, min_rows: int = 1, max_rows: int = 30) -> st.SearchStrategy[tuple[Row, ...]]:
+    """Sub-pools of a real pool: some of its rows, in pool order, re-indexed from 0.
+    Shrinks towards fewer and earlier rows.
+
+    >>> from hypothesis import find, settings
+    >>> pool = tuple(Row(i, {"n": str(i)}) for i in range(5))
+    >>> [dict(r) for r in find(subpools(pool, min_rows=2), lambda p: True, settings=settings(database=None))]
+    [{'n': '0'}, {'n': '1'}]
+    """
+    indexes = st.lists(st.integers(0, len(rows) - 1), unique=True, min_size=min_rows,
+                       max_size=min(max_rows, len(rows)))
+    return indexes.map(sorted).map(
+        lambda picked: tuple(Row(i, rows[j].cells, rows[j].meta) for i, j in enumerate(picked)))
