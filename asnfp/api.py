@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from asnfp.association import Association, is_valid
+from asnfp.association import Association, is_valid, qualified
 from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.pool import Pool, read_pool
@@ -62,7 +62,7 @@ def rule_name(asn: Association) -> str:
     >>> rule_name(Association(rule=RULES[2], ruleset="candidate")), rule_name(Association(rule=RULES[2], ruleset=None))
     ('candidate_Asn_Lv2Image', 'Asn_Lv2Image')
     """
-    return f"{asn.ruleset}_{asn.rule.name}" if asn.ruleset else asn.rule.name
+    return qualified(asn.ruleset, asn.rule)
 
 
 def to_bytes(asn: Association, fmt: str = "json") -> tuple[str, bytes]:

@@ -43,6 +43,7 @@ __all__ = (
     "is_valid",
     "member_rows",
     "rule_key",
+    "qualified",
     "with_product_name",
 )
 
@@ -92,6 +93,15 @@ class Association(msgspec.Struct, frozen=True, kw_only=True):
     slot: int = 0
     sequence: int = 0
     name_override: str | None = None
+
+
+def qualified(ruleset: str | None, rule: Rule) -> str:
+    """The name a rule runs under (and writes as ``asn_rule``): ``{ruleset}_{rule}``.
+
+    >>> qualified("candidate", _DEMO), qualified(None, _DEMO)
+    ('candidate_Demo', 'Demo')
+    """
+    return f"{ruleset}_{rule.name}" if ruleset else rule.name
 
 
 def rule_key(asn: Association) -> tuple[str | None, str]:
@@ -159,7 +169,8 @@ def _own(requests: tuple[Request, ...], asn: Association) -> tuple[Request, ...]
     """Give every request that names no rules the rule that made it (as the reference)."""
     if all(r.rules is not None for r in requests):
         return requests
-    return tuple(r if r.rules is not None else r._replace(rules=(asn.rule.name,)) for r in requests)
+    own = (qualified(asn.ruleset, asn.rule),)
+    return tuple(r if r.rules is not None else r._replace(rules=own) for r in requests)
 
 
 def _validate(asn: Association, member: Member) -> Association:

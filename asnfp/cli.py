@@ -23,7 +23,7 @@ from asnfp import __version__
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
-from asnfp.generate import Options, generate_per_candidate
+from asnfp.generate import Options, generate_per_candidate, generate_per_pool
 from asnfp.io import serialize
 from asnfp.pool import Pool, orphan_table, read_pool
 
@@ -35,7 +35,6 @@ REFERENCE_VERSION = "3.0.0"
 _NOT_BUILT = {
     "rules": "-r/--rules (user rule files)",
     "ignore_default": "--ignore-default",
-    "per_pool_algorithm": "--per-pool-algorithm",
     "no_finalize": "--no-finalize",
     "debug": "-D/--debug (keeping pruned duplicates)",
 }
@@ -173,7 +172,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
     _refuse_unbuilt(args)
     pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
-    _check_columns(pool, (*REQUIRED_COLUMNS, "asn_candidate"))
+    per_pool = args.per_pool_algorithm
+    _check_columns(pool, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
     options = _options(args)
     try:
         if args.dms and options.ids is not None:
@@ -182,7 +182,8 @@ def run_generate(args: argparse.Namespace) -> int:
         for ident in options.ids or ():
             if ident not in known:
                 print(f"asnfp: warning: candidate id {ident} not found in pool", file=sys.stderr)
-        asns = generate_per_candidate(default_registry, pool.rows, options)
+        driver = generate_per_pool if per_pool else generate_per_candidate
+        asns = driver(default_registry, pool.rows, options)
     except MissingColumn as err:
         raise AsnfpError(f"{pool.meta.file}: {err}") from None
     if args.dms and args.ids is not None:

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import msgspec
 from msgspec.structs import replace
 
-from asnfp.association import Association, create, offer
+from asnfp.association import Association, create, offer, qualified
 from asnfp.constraints import (
     AttrLeaf,
     attr,
@@ -112,33 +112,36 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
 
 
 class Plan(msgspec.Struct, frozen=True):
-    """What a run knows before it starts: the rules (global constraint included), their
-    index leaves, the ruleset name and the version id."""
+    """What a run knows before it starts: the rules as ``(name they run under, ruleset,
+    rule)`` (global constraint included), their index leaves by name, the version id."""
 
-    rules: tuple[Rule, ...]
+    rules: tuple[tuple[str, str | None, Rule], ...]
     keys: dict[str, tuple[AttrLeaf, ...]]
-    ruleset: str | None
     version_id: str | None
     indexed: bool = True
 
 
-def plan(registry: Registry, version_id: str | None = None, global_leaf: Leaf | None = None,
-         indexed: bool = True) -> Plan:
-    """Prepare a run of ``registry`` (with ``global_leaf`` appended to every rule).
+def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
+         global_leaf: Leaf | None = None, indexed: bool = True) -> Plan:
+    """Prepare a run of ``registry`` (with ``global_leaf`` appended to every rule), or of
+    several ``(registry, global leaf)`` pairs one after the other (the per-pool run).
     ``indexed=False`` offers every row to every association (the simple model the
     indexed fold must agree with).
 
-    >>> from asnfp.rule import registry
-    >>> rules = registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))])
-    >>> p = plan(rules, global_leaf=attr("c", "asn_candidate"))
-    >>> [leaf.name for leaf in p.keys["R"]], p.indexed, plan(rules, indexed=False).indexed
-    (['f', 'c'], True, False)
+    >>> from asnfp.constraints import attr
+    >>> from asnfp.rule import Rule, registry
+    >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))], name="candidate"))
+    >>> [(name, ruleset) for name, ruleset, _ in p.rules], [leaf.name for leaf in p.keys["candidate_R"]]
+    ([('candidate_R', 'candidate')], ['f'])
     """
-    rules = registry.rules if global_leaf is None else tuple(
-        with_global(r, global_leaf) for r in registry.rules
+    parts = [(registry, global_leaf)] if isinstance(registry, Registry) else list(registry)
+    rules = tuple(
+        (qualified(reg.name, rule), reg.name, rule if leaf is None else with_global(rule, leaf))
+        for reg, leaf in parts
+        for rule in reg.rules
     )
-    keys = {r.name: index_leaves(r.constraint) for r in rules}
-    return Plan(rules, keys, registry.name, version_id, indexed)
+    keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
+    return Plan(rules, keys, version_id, indexed)
 
 
 # --------------------------------------------------------------------------- the state
@@ -171,7 +174,7 @@ def _unescape(text: str) -> str:
 def _signature(plan_: Plan, asn: Association) -> tuple[tuple[str | None, ...], tuple[str | None, ...]]:
     sources: list[str | None] = []
     values: list[str | None] = []
-    for leaf in plan_.keys[asn.rule.name]:
+    for leaf in plan_.keys[qualified(asn.ruleset, asn.rule)]:
         state = asn.bindings.state(leaf)
         if state.pins or not isinstance(state.value, str):
             sources.append(None)
@@ -197,7 +200,8 @@ def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLea
 
 def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None) -> list[int]:
     if not plan_.indexed:
-        return [s for s, a in state.associations.items() if allowed is None or a.rule.name in allowed]
+        return [s for s, a in state.associations.items()
+                if allowed is None or qualified(a.ruleset, a.rule) in allowed]
     slots: set[int] = set()
     for name, buckets in state.by_rule.items():
         if allowed is not None and name not in allowed:
@@ -210,18 +214,20 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
     filename = row.cells.get("filename")
     if filename is not None:
         for slot in state.by_file.get(filename, ()):
-            if allowed is None or state.associations[slot].rule.name in allowed:
+            holder = state.associations[slot]
+            if allowed is None or qualified(holder.ruleset, holder.rule) in allowed:
                 slots.add(slot)
     return sorted(slots)
 
 
 def _indexed(plan_: Plan, by_rule: dict[str, Bucket], slot: int, asn: Association) -> dict[str, Bucket]:
     sources, values = _signature(plan_, asn)
-    buckets = dict(by_rule.get(asn.rule.name, {}))
+    name = qualified(asn.ruleset, asn.rule)
+    buckets = dict(by_rule.get(name, {}))
     table = dict(buckets.get(sources, {}))
     table[values] = table.get(values, ()) + (slot,)
     buckets[sources] = table
-    return {**by_rule, asn.rule.name: buckets}
+    return {**by_rule, name: buckets}
 
 
 def _filtered(request: Request, current: Category) -> Category | None:
@@ -269,15 +275,15 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
             taken, new, asked = offer(asn, row)
             requests += asked
             if taken:
-                joined.add(asn.rule.name)
+                joined.add(qualified(asn.ruleset, asn.rule))
             if new is not asn:
                 updates[slot] = new
     created: list[Association] = []
     if work.category in (Category.RULES, Category.BOTH):
-        for rule in plan_.rules:
-            if (allowed is not None and rule.name not in allowed) or rule.name in joined:
+        for name, ruleset, rule in plan_.rules:
+            if (allowed is not None and name not in allowed) or name in joined:
                 continue
-            made, asn, asked = create(rule, plan_.ruleset, row, version_id=plan_.version_id)
+            made, asn, asked = create(rule, ruleset, row, version_id=plan_.version_id)
             requests += asked
             if made:
                 created.append(asn)
@@ -326,7 +332,8 @@ def _run(plan_: Plan, state: Generation) -> Generation:
     return state
 
 
-def generate(registry: Registry, rows: Sequence[Row], *, version_id: str | bool | None = None,
+def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: Sequence[Row], *,
+             version_id: str | bool | None = None,
              global_leaf: Leaf | None = None, indexed: bool = True) -> list[Association]:
     """Fold every row (and the re-processing it triggers) into associations, returned in
     creation order, unfinalized. ``version_id=True`` stamps the current UTC time.
@@ -485,14 +492,37 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
 
 def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
                       options: Options = Options()) -> list[Association]:
-    """Run the reference's per-pool driver (not built yet beyond its skeleton).
+    """Run the reference's per-pool driver: one fold over the whole pool with the
+    candidate rules (whose candidate constraint expands every row into one copy per
+    candidate it lists) followed, with ``discover``, by the discovery rules; finalize,
+    then drop discovered duplicates and renumber.
 
-    >>> generate_per_pool(lambda name: None, [])
-    Traceback (most recent call last):
-      ...
-    NotImplementedError: the per-pool algorithm is not built yet
+    >>> from asnfp.constraints import attr
+    >>> from asnfp.row import make_row
+    >>> from asnfp.rule import Rule, registry
+    >>> rule = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
+    >>> rows = [make_row(0, {"filter": "a", "asn_candidate": "[('o001', 'observation'), ('c1000', 'background')]"})]
+    >>> sorted(a.asn_id for a in generate_per_pool(lambda name: registry([rule], name=name), rows, Options(discover=False)))
+    ['c1000', 'o001']
     """
-    raise NotImplementedError("the per-pool algorithm is not built yet")
+    candidates = make_registry("candidate")
+    if options.discover or options.all_candidates:
+        leaf = candidate_leaf(None, candidates.empty)
+    else:
+        leaf = candidate_leaf(options.ids, candidates.empty)
+    parts: list[tuple[Registry, Leaf | None]] = [(candidates, leaf)]
+    if options.discover:
+        parts.append((make_registry("discover"), None))
+    found = generate(parts, rows, version_id=options.version_id, indexed=options.indexed)
+    if options.finalize:
+        found = reduce(lambda acc, f: f(acc), candidates.finalizers, found)
+    if options.discover:
+        discovered = [a for a in found if a.ruleset == "discover"]
+        chosen = [a for a in found if a.ruleset != "discover"]
+        found = resequence(filter_discovered(discovered, chosen, options.all_candidates))
+    if options.merge and candidates.merge is not None:
+        found = candidates.merge(found)
+    return found
 
 
 _ = (Iterator,)

@@ -289,7 +289,6 @@ def test_bogus_output_format(here: Path, capsys: pytest.CaptureFixture[str]) -> 
     [
         (["-r", "x.py"], "-r/--rules (user rule files)"),
         (["--ignore-default"], "--ignore-default"),
-        (["--per-pool-algorithm"], "--per-pool-algorithm"),
         (["--no-finalize"], "--no-finalize"),
         (["-D"], "-D/--debug"),
     ],
