@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -23,6 +23,7 @@ from asnfp import __version__
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
+from asnfp.rule import Registry, load_rules
 from asnfp.generate import Options, generate_per_candidate, generate_per_pool
 from asnfp.io import serialize
 from asnfp.pool import Pool, orphan_table, read_pool
@@ -33,8 +34,6 @@ REFERENCE_VERSION = "3.0.0"
 
 # Flags whose behaviour is not built yet: refused with one line, never ignored.
 _NOT_BUILT = {
-    "rules": "-r/--rules (user rule files)",
-    "ignore_default": "--ignore-default",
     "no_finalize": "--no-finalize",
     "debug": "-D/--debug (keeping pruned duplicates)",
 }
@@ -60,8 +59,10 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                         "(default name: orphaned.csv)")
     p.add_argument("--version-id", nargs="?", const=True, default=None, dest="version_id",
                    help="version tag in file names; bare: the current UTC time")
-    p.add_argument("-r", "--rules", action="append", help="a rules file (not built yet)")
-    p.add_argument("--ignore-default", action="store_true", help="do not use the JWST rules")
+    p.add_argument("-r", "--rules", action="append",
+                   help="a Python file of asnfp rules, added to the JWST rules (repeatable)")
+    p.add_argument("--ignore-default", action="store_true",
+                   help="do not use the JWST rules (only those of -r)")
     p.add_argument("--dry-run", action="store_true", help="generate, but write nothing")
     p.add_argument("-d", "--delimiter", default="|", help="pool column delimiter (default: |)")
     p.add_argument("--pool-format", default="ascii", help="astropy table format (default: ascii)")
@@ -157,6 +158,17 @@ def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
     return ids + tuple(dict.fromkeys(extra))
 
 
+def _registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
+    """The registry factory of a run: the JWST rules and those of ``-r`` files."""
+    from asnfp.jwst import RULES, default_registry
+
+    user = tuple(rule for path in args.rules or () for rule in load_rules(path))
+    if args.ignore_default and not user:
+        raise UsageError("--ignore-default needs the rules of at least one -r file")
+    rules = user if args.ignore_default else RULES + user
+    return lambda name: default_registry(name, rules=rules)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """Run ``asnfp generate``: read, generate, write. Returns the exit status.
 
@@ -168,9 +180,10 @@ def run_generate(args: argparse.Namespace) -> int:
     >>> sorted(os.listdir(d / "out")), (d / "out" / "orphaned.csv").read_text().splitlines()[1]
     (['orphaned.csv'], 'jw_1_uncal.fits|nrc_dark|science|1|1|null')
     """
-    from asnfp.jwst import REQUIRED_COLUMNS, default_registry
+    from asnfp.jwst import REQUIRED_COLUMNS
 
     _refuse_unbuilt(args)
+    make_registry = _registries(args)
     pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
     per_pool = args.per_pool_algorithm
     _check_columns(pool, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
@@ -183,7 +196,7 @@ def run_generate(args: argparse.Namespace) -> int:
             if ident not in known:
                 print(f"asnfp: warning: candidate id {ident} not found in pool", file=sys.stderr)
         driver = generate_per_pool if per_pool else generate_per_candidate
-        asns = driver(default_registry, pool.rows, options)
+        asns = driver(make_registry, pool.rows, options)
     except MissingColumn as err:
         raise AsnfpError(f"{pool.meta.file}: {err}") from None
     if args.dms and args.ids is not None:

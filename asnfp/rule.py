@@ -14,7 +14,11 @@ made with :func:`msgspec.structs.replace`, never by subclassing:
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -25,7 +29,7 @@ from asnfp.constraints import Constraint, Leaf, Node, all_of, find
 if TYPE_CHECKING:
     from asnfp.association import Association, Member
 
-__all__ = ("Rule", "Check", "Registry", "replace", "with_global", "registry", "lookup")
+__all__ = ("Rule", "Check", "Registry", "replace", "with_global", "registry", "lookup", "load_rules")
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -181,3 +185,42 @@ def lookup(rule: Rule, name: str) -> Constraint | None:
     attr(x: a)
     """
     return find(rule.constraint, name)
+
+
+def load_rules(path: str | os.PathLike[str]) -> tuple[Rule, ...]:
+    """Load the rules a Python file defines: its ``RULES`` sequence if it has one, else
+    every :class:`Rule` value at its top level that asnfp itself does not define (so an
+    imported base such as ``LEVEL3`` is not a rule), in the order they were bound. The
+    file is run as a fresh module (nothing is registered anywhere); errors are one line.
+
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "my_rules.py"
+    >>> _ = f.write_text("from asnfp.rule import Rule\\nfrom asnfp.constraints import attr\\n"
+    ...                  "BY_FILTER = Rule(name='Asn_ByFilter', asn_type='image3', level=3, constraint=attr('f', 'filter'))\\n")
+    >>> [r.name for r in load_rules(f)]
+    ['Asn_ByFilter']
+    """
+    from asnfp.errors import AsnfpError
+
+    file = Path(os.path.expandvars(os.path.expanduser(os.fspath(path))))
+    if not file.is_file():
+        raise AsnfpError(f"{file}: no such rules file")
+    spec = importlib.util.spec_from_file_location(f"asnfp_user_rules_{file.stem}", file)
+    if spec is None or spec.loader is None:
+        raise AsnfpError(f"{file}: cannot be loaded as Python")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as err:
+        raise AsnfpError(f"{file}, line {err.lineno}: syntax error: {err.msg}") from None
+    except ImportError as err:
+        raise AsnfpError(f"{file}: cannot import what it needs: {err}") from None
+    found = getattr(module, "RULES", None)
+    if found is None:
+        ours = {id(v) for name, m in list(sys.modules.items()) if name.startswith("asnfp.")
+                for v in vars(m).values() if isinstance(v, Rule)}
+        found = [v for v in vars(module).values() if isinstance(v, Rule) and id(v) not in ours]
+    rules = tuple(found)
+    if not rules or not all(isinstance(r, Rule) for r in rules):
+        raise AsnfpError(f"{file}: defines no rules (a RULES sequence or Rule values)")
+    return rules

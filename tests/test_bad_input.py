@@ -287,8 +287,6 @@ def test_bogus_output_format(here: Path, capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.parametrize(
     ("flags", "label"),
     [
-        (["-r", "x.py"], "-r/--rules (user rule files)"),
-        (["--ignore-default"], "--ignore-default"),
         (["--no-finalize"], "--no-finalize"),
         (["-D"], "-D/--debug"),
     ],
