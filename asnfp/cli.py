@@ -33,10 +33,7 @@ __all__ = ("main", "build_parser", "run_generate", "run_rules", "write_outputs")
 REFERENCE_VERSION = "3.0.0"
 
 # Flags whose behaviour is not built yet: refused with one line, never ignored.
-_NOT_BUILT = {
-    "no_finalize": "--no-finalize",
-    "debug": "-D/--debug (keeping pruned duplicates)",
-}
+_NOT_BUILT: dict[str, str] = {}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +64,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("-d", "--delimiter", default="|", help="pool column delimiter (default: |)")
     p.add_argument("--pool-format", default="ascii", help="astropy table format (default: ascii)")
     p.add_argument("-v", "--verbose", action="store_true", help="report progress and results")
-    p.add_argument("-D", "--debug", action="store_true", help="debug output")
+    p.add_argument("-D", "--debug", action="store_true",
+                   help="debug: also write the duplicates that pruning removed (dup*_asn files)")
     p.add_argument("--DMS", action="store_true", dest="dms",
                    help="DMS conditions: with -i, also the background candidates of those rows")
     p.add_argument("--format", default="json", choices=("json", "yaml"), help="file format")
@@ -166,7 +164,8 @@ def _registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
     if args.ignore_default and not user:
         raise UsageError("--ignore-default needs the rules of at least one -r file")
     rules = user if args.ignore_default else RULES + user
-    return lambda name: default_registry(name, rules=rules)
+    debug = bool(args.debug)
+    return lambda name: default_registry(name, rules=rules, keep_duplicates=debug)
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -202,7 +201,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.dms and args.ids is not None:
         asns = [a for a in asns if any(i in a.asn_id for i in args.ids)]
     written = [a for a in asns if is_valid(a)]
-    if args.verbose:
+    if args.verbose or args.debug:
         print(f"{len(written)} associations from {len(pool.rows)} rows of {pool.meta.file}")
     if not args.dry_run:
         write_outputs(written, pool, Path(args.path), args.format, args.save_orphans)

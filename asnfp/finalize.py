@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from msgspec.structs import replace
 
 from asnfp.association import Association, Product, is_valid
-from asnfp.naming import remove_suffix, sequence_numbers
+from asnfp.naming import association_file_stem, remove_suffix, sequence_numbers
 
 __all__ = (
     "membership_diffs",
@@ -35,6 +35,8 @@ __all__ = (
     "finalize_level",
     "merge_by_id",
     "exposure_name",
+    "is_duplicate",
+    "prune_keeping_duplicates",
 )
 
 
@@ -130,13 +132,21 @@ def prune_duplicate_associations(asns: Sequence[Association]) -> list[Associatio
     >>> [a.asn_id for a in prune_duplicate_associations(asns)]
     ['o001']
     """
+    return _associations_pruned(asns)[0]
+
+
+def _associations_pruned(asns: Sequence[Association]) -> tuple[list[Association], list[Association]]:
     ordered = _by_id(asns)
     kept: list[Association] = []
+    dropped: list[Association] = []
     while ordered:
         original = ordered.pop()
         kept.append(original)
-        ordered = [a for a in ordered if membership_diffs(_first(original), _first(a))]
-    return kept
+        rest = []
+        for asn in ordered:
+            (rest if membership_diffs(_first(original), _first(asn)) else dropped).append(asn)
+        ordered = rest
+    return kept, dropped
 
 
 def _remove_first_equal(items: list[Association], target: Association) -> None:
@@ -180,16 +190,20 @@ def prune_duplicate_products(asns: Sequence[Association]) -> list[Association]:
     >>> [a.asn_id for a in prune_duplicate_products([small, big])], [a.asn_id for a in prune_duplicate_products([small])]
     (['o001'], ['o002'])
     """
+    return _products_pruned(asns)[0]
+
+
+def _products_pruned(asns: Sequence[Association]) -> tuple[list[Association], list[Association]]:
     names = Counter(_first(a).name for a in asns)
     repeated = [name for name, count in names.items() if count > 1]
     if not repeated:
-        return list(asns)
+        return list(asns), []
     ordered = _by_id(asns)
     pruned: list[Association] = []
     for name in repeated:
         pruned += _prune_group([a for a in ordered if _first(a).name == name], pruned)
     dropped = {id(a) for a in pruned}
-    return [a for a in ordered if id(a) not in dropped]
+    return [a for a in ordered if id(a) not in dropped], pruned
 
 
 def prune(asns: Sequence[Association]) -> list[Association]:
@@ -216,7 +230,29 @@ def resequence(asns: Sequence[Association]) -> list[Association]:
     return [replace(a, sequence=n) for a, n in zip(asns, numbers)]
 
 
-def finalize_level(level: int) -> Callable[[list[Association]], list[Association]]:
+def is_duplicate(asn: Association) -> bool:
+    """Tell whether an association is a kept duplicate (debug runs name them ``dup...``)."""
+    return bool(asn.name_override and asn.name_override.startswith("dup"))
+
+
+def _as_duplicates(asns: Sequence[Association], start: int) -> list[Association]:
+    return [
+        replace(a, name_override=f"dup{start + i:05d}_" + association_file_stem(
+            a.program, a.asn_id, a.rule.asn_type, a.sequence, a.version_id))
+        for i, a in enumerate(asns, start=1)
+    ]
+
+
+def prune_keeping_duplicates(asns: Sequence[Association], done: int) -> list[Association]:
+    """Prune as :func:`prune`, but keep what is pruned, renamed ``dup{n:05d}_{name}``
+    (numbered on from ``done`` earlier duplicates) at the end, as a debug run does."""
+    kept, dropped = _associations_pruned(asns)
+    first = _as_duplicates(dropped, done)
+    survivors, more = _products_pruned(kept)
+    return survivors + first + _as_duplicates(more, done + len(first))
+
+
+def finalize_level(level: int, keep_duplicates: bool = False) -> Callable[[list[Association]], list[Association]]:
     """Return the finalize callback of one level: run each association's own finalize
     hook (in order), prune and resequence; associations of other levels come first.
 
@@ -225,11 +261,13 @@ def finalize_level(level: int) -> Callable[[list[Association]], list[Association
     """
 
     def run(asns: list[Association]) -> list[Association]:
-        others = [a for a in asns if a.rule.level != level]
+        others = [a for a in asns if a.rule.level != level or is_duplicate(a)]
         mine: list[Association] = []
         for asn in asns:
-            if asn.rule.level == level:
+            if asn.rule.level == level and not is_duplicate(asn):
                 mine += asn.rule.finalize(asn) or ()
+        if keep_duplicates:
+            return others + resequence(prune_keeping_duplicates(mine, sum(map(is_duplicate, asns))))
         return others + resequence(prune(mine))
 
     run.__name__ = f"finalize_level{level}"

@@ -40,7 +40,7 @@ from asnfp.constraints import (
     evaluate_cell,
 )
 from asnfp.errors import MissingColumn
-from asnfp.finalize import same_association, resequence
+from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
 from asnfp.rule import Registry, Rule, with_global
@@ -449,6 +449,10 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     indexed: bool = True
 
 
+def _numbered(registry: Registry, asns: list[Association]) -> list[Association]:
+    return registry.number(asns) if registry.number is not None else asns
+
+
 def _finish(registry: Registry, asns: list[Association], options: Options) -> list[Association]:
     if options.finalize and asns:
         asns = reduce(lambda acc, f: f(acc), registry.finalizers, asns)
@@ -483,9 +487,11 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
                           global_leaf=candidate_leaf([ident], registry.empty),
                           indexed=options.indexed)
     discover_registry = make_registry("discover")
+    discovered = (generate(discover_registry, rows, version_id=options.version_id,
+                           indexed=options.indexed) if options.discover else [])
+    numbered = _numbered(discover_registry, found + discovered)
+    found, discovered = numbered[:len(found)], numbered[len(found):]
     if options.discover:
-        discovered = generate(discover_registry, rows, version_id=options.version_id,
-                              indexed=options.indexed)
         found = resequence(filter_discovered(discovered, found, options.all_candidates))
     return _finish(discover_registry, found, options)
 
@@ -513,13 +519,15 @@ def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Seq
     parts: list[tuple[Registry, Leaf | None]] = [(candidates, leaf)]
     if options.discover:
         parts.append((make_registry("discover"), None))
-    found = generate(parts, rows, version_id=options.version_id, indexed=options.indexed)
+    found = _numbered(candidates, generate(parts, rows, version_id=options.version_id,
+                                           indexed=options.indexed))
     if options.finalize:
         found = reduce(lambda acc, f: f(acc), candidates.finalizers, found)
     if options.discover:
-        discovered = [a for a in found if a.ruleset == "discover"]
-        chosen = [a for a in found if a.ruleset != "discover"]
-        found = resequence(filter_discovered(discovered, chosen, options.all_candidates))
+        dups = [a for a in found if is_duplicate(a)]
+        discovered = [a for a in found if a.ruleset == "discover" and not is_duplicate(a)]
+        chosen = [a for a in found if a.ruleset != "discover" and not is_duplicate(a)]
+        found = resequence(filter_discovered(discovered, chosen, options.all_candidates)) + dups
     if options.merge and candidates.merge is not None:
         found = candidates.merge(found)
     return found

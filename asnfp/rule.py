@@ -134,14 +134,16 @@ def with_global(rule: Rule, leaf: Leaf) -> Rule:
 class Registry(msgspec.Struct, frozen=True):
     """An ordered, immutable collection of rules, with the finalize callbacks that run
     over the associations they made, the ruleset name (``candidate``, ``discover``)
-    that prefixes each rule's name in ``asn_rule``, and the cell values that mean
-    "absent" to the leaves the drivers add (the candidate constraint)."""
+    that prefixes each rule's name in ``asn_rule``, the cell values that mean "absent"
+    to the leaves the drivers add (the candidate constraint), and ``number``, which
+    gives associations their numbers in creation order (before any finalization)."""
 
     rules: tuple[Rule, ...]
     finalizers: tuple[Callable[[list[Any]], list[Any]], ...] = ()
     merge: Callable[[list[Any]], list[Any]] | None = None
     name: str | None = None
     empty: frozenset[str] = frozenset()
+    number: Callable[[list[Any]], list[Any]] | None = None
 
     def rule_name(self, rule: Rule) -> str:
         """Return the name written as ``asn_rule``: ``{ruleset}_{rule}`` or the bare name.
@@ -161,6 +163,7 @@ def registry(
     merge: Callable[[list[Any]], list[Any]] | None = None,
     name: str | None = None,
     empty: frozenset[str] = frozenset(),
+    number: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Registry:
     """Build a registry, keeping the rules' order; a later rule of the same name
     replaces an earlier one in place (as the reference's registry does).
@@ -174,7 +177,7 @@ def registry(
     by_name: dict[str, Rule] = {}
     for rule in rules:
         by_name[rule.name] = rule
-    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name, empty)
+    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name, empty, number)
 
 
 def lookup(rule: Rule, name: str) -> Constraint | None:

@@ -284,12 +284,10 @@ def test_bogus_output_format(here: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert_nothing_written(here, here / "out")
 
 
+@pytest.mark.skipif(True, reason="every flag of asn_generate is built")
 @pytest.mark.parametrize(
     ("flags", "label"),
-    [
-        (["--no-finalize"], "--no-finalize"),
-        (["-D"], "-D/--debug"),
-    ],
+    [(["--no-such-flag-yet"], "--no-such-flag-yet")],
 )
 def test_flag_not_built_yet(here: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
                             label: str) -> None:

@@ -412,6 +412,17 @@ def _acid_is_not_background(bindings: Bindings, row: Row) -> bool:
 
 
 def _coron_as_rate() -> Rule:
+    """Full-frame NIRCam coronagraphy on a detector that sees the occulter, one science
+    (a PSF counts) plus backgrounds, as a plain ``_rate`` exposure (``image2``); Lv2Image
+    takes the same row as ``_rateints``.
+
+    >>> coron = dict(instrume="nircam", exp_type="nrc_coron", filter="f210m", pupil="maskrnd")
+    >>> row = _demo_row(detector="nrca2", **coron)
+    >>> [create(rule, None, row)[1].products[0].members[0].expname for rule in (_coron_as_rate(), _image())]
+    ['jw_1_rate.fits', 'jw_1_rateints.fits']
+    >>> create(_coron_as_rate(), None, _demo_row(detector="nrca1", **coron))[0]
+    False
+    """
     return _rule(
         "Asn_Lv2CoronAsRate", "image2", level2_exptype,
         base(), mode(), dms("exp_type", "exp_type", "nrc_coron"),
@@ -423,6 +434,18 @@ def _coron_as_rate() -> Rule:
 
 
 def _fgs() -> Rule:
+    """FGS images and focus exposures, one science each, outside WFS&C visits (``image2``).
+    There is no optical-path check, so a row without a filter is taken (Lv2Image refuses it).
+
+    >>> fgs = dict(instrume="fgs", detector="guider1", exp_type="fgs_image")
+    >>> made, asn, _ = create(_fgs(), None, _demo_row(**fgs))
+    >>> made, asn.products[0].members[0].expname, asn.products[0].name
+    (True, 'jw_1_rate.fits', 'jw_1')
+    >>> create(_image(), None, _demo_row(**fgs))[0]
+    False
+    >>> create(_fgs(), None, _demo_row(visitype="prime_wfsc_routine", **fgs))[0]
+    False
+    """
     return _rule(
         "Asn_Lv2FGS", "image2", level2_exptype,
         base(), single_science(level2_exptype), dms("exp_type", "exp_type", "fgs_image|fgs_focus"),
@@ -431,6 +454,17 @@ def _fgs() -> Rule:
 
 
 def _image() -> Rule:
+    """Imaging science, one non-TSO exposure per association, plus every background of the
+    same mode (backgrounds are re-offered, so they join each association they fit) (``image2``).
+
+    >>> mir = dict(instrume="miri", detector="mirimage", exp_type="mir_image", filter="f560w")
+    >>> _, asn, _ = create(_image(), None, _demo_row(0, **mir))
+    >>> _, asn, _ = offer(asn, _demo_row(1, bkgdtarg="t", **mir))
+    >>> [(m.expname, m.exptype) for m in asn.products[0].members], asn.products[0].name
+    ([('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'background')], 'jw_1')
+    >>> offer(asn, _demo_row(2, **mir))[0], create(_image(), None, _demo_row(tsovisit="t", **mir))[0]
+    (False, False)
+    """
     return _rule(
         "Asn_Lv2Image", "image2", level2_exptype,
         base(), mode(), image_science(), not_tso(),
@@ -439,6 +473,17 @@ def _image() -> Rule:
 
 
 def _image_nonscience() -> Rule:
+    """Acquisitions, focus, coronagraphic calibration, NIRSpec images and MSA mirror
+    images, each on its own as ``science``; no mode or instrument check (``image2``).
+
+    >>> acq = dict(instrume="nircam", detector="nrca1", exp_type="nrc_tacq", pntgtype="target_acquisition")
+    >>> made, asn, _ = create(_image_nonscience(), None, _demo_row(**acq))
+    >>> made, asn.products[0].members[0].exptype, asn.products[0].name
+    (True, 'science', 'jw_1')
+    >>> create(_image_nonscience(), None, _demo_row(instrume="nircam", detector="nrca1", exp_type="nrc_image",
+    ...                                             filter="f212n"))[0]
+    False
+    """
     return _rule(
         "Asn_Lv2ImageNonScience", "image2", special_exptype,
         base(), image_nonscience(), single_science(special_exptype),
@@ -446,6 +491,16 @@ def _image_nonscience() -> Rule:
 
 
 def _image_special() -> Rule:
+    """Imaging backgrounds and PSFs, each processed as its own ``science`` (``image2``);
+    an ordinary science row is not special.
+
+    >>> mir = dict(instrume="miri", detector="mirimage", exp_type="mir_image", filter="f560w")
+    >>> [create(_image_special(), None, _demo_row(**mir, **flag))[0]
+    ...  for flag in ({"bkgdtarg": "t"}, {"is_psf": "t"}, {})]
+    [True, True, False]
+    >>> create(_image_special(), None, _demo_row(bkgdtarg="t", **mir))[1].products[0].members[0].exptype
+    'science'
+    """
     return _rule(
         "Asn_Lv2ImageSpecial", "image2", special_exptype,
         base(), mode(), image_science(), single_science(special_exptype), special(),
@@ -453,6 +508,16 @@ def _image_special() -> Rule:
 
 
 def _image_tso() -> Rule:
+    """Time-series imaging (a TSO exposure type or a TSO visit), one exposure each, as
+    ``_rateints`` (``tso-image2``).
+
+    >>> nrc = dict(instrume="nircam", detector="nrca1", filter="f210m")
+    >>> made, asn, _ = create(_image_tso(), None, _demo_row(exp_type="nrc_tsimage", **nrc))
+    >>> made, asn.rule.asn_type, asn.products[0].members[0].expname
+    (True, 'tso-image2', 'jw_1_rateints.fits')
+    >>> [create(_image_tso(), None, _demo_row(exp_type="nrc_image", tsovisit=v, **nrc))[0] for v in ("t", "f")]
+    [True, False]
+    """
     return _rule(
         "Asn_Lv2ImageTSO", "tso-image2", level2_exptype,
         base(), mode(), image_science(), single_science(level2_exptype), tso(),
@@ -460,6 +525,20 @@ def _image_tso() -> Rule:
 
 
 def _mirlrs_fixed_slit_nod() -> Rule:
+    """MIRI LRS fixed-slit along-slit nods: each nod is the science of its own association
+    and the other nod positions join it as ``background``; TA confirms join as
+    acquisitions (``spec2``). A row taken as a background reads as refused (the reference's
+    ``force_match``), so it still makes an association of its own.
+
+    >>> lrs = dict(instrume="miri", detector="mirimage", exp_type="mir_lrs-fixedslit", filter="p750l",
+    ...            patttype="along-slit-nod")
+    >>> _, asn, _ = create(_mirlrs_fixed_slit_nod(), None, _demo_row(0, patt_num="1", **lrs))
+    >>> taken, asn, _ = offer(asn, _demo_row(1, patt_num="2", **lrs))
+    >>> taken, [(m.expname, m.exptype) for m in asn.products[0].members]
+    (False, [('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'background')])
+    >>> create(_mirlrs_fixed_slit_nod(), None, _demo_row(patt_num="1", **{**lrs, "patttype": "none"}))[0]
+    False
+    """
     patt_num = dms("patt_num", "patt_num")
     current = dms("is_current_patt_num", "patt_num",
                   lambda b: "((?!{}).)*".format(b.state(patt_num).value), tracks=True)
@@ -487,6 +566,18 @@ def _mirlrs_fixed_slit_nod() -> Rule:
 
 
 def _nrs_fss() -> Rule:
+    """NIRSpec fixed-slit exposures on a detector their slit reaches: all the science
+    sharing expspcin, numdthpt and subpixel count, with the mode's backgrounds, split at
+    finalize into one association per science, the other nods as ``background`` (``spec2``).
+
+    >>> fs = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_fixedslit", filter="f290lp",
+    ...           grating="g395h", fxd_slit="s200a1", expspcin="1", numdthpt="3", subpxpts="1")
+    >>> _, asn, _ = create(_nrs_fss(), None, _demo_row(0, patt_num="1", **fs))
+    >>> [(m.expname, m.exptype) for m in offer(asn, _demo_row(1, patt_num="2", **fs))[1].products[0].members]
+    [('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'science')]
+    >>> create(_nrs_fss(), None, _demo_row(**{**fs, "fxd_slit": "s200b1"}))[0]
+    False
+    """
     nod_science = all_of(
         dms("expspcin", "expspcin"), dms("nods", "numdthpt"),
         dms("subpxpts", ("subpxpns", "subpxpts")), is_exptype(level2_exptype, "science"),
@@ -501,6 +592,18 @@ def _nrs_fss() -> Rule:
 
 
 def _nrs_ifu_nod() -> Rule:
+    """NIRSpec IFU 2- or 4-point nods: everything on one mosaic tile (science, imprints,
+    backgrounds), imprints pruned and split at finalize, the other nods as ``background``
+    (``spec2``).
+
+    >>> ifu = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_ifu", filter="f170lp", grating="g235h",
+    ...            patttype="2-point-nod", mostilno="1")
+    >>> _, asn, _ = create(_nrs_ifu_nod(), None, _demo_row(0, **ifu))
+    >>> _, asn, _ = offer(asn, _demo_row(1, **ifu))
+    >>> _, asn, _ = offer(asn, _demo_row(2, is_imprt="t", **ifu))
+    >>> [m.exptype for m in asn.products[0].members], offer(asn, _demo_row(3, **{**ifu, "mostilno": "2"}))[0]
+    (['science', 'science', 'imprint'], False)
+    """
     return _rule(
         "Asn_Lv2NRSIFUNod", "spec2", level2_exptype,
         base(), mode(), dms("exp_type", "exp_type", "nrs_ifu"),
@@ -511,6 +614,17 @@ def _nrs_ifu_nod() -> Rule:
 
 
 def _nrs_lamp_image() -> Rule:
+    """NIRSpec lamp exposures through the mirror (imaging mode), each on its own as
+    ``science``; no mode check, so the opaque filter passes (``image2``).
+
+    >>> lamp = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_lamp", filter="opaque", grating="mirror",
+    ...             opmode="image", lamp="line1")
+    >>> made, asn, _ = create(_nrs_lamp_image(), None, _demo_row(**lamp))
+    >>> made, asn.products[0].members[0].exptype, asn.products[0].name
+    (True, 'science', 'jw_1')
+    >>> create(_nrs_lamp_image(), None, _demo_row(**{**lamp, "grating": "g140h"}))[0]
+    False
+    """
     return _rule(
         "Asn_Lv2NRSLAMPImage", "image2", special_exptype,
         base(), single_science(special_exptype), dms("exp_type", "exp_type", "nrs_lamp"),
@@ -519,6 +633,19 @@ def _nrs_lamp_image() -> Rule:
 
 
 def _nrs_lamp_spectral() -> Rule:
+    """NIRSpec lamp, autoflat and autowave exposures behind the opaque filter whose
+    grating, lamp and detector can be calibrated, each on its own as ``science``; MSA
+    ones need a metafile (``nrslamp-spec2``).
+
+    >>> flat = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_autoflat", filter="opaque",
+    ...             grating="g140h", opmode="fixedslit", lamp="flat1", fxd_slit="s200a1")
+    >>> made, asn, _ = create(_nrs_lamp_spectral(), None, _demo_row(**flat))
+    >>> made, asn.rule.asn_type, asn.products[0].members[0].exptype
+    (True, 'nrslamp-spec2', 'science')
+    >>> [create(_nrs_lamp_spectral(), None, _demo_row(**{**flat, **cells}))[0]
+    ...  for cells in ({"lamp": "flat5"}, {"opmode": "msaspec"}, {"opmode": "msaspec", "msametfl": "m.fits"})]
+    [False, False, True]
+    """
     return _rule(
         "Asn_Lv2NRSLAMPSpectral", "nrslamp-spec2", special_exptype,
         base(), single_science(special_exptype),
@@ -533,6 +660,17 @@ def _nrs_lamp_spectral() -> Rule:
 
 
 def _nrs_msa() -> Rule:
+    """NIRSpec MSA spectroscopy with a metafile: all the exposures of one mode and
+    expspcin, split at finalize into one association per science (``spec2``).
+
+    >>> msa = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_msaspec", filter="f170lp",
+    ...            grating="g235m", msametfl="m.fits", expspcin="1")
+    >>> _, asn, _ = create(_nrs_msa(), None, _demo_row(0, **msa))
+    >>> offer(asn, _demo_row(1, **msa))[0], offer(asn, _demo_row(2, **{**msa, "expspcin": "2"}))[0]
+    (True, False)
+    >>> create(_nrs_msa(), None, _demo_row(**{**msa, "msametfl": "null"}))[0]
+    False
+    """
     return _rule(
         "Asn_Lv2NRSMSA", "spec2", level2_exptype,
         base(), mode(),
@@ -547,6 +685,21 @@ def _imprints_pruned(asn: Association) -> tuple[Association, ...] | None:
 
 
 def _spec() -> Rule:
+    """Spectroscopy not handled elsewhere (MRS, IFU, SOSS, ...), neither TSO nor nodded:
+    one science on a mosaic tile, imprints on that tile, and backgrounds of any tile;
+    imprints pruned at finalize (``spec2``).
+
+    >>> mrs = dict(instrume="miri", detector="mirifushort", exp_type="mir_mrs", band="short", channel="12",
+    ...            mostilno="1")
+    >>> _, asn, _ = create(_spec(), None, _demo_row(0, **mrs))
+    >>> _, asn, _ = offer(asn, _demo_row(1, bkgdtarg="t", **{**mrs, "mostilno": "2"}))
+    >>> _, asn, _ = offer(asn, _demo_row(2, is_imprt="t", **mrs))
+    >>> [(m.expname, m.exptype) for m in asn.products[0].members]
+    [('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'background'), ('jw_3_rate.fits', 'imprint')]
+    >>> [create(_spec(), None, _demo_row(**{**mrs, **cells}))[0] for cells in ({"patttype": "2-point-nod"},
+    ...                                                                        {"mostilno": "null"})]
+    [False, False]
+    """
     excluded = ("nis_wfss", "nrc_wfss", "nrs_fixedslit", "nrs_msaspec", "mir_lrs-slitless",
                 "mir_lrs-fixedslit")
     return _rule(
@@ -561,6 +714,14 @@ def _spec() -> Rule:
 
 
 def _spec_imprint() -> Rule:
+    """Spectral imprint exposures, each processed as its own ``science`` (``spec2``).
+
+    >>> ifu = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_ifu", filter="f170lp", grating="g235h",
+    ...            mostilno="1")
+    >>> made, asn, _ = create(_spec_imprint(), None, _demo_row(is_imprt="t", **ifu))
+    >>> made, asn.products[0].members[0].exptype, create(_spec_imprint(), None, _demo_row(**ifu))[0]
+    (True, 'science', False)
+    """
     return _rule(
         "Asn_Lv2SpecImprint", "spec2", special_exptype,
         base(), mode(), spectral_science(), single_science(special_exptype),
@@ -569,6 +730,19 @@ def _spec_imprint() -> Rule:
 
 
 def _spec_special() -> Rule:
+    """Spectral backgrounds and PSFs, each processed as its own ``science``; background
+    imprints on its tile join as ``imprint``, but the reference's stale check refuses the
+    imprint that comes next after one has joined (``spec2``).
+
+    >>> ifu = dict(instrume="nirspec", detector="nrs1", exp_type="nrs_ifu", filter="f170lp", grating="g235h",
+    ...            mostilno="1", bkgdtarg="t")
+    >>> _, asn, _ = create(_spec_special(), None, _demo_row(0, **ifu))
+    >>> _, asn, _ = offer(asn, _demo_row(1, is_imprt="t", **ifu))
+    >>> [m.exptype for m in asn.products[0].members], offer(asn, _demo_row(2, is_imprt="t", **ifu))[0]
+    (['science', 'imprint'], False)
+    >>> create(_spec_special(), None, _demo_row(**{**ifu, "bkgdtarg": "f"}))[0]
+    False
+    """
     def noted(bindings: Bindings, row: Row) -> str:
         return level2_exptype(bindings, row)
 
@@ -586,6 +760,19 @@ def _spec_special() -> Rule:
 
 
 def _spec_tso() -> Rule:
+    """Time-series spectroscopy, one exposure each, as ``_rateints``; not NIRCam grism
+    time series with a clear pupil, BOTS on an unreachable detector or SOSS with an
+    uncalibrated filter (``tso-spec2``).
+
+    >>> soss = dict(instrume="niriss", detector="nis", exp_type="nis_soss", filter="clear", pupil="gr700xd",
+    ...             subarray="substrip256", tsovisit="t")
+    >>> made, asn, _ = create(_spec_tso(), None, _demo_row(**soss))
+    >>> made, asn.rule.asn_type, asn.products[0].members[0].expname
+    (True, 'tso-spec2', 'jw_1_rateints.fits')
+    >>> [create(_spec_tso(), None, _demo_row(**{**soss, **cells}))[0] for cells in ({"filter": "f277w"},
+    ...                                                                             {"tsovisit": "f"})]
+    [False, False]
+    """
     return _rule(
         "Asn_Lv2SpecTSO", "tso-spec2", level2_exptype,
         all_of(base(), mode(),
@@ -600,6 +787,19 @@ def _spec_tso() -> Rule:
 
 
 def _wfsc() -> Rule:
+    """Imaging in WFS&C visits, one exposure each, with no mode check; NIRCam
+    line-of-sight jitter images are left out (and Lv2Image, by its mode, takes no WFS&C
+    row) (``image2``).
+
+    >>> wfsc = dict(instrume="nircam", detector="nrca1", exp_type="nrc_image", filter="f212n", pupil="wlp8",
+    ...             visitype="prime_wfsc_routine")
+    >>> made, asn, _ = create(_wfsc(), None, _demo_row(**wfsc))
+    >>> made, asn.products[0].members[0].expname, asn.products[0].name
+    (True, 'jw_1_rate.fits', 'jw_1')
+    >>> [create(rule, None, row)[0] for rule, row in ((_wfsc(), _demo_row(dms_note="wfsc_los_jitter", **wfsc)),
+    ...                                                (_image(), _demo_row(**wfsc)))]
+    [False, False]
+    """
     return _rule(
         "Asn_Lv2WFSC", "image2", level2_exptype,
         base(), image_science(), single_science(level2_exptype), wfsc(),
@@ -608,6 +808,21 @@ def _wfsc() -> Rule:
 
 
 def _wfss(name: str, grism: str, direct: str, *extra: Constraint) -> Rule:
+    """Build a WFSS rule named ``name`` (Lv2WFSSMIR/NIS/NRC): one ``grism`` exposure of a
+    program and target, plus the ``direct`` images (re-offered, typed ``direct_image``)
+    that also meet ``extra``; finalize swaps the directs for the closest one's catalogue
+    members (``spec2``).
+
+    >>> nis = next(rule for rule in RULES if rule.name == "Asn_Lv2WFSSNIS")
+    >>> grism = dict(instrume="niriss", detector="nis", exp_type="nis_wfss", filter="gr150r", pupil="f150w")
+    >>> direct = {**grism, "exp_type": "nis_image", "filter": "clear"}
+    >>> _, asn, _ = create(nis, None, _demo_row(0, **grism))
+    >>> _, asn, _ = offer(asn, _demo_row(1, **direct))
+    >>> [(m.expname, m.exptype) for m in asn.products[0].members], asn.products[0].name
+    ([('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'direct_image')], 'jw_1')
+    >>> offer(asn, _demo_row(2, **{**direct, "pupil": "f200w"}))[0], offer(asn, _demo_row(3, **grism))[0]
+    (False, False)
+    """
     return _rule(
         name, "spec2", wfss_exptype,
         base(), target(), _grism_or_direct(grism, direct), *extra, _wfss_exposures(),
@@ -616,6 +831,22 @@ def _wfss(name: str, grism: str, direct: str, *extra: Constraint) -> Rule:
 
 
 def _wfss_parallel() -> Rule:
+    """Pure-parallel WFSS, only in a ``direct_image`` candidate: one grism exposure plus
+    the direct images of the same instrument, whatever their program or target id (the
+    target leaf is ``000`` there) (``spec2``; every candidate type passes validity).
+
+    >>> cand = "[('c1000', 'direct_image')]"
+    >>> grism = dict(instrume="niriss", detector="nis", exp_type="nis_wfss", filter="gr150c", pupil="f150w",
+    ...              asn_candidate=cand)
+    >>> _, asn, _ = create(_wfss_parallel(), None, _demo_row(0, program="9", **grism))
+    >>> direct = _demo_row(1, **{**grism, "exp_type": "nis_image", "filter": "clear", "program": "8",
+    ...                         "targetid": "5"})
+    >>> taken, asn, _ = offer(asn, direct)
+    >>> taken, [(m.expname, m.exptype) for m in asn.products[0].members]
+    (True, [('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'direct_image')])
+    >>> create(_wfss_parallel(), None, _demo_row(**{**grism, "asn_candidate": "[('o001', 'observation')]"}))[0]
+    False
+    """
     return _rule(
         "Asn_Lv2WFSSParallel", "spec2", wfss_exptype,
         dms("acdirect", "asn_candidate", ACDIRECT),
@@ -627,6 +858,21 @@ def _wfss_parallel() -> Rule:
 
 
 def _mirlrs_ta_confirm() -> Rule:
+    """MIRI LRS (slit or slitless) science with its non-TSO backgrounds of the same mode
+    and its TA-confirm images as ``target_acquisition`` (``spec2``). The obs_id is pinned
+    by the first TA confirm, not by the science.
+
+    >>> lrs = dict(instrume="miri", detector="mirimage", exp_type="mir_lrs-slitless", filter="p750l",
+    ...            subarray="slitlessprism", obs_id="v1")
+    >>> confirm = {**lrs, "exp_type": "mir_taconfirm", "filter": "f560w", "subarray": "full", "obs_id": "v2"}
+    >>> _, asn, _ = create(_mirlrs_ta_confirm(), None, _demo_row(0, **lrs))
+    >>> _, asn, _ = offer(asn, _demo_row(1, **confirm))
+    >>> _, asn, _ = offer(asn, _demo_row(2, bkgdtarg="t", **lrs))
+    >>> [(m.expname, m.exptype) for m in asn.products[0].members]
+    [('jw_1_rate.fits', 'science'), ('jw_2_rate.fits', 'target_acquisition'), ('jw_3_rate.fits', 'background')]
+    >>> offer(asn, _demo_row(3, **{**confirm, "obs_id": "v3"}))[0]
+    False
+    """
     lrs = "mir_lrs-slitless|mir_lrs-fixedslit"
     science = all_of(single_science(level2_exptype), dms("exp_type", "exp_type", lrs))
     nod_background = all_of(background(), not_tso(), dms("exp_type", "exp_type", lrs))
@@ -652,5 +898,19 @@ RULES: tuple[Rule, ...] = (
     _wfss_parallel(), _mirlrs_ta_confirm(),
 )
 
+
+def _demo_row(index: int = 0, **cells: str) -> Row:
+    """Doctest helper: a science row of program 1 and target 1, full frame, neither TSO nor
+    a background, in candidate ``o001``, file ``jw_{index + 1}_uncal.fits``; ``cells`` on top.
+
+    >>> _demo_row(1, exp_type="nrc_image")["filename"]
+    'jw_2_uncal.fits'
+    """
+    return make_row(index, {"filename": f"jw_{index + 1}_uncal.fits", "program": "1", "pntgtype": "science",
+                            "targetid": "1", "subarray": "full", "tsovisit": "f", "bkgdtarg": "f",
+                            "asn_candidate": "[('o001', 'observation')]", **cells})
+
+
 from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
 from asnfp.row import make_row  # noqa: E402,F401
+from asnfp.association import create, offer  # noqa: E402,F401
