@@ -51,6 +51,7 @@ __all__ = (
     "Plan",
     "plan",
     "step",
+    "run_work",
     "generate",
     "index_leaves",
     "candidate_ids",
@@ -325,7 +326,16 @@ def _next_work(state: Generation) -> tuple[Work, Generation] | None:
     return None
 
 
-def _run(plan_: Plan, state: Generation) -> Generation:
+def run_work(plan_: Plan, state: Generation) -> Generation:
+    """Fold every waiting work list into the state, until the work list is empty.
+
+    >>> from asnfp.constraints import attr
+    >>> from asnfp.row import make_row
+    >>> from asnfp.rule import Rule, registry
+    >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))]))
+    >>> len(run_work(p, Generation.start([make_row(0, {"filter": "a"})])).associations)
+    1
+    """
     while (popped := _next_work(state)) is not None:
         work, state = popped
         state = reduce(lambda s, row: step(plan_, work, s, row), work.rows, state)
@@ -350,7 +360,7 @@ def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: 
     """
     vid = timestamp() if version_id is True else (version_id or None)
     plan_ = plan(registry, vid, global_leaf, indexed)
-    final = _run(plan_, Generation.start(rows))
+    final = run_work(plan_, Generation.start(rows))
     return [final.associations[slot] for slot in sorted(final.associations)]
 
 
