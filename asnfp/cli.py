@@ -32,9 +32,6 @@ __all__ = ("main", "build_parser", "run_generate", "run_rules", "write_outputs")
 
 REFERENCE_VERSION = "3.0.0"
 
-# Flags whose behaviour is not built yet: refused with one line, never ignored.
-_NOT_BUILT: dict[str, str] = {}
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -120,12 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _refuse_unbuilt(args: argparse.Namespace) -> None:
-    for flag, label in _NOT_BUILT.items():
-        if getattr(args, flag, None):
-            raise UsageError(f"{label} is not built yet in asnfp {__version__}")
-
-
 def _options(args: argparse.Namespace) -> Options:
     given = args.ids is not None or args.discover or args.all_candidates
     return Options(
@@ -181,7 +172,6 @@ def run_generate(args: argparse.Namespace) -> int:
     """
     from asnfp.jwst import REQUIRED_COLUMNS
 
-    _refuse_unbuilt(args)
     make_registry = _registries(args)
     pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
     per_pool = args.per_pool_algorithm

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from asnfp import __version__
 from asnfp.cli import main
 
 HEADER = ("filename|program|obs_num|exp_type|instrume|detector|targetid|pntgtype|filter|pupil|"
@@ -281,19 +280,6 @@ def test_bogus_output_format(here: Path, capsys: pytest.CaptureFixture[str]) -> 
     name = pool(here, "pool.csv", GOOD)
     assert_error(run(["generate", name, "--format", "bogus", "-p", "out"], capsys),
                  "asnfp generate: error: argument --format: invalid choice: 'bogus'")
-    assert_nothing_written(here, here / "out")
-
-
-@pytest.mark.skipif(True, reason="every flag of asn_generate is built")
-@pytest.mark.parametrize(
-    ("flags", "label"),
-    [(["--no-such-flag-yet"], "--no-such-flag-yet")],
-)
-def test_flag_not_built_yet(here: Path, capsys: pytest.CaptureFixture[str], flags: list[str],
-                            label: str) -> None:
-    name = pool(here, "pool.csv", GOOD)
-    line = assert_error(run(["generate", name, *flags, "-p", "out"], capsys), f"asnfp: error: {label}")
-    assert line.endswith(f"is not built yet in asnfp {__version__}")
     assert_nothing_written(here, here / "out")
 
 
