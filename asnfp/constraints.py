@@ -190,11 +190,12 @@ class Match(NamedTuple):
 
 
 class Miss(NamedTuple):
-    """A missed check: the leaf that missed, the bindings the evaluated branches left,
-    and any re-process requests (the reference keeps those even on a miss)."""
+    """A missed check: the leaf (or node) that missed, the bindings the evaluated
+    branches left, and any re-process requests (the reference keeps those even on a
+    miss). ``repr(miss.leaf)`` reads like the call that built it."""
 
     bindings: Bindings
-    leaf: str
+    leaf: Constraint
     reprocess: tuple[Request, ...] = ()
 
     @property
@@ -385,17 +386,17 @@ class AttrLeaf(Leaf):
         found = first_valid(row, state.sources, self.invalid)
         if found is None:
             if self.required and not self.force_undefined:
-                return Miss(bindings, self.describe())
+                return Miss(bindings, self)
             return Match(bindings)
         if self.force_undefined:
-            return Miss(bindings, self.describe())
+            return Miss(bindings, self)
         source, text = found
         evaled: Any = evaluate_cell(text) if self.evaluate else text
         again: tuple[Request, ...] = ()
         condition = state.value
         if condition is None:
             if is_iterable(evaled):
-                return Miss(bindings, self.describe(), (_multivalue(row, source, evaled),))
+                return Miss(bindings, self, (_multivalue(row, source, evaled),))
             value = str(evaled)
         else:
             if callable(condition):
@@ -406,7 +407,7 @@ class AttrLeaf(Leaf):
                 if meets_conditions(value, condition):
                     break
             else:
-                return Miss(bindings, self.describe())
+                return Miss(bindings, self)
             rest = [other for other in candidates if other != candidate]
             if rest:
                 again = (_multivalue(row, source, rest),)
@@ -471,7 +472,7 @@ class ValueLeaf(Leaf):
         if (satisfied and self.on_match) or (not satisfied and self.on_fail):
             again = (Request((row,), self.work_over, self.rules),)
         if not satisfied:
-            return Miss(bindings, self.label, again)
+            return Miss(bindings, self, again)
         value = got if state.pins else state.value
         if value != state.value or value not in state.found:
             found = state.found if value in state.found else state.found + (value,)
@@ -535,7 +536,7 @@ class Node(Constraint):
             out = (
                 Match(inner.bindings, inner.reprocess)
                 if not inner.matched
-                else Miss(inner.bindings, self.describe(), inner.reprocess)
+                else Miss(inner.bindings, self, inner.reprocess)
             )
         if (out.matched and self.on_match) or (not out.matched and self.on_fail):
             extra = Request((row,), self.work_over, self.rules)
@@ -545,7 +546,7 @@ class Node(Constraint):
 
 def _reduce_all(node: Node, bindings: Bindings, row: Row) -> Outcome:
     if not node.parts:
-        return Miss(bindings, node.describe())
+        return Miss(bindings, node)
     collected: list[Request] = []
     first_miss: Miss | None = None
     for part in node.parts:
@@ -565,9 +566,9 @@ def _reduce_all(node: Node, bindings: Bindings, row: Row) -> Outcome:
 
 def _reduce_any(node: Node, bindings: Bindings, row: Row) -> Outcome:
     if not node.parts:
-        return Miss(bindings, node.describe())
+        return Miss(bindings, node)
     collected: list[Request] = []
-    leaf = node.describe()
+    leaf: Constraint = node
     for part in node.parts:
         out = part(bindings, row)
         bindings = out.bindings
@@ -739,7 +740,7 @@ def all_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
     >>> all_of()(NO_BINDINGS, row).matched
     False
     >>> all_of(attr("a", "a", "2"), attr("b", "b"))(NO_BINDINGS, row).leaf
-    "attr(a: a ~ '2')"
+    attr(a: a ~ '2')
     """
     return _combine("all", parts, **options)
 
@@ -777,10 +778,20 @@ def not_all(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
 # --------------------------------------------------------------------------- inspection
 
 
+@lru_cache(maxsize=4096)
+def _walked(constraint: Constraint) -> tuple[Constraint, ...]:
+    """The tree in depth-first order, a node before its parts (trees never change, so
+    each tree is walked once)."""
+    return (constraint, *(c for part in constraint.children() for c in _walked(part)))
+
+
+@lru_cache(maxsize=65536)
+def _named(constraint: Constraint, name: str) -> Constraint | None:
+    return next((c for c in _walked(constraint) if c.name == name), None)
+
+
 def _walk(constraint: Constraint) -> Iterator[Constraint]:
-    yield constraint
-    for part in constraint.children():
-        yield from _walk(part)
+    return iter(_walked(constraint))
 
 
 def leaves(constraint: Constraint) -> Iterator[Leaf]:
@@ -799,7 +810,7 @@ def find(constraint: Constraint, name: str) -> Constraint | None:
     >>> find(all_of(attr("a", "x"), attr("b", "y")), "b")
     attr(b: y)
     """
-    return next((c for c in _walk(constraint) if c.name == name), None)
+    return _named(constraint, name)
 
 
 def found_values(bindings: Bindings, constraint: Constraint, name: str) -> tuple[Any, ...]:

@@ -135,16 +135,26 @@ def prune_duplicate_associations(asns: Sequence[Association]) -> list[Associatio
     return _associations_pruned(asns)[0]
 
 
+def _membership_key(product: Product) -> tuple[tuple[str, str], ...] | None:
+    """What strict membership equality compares: the sorted (expname, exptype) pairs;
+    ``None`` when a file repeats, since such a product equals nothing."""
+    if _has_duplicates(product):
+        return None
+    return tuple(sorted(m.key for m in product.members))
+
+
 def _associations_pruned(asns: Sequence[Association]) -> tuple[list[Association], list[Association]]:
-    ordered = _by_id(asns)
+    ordered = [(a, _membership_key(_first(a))) for a in _by_id(asns)]
     kept: list[Association] = []
     dropped: list[Association] = []
     while ordered:
-        original = ordered.pop()
+        original, key = ordered.pop()
         kept.append(original)
+        if key is None:
+            continue
         rest = []
-        for asn in ordered:
-            (rest if membership_diffs(_first(original), _first(asn)) else dropped).append(asn)
+        for entry in ordered:
+            (dropped.append(entry[0]) if entry[1] == key else rest.append(entry))
         ordered = rest
     return kept, dropped
 

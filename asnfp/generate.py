@@ -30,6 +30,7 @@ from msgspec.structs import replace
 
 from asnfp.association import Association, create, offer, qualified
 from asnfp.constraints import (
+    NO_BINDINGS,
     AttrLeaf,
     attr,
     Category,
@@ -114,12 +115,15 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
 
 class Plan(msgspec.Struct, frozen=True):
     """What a run knows before it starts: the rules as ``(name they run under, ruleset,
-    rule)`` (global constraint included), their index leaves by name, the version id."""
+    rule)`` (global constraint included), their index leaves by name, the version id,
+    and the *gates*: the index leaves with a fixed condition, which a row must pass for
+    the rule to start an association from it (checked first, alone)."""
 
     rules: tuple[tuple[str, str | None, Rule], ...]
     keys: dict[str, tuple[AttrLeaf, ...]]
     version_id: str | None
     indexed: bool = True
+    gates: dict[str, tuple[AttrLeaf, ...]] = {}
 
 
 def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
@@ -142,7 +146,9 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
         for rule in reg.rules
     )
     keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
-    return Plan(rules, keys, version_id, indexed)
+    gates = {name: tuple(leaf for leaf in leaves if leaf.initial.value is not None)
+             for name, leaves in keys.items()} if indexed else {}
+    return Plan(rules, keys, version_id, indexed, gates)
 
 
 # --------------------------------------------------------------------------- the state
@@ -284,6 +290,8 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
         for name, ruleset, rule in plan_.rules:
             if (allowed is not None and name not in allowed) or name in joined:
                 continue
+            if any(not gate(NO_BINDINGS, row).matched for gate in plan_.gates.get(name, ())):
+                continue  # a new association would miss at this leaf, with nothing to redo
             made, asn, asked = create(rule, ruleset, row, version_id=plan_.version_id)
             requests += asked
             if made:
