@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asnfp.api import associations, rule_name, to_bytes
+from asnfp.api import associations, rule_name
 from asnfp.association import Association, Member, Product, create, offer
 from asnfp.constraints import NO_BINDINGS, attr, find, meets_conditions, pinned
 from asnfp.finalize import same_association
@@ -25,24 +25,8 @@ from asnfp.jwst import RULES, level2, level3
 from asnfp.jwst.dms import EMPTY
 from asnfp.pool import pool_from_rows, read_pool
 from asnfp.row import make_row
-
-BASE = dict(program="99009", obs_num="1", obs_id="v99009001001", act_id="1", pntgtype="science",
-            subarray="full", targetid="1", visitype="prime_targeted_fixed", bkgdtarg="f",
-            is_psf="f", is_imprt="f", tsovisit="f", asn_candidate="[('o001', 'observation')]")
-COLUMNS = ("filename", "program", "obs_num", "obs_id", "act_id", "exp_type", "pntgtype", "instrume",
-           "detector", "channel", "filter", "pupil", "grating", "band", "fxd_slit", "subarray",
-           "targetid", "visitype", "bkgdtarg", "is_psf", "is_imprt", "tsovisit", "mostilno",
-           "dithptin", "patttype", "patt_num", "numdthpt", "subpxpts", "expspcin", "msametfl",
-           "msastate", "lamp", "opmode", "nints", "exposerr", "asn_candidate")
-
-
-def cells(number: int, **overrides: str) -> dict[str, str]:
-    """The base row ``jw_NNNNN_uncal.fits``: every other column ``null``, then overrides."""
-    row = {column: "null" for column in COLUMNS}
-    row.update(BASE, filename=f"jw_{number:05d}_uncal.fits")
-    row.update(overrides)
-    return row
-
+from synthetic import cells, synthetic_pool
+from synthetic import written as written_for
 
 def row(number: int, **overrides: str):
     return make_row(number - 1, cells(number, **overrides))
@@ -50,13 +34,7 @@ def row(number: int, **overrides: str):
 
 def written(*overrides: dict[str, str]) -> dict[str, tuple[str, str, str, list[str]]]:
     """What ``asn_generate`` would write for rows 1, 2, ... with these overrides."""
-    pool = pool_from_rows([cells(n, **o) for n, o in enumerate(overrides, 1)], name="quirk.csv")
-    out = {}
-    for asn in associations(pool):
-        (product,) = asn.products
-        out[to_bytes(asn)[0].removesuffix("_asn.json")] = (
-            rule_name(asn), asn.target, product.name, [f"{m.expname} {m.exptype}" for m in product.members])
-    return out
+    return written_for(synthetic_pool(*overrides, name="quirk.csv"))
 
 
 def by_name(name: str):

@@ -15,41 +15,12 @@ from __future__ import annotations
 
 import pytest
 
-from asnfp.api import associations, rule_name, to_bytes
-from asnfp.pool import pool_from_rows
-
-BASE = dict(program="99009", obs_num="1", obs_id="v99009001001", act_id="1", pntgtype="science",
-            subarray="full", targetid="1", visitype="prime_targeted_fixed", bkgdtarg="f",
-            is_psf="f", is_imprt="f", tsovisit="f", asn_candidate="[('o001', 'observation')]")
-COLUMNS = ("filename", "program", "obs_num", "obs_id", "act_id", "exp_type", "pntgtype", "instrume",
-           "detector", "channel", "filter", "pupil", "grating", "band", "fxd_slit", "subarray",
-           "targetid", "visitype", "bkgdtarg", "is_psf", "is_imprt", "tsovisit", "mostilno",
-           "dithptin", "patttype", "patt_num", "numdthpt", "subpxpts", "expspcin", "msametfl",
-           "msastate", "lamp", "opmode", "nints", "exposerr", "asn_candidate")
-
+from synthetic import synthetic_pool, written
 
 def pool(*overrides: dict[str, str]):
     """Rows ``jw_00001_uncal.fits``, ``jw_00002_uncal.fits``, ...: the base row, every
     other column ``null``, then the overrides of that row."""
-    rows = []
-    for number, override in enumerate(overrides, 1):
-        row = {column: "null" for column in COLUMNS}
-        row.update(BASE, filename=f"jw_{number:05d}_uncal.fits")
-        row.update(override)
-        rows.append(row)
-    return pool_from_rows(rows, name="example.csv")
-
-
-def written(p) -> dict[str, tuple[str, str, str, list[str]]]:
-    """What ``asn_generate`` would write, as ``file stem -> (asn_rule, target, product
-    name, members)``; every example makes one product per association."""
-    out = {}
-    for asn in associations(p):
-        (product,) = asn.products
-        name = to_bytes(asn)[0].removesuffix("_asn.json")
-        out[name] = (rule_name(asn), asn.target, product.name,
-                     [f"{m.expname} {m.exptype}" for m in product.members])
-    return out
+    return synthetic_pool(*overrides, name="example.csv")
 
 
 def test_a_the_stale_imprint_check_refuses_the_second_imprint():
