@@ -449,7 +449,11 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
     >>> [a.asn_id for a in filter_discovered([d], [c])], filter_discovered([d], [c, d], keep_candidates=False)
     (['a3001', 'o001'], [])
     """
-    kept = [d for d in discovered if not any(same_association(d, c) for c in candidates)]
+    by_kind: dict[tuple[str, str], list[Association]] = {}
+    for c in candidates:  # equal associations share asn_type and the id's first letter
+        by_kind.setdefault((c.rule.asn_type, c.asn_id[:1]), []).append(c)
+    kept = [d for d in discovered
+            if not any(same_association(d, c) for c in by_kind.get((d.rule.asn_type, d.asn_id[:1]), ()))]
     return kept + (candidates if keep_candidates else [])
 
 

@@ -107,10 +107,75 @@ def _explain(path: str, fmt: str, delimiter: str) -> PoolError:
     return general
 
 
-def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: str = "|") -> Pool:
+_SIMPLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RULE_LINE = re.compile(r"[-=+ |]+")
+
+
+def _simple_table(text: str, delimiter: str) -> tuple[list[str], list[list[str]], list[str]] | None:
+    """Split a plain delimited table the way astropy's guessing reads it, or ``None``
+    when the text is anything but plain (quotes, tabs, non-ASCII, odd headers, ragged
+    rows, rule lines): those go to astropy itself."""
+    if not text.isascii() or any(c in text for c in "\"\t\r") or len(delimiter) != 1:
+        return None
+    comments: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            comments.append(stripped[1:].strip())
+        else:
+            lines.append(line)
+    if not lines:
+        return None
+    header = [h.strip() for h in lines[0].split(delimiter)]
+    if len(header) < 2 or not all(_SIMPLE_NAME.fullmatch(h) for h in header):
+        return None
+    rows = [[c.strip() for c in line.split(delimiter)] for line in lines[1:]]
+    if any(len(r) != len(header) or _RULE_LINE.fullmatch(line.strip())
+           for r, line in zip(rows, lines[1:])):
+        return None
+    return header, rows, comments
+
+
+def _filled(columns: list[list[str]]) -> list[list[str]]:
+    """Lower-case every value; an empty cell becomes ``null`` cut to the column's width
+    (the widest value in it, 1 when all are empty), as astropy's fill does."""
+    out = []
+    for values in columns:
+        width = max((len(v) for v in values), default=0) or 1
+        fill = "null"[:width]
+        out.append([v.lower() if v else fill for v in values])
+    return out
+
+
+def _read_fast(path: str, delimiter: str) -> Pool | None:
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    table = _simple_table(text, delimiter)
+    if table is None:
+        return None
+    header, rows, comments = table
+    columns = [h.lower() for h in header]
+    if len(set(columns)) != len(columns):
+        return None
+    data = _filled([[r[i] for r in rows] for i in range(len(columns))])
+    meta = PoolMeta(path, tuple(comments))
+    cells = zip(*data) if rows else ()
+    return Pool(tuple(columns), tuple(Row(i, dict(zip(columns, c)), meta) for i, c in enumerate(cells)), meta)
+
+
+def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: str = "|",
+              fast: bool = True) -> Pool:
     """Read a pool file (any format astropy reads; default: ascii with ``|``).
 
-    Fails with a one-line :class:`~asnfp.errors.PoolError` naming the file.
+    Plain ``|`` tables are split directly (what astropy's guessing makes of them, without
+    its import cost; ``fast=False`` always asks astropy); anything else goes through
+    astropy. Fails with a one-line
+    :class:`~asnfp.errors.PoolError` naming the file.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "pool.csv"
@@ -126,6 +191,9 @@ def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: st
     name = os.fspath(path)
     if os.path.isfile(name) and os.path.getsize(name) == 0:
         raise PoolError(name, "is empty")
+    direct = _read_fast(name, delimiter) if fast and fmt == "ascii" and os.path.isfile(name) else None
+    if direct is not None:
+        return direct
     table = _read_table(name, fmt, delimiter)
     table = table.filled("null")  # type: ignore[attr-defined]
     columns = tuple(str(c).lower() for c in table.colnames)  # type: ignore[attr-defined]
@@ -153,17 +221,32 @@ def pool_from_rows(rows: Iterable[dict[str, str]], name: str = "in-memory") -> P
     return Pool(columns, tuple(Row(i, d, meta) for i, d in enumerate(dicts)), meta)
 
 
-def orphan_table(pool: Pool, taken: set[int]) -> str:
+def _plain(value: str) -> bool:
+    return bool(value) and value == value.strip() and not any(c in value for c in "|\"\n\r\t")
+
+
+def orphan_table(pool: Pool, taken: set[int], *, fast: bool = True) -> str:
     """Return the orphan table: the pool's comments, header and the rows not in
-    ``taken``, in the pool's table format (astropy ascii, ``|``).
+    ``taken``, in the pool's table format (astropy ascii, ``|``). Plain values are
+    joined directly; anything that would need quoting goes through astropy's writer
+    (``fast=False``: always).
 
     >>> print(orphan_table(pool_from_rows([{"a": "x"}, {"a": "y"}]), {0}), end="")
     a
     y
     """
+    rows = [r for r in pool.rows if r.index not in taken]
+    lines = [[r.cells.get(c, "") for c in pool.columns] for r in rows]
+    if fast and all(_plain(v) for v in (*pool.columns, *(v for line in lines for v in line))):
+        text = [f"# {c}" for c in pool.meta.comments]
+        text += ["|".join(pool.columns), *("|".join(line) for line in lines)]
+        return "".join(t + "\n" for t in text)
+    return _astropy_table(pool, rows)
+
+
+def _astropy_table(pool: Pool, rows: list[Row]) -> str:
     from astropy.table import Table
 
-    rows = [r for r in pool.rows if r.index not in taken]
     table = Table(
         names=list(pool.columns),
         dtype=[str] * len(pool.columns),
