@@ -113,6 +113,15 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
     return ()
 
 
+def _gates(rule: Rule) -> tuple[AttrLeaf, ...]:
+    """The leaves a row must pass for ``rule`` to start an association from it: the
+    fixed-condition index leaves of the whole constraint and of its ``creation`` part."""
+    leaves = index_leaves(rule.constraint)
+    if rule.creation is not None:
+        leaves += index_leaves(rule.creation)
+    return tuple(dict.fromkeys(leaf for leaf in leaves if leaf.initial.value is not None))
+
+
 class Plan(msgspec.Struct, frozen=True):
     """What a run knows before it starts: the rules as ``(name they run under, ruleset,
     rule)`` (global constraint included), their index leaves by name, the version id,
@@ -146,8 +155,7 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
         for rule in reg.rules
     )
     keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
-    gates = {name: tuple(leaf for leaf in leaves if leaf.initial.value is not None)
-             for name, leaves in keys.items()} if indexed else {}
+    gates = {name: _gates(rule) for name, _, rule in rules} if indexed else {}
     return Plan(rules, keys, version_id, indexed, gates)
 
 

@@ -104,6 +104,7 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     tags: frozenset[str] = frozenset()
     force_match: Any = None
     sticky: tuple[str, ...] = ()
+    creation: Constraint | None = None
 
 
 def with_global(rule: Rule, leaf: Leaf) -> Rule:

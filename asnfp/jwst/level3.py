@@ -515,8 +515,12 @@ LEVEL3 = Rule(
 def _science_rule(name: str, asn_type: str, own: Constraint, *,
                   exptype: Exptype = level3_exptype, checks: tuple[Check, ...] = (),
                   **hooks: object) -> Rule:
+    tree = science(own)
+    # A new association has no observation yet, so no acquisition can start it: only
+    # the rule's own branch can match (its fixed conditions gate creation).
     return replace(LEVEL3, name=name, asn_type=asn_type, exptype=exptype,  # type: ignore[arg-type]
-                   constraint=science(own), validity=LEVEL3.validity + checks, **hooks)
+                   constraint=tree, creation=find(tree, "rule"),
+                   validity=LEVEL3.validity + checks, **hooks)
 
 
 def _acq_reprocess() -> Rule:
