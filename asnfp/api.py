@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 
 from asnfp.association import Association, is_valid, qualified
 from asnfp.generate import Options, generate_per_candidate
@@ -77,4 +76,3 @@ def to_bytes(asn: Association, fmt: str = "json") -> tuple[str, bytes]:
     return serialize(asn, rule_name(asn), fmt)
 
 
-_ = (os, read_pool)

@@ -22,9 +22,6 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import msgspec
 from msgspec.structs import replace
 
@@ -269,4 +266,3 @@ def create(
 
 
 _DEMO = Rule(name="Demo", asn_type="demo", level=2, constraint=always())
-_ = (Callable, Any)

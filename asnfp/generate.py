@@ -563,4 +563,3 @@ def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Seq
     return found
 
 
-_ = (Iterator,)

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import re
 from ast import literal_eval
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
-from asnfp.constraints import AttrLeaf, Bindings, Constraint, Leaf, leaves
+from asnfp.constraints import AttrLeaf, Bindings, Constraint, leaves
 
 __all__ = (
     "ACID",
@@ -188,4 +187,3 @@ def sequence_numbers(keys: Iterable[tuple[str, str]]) -> list[int]:
     return numbers
 
 
-_ = (re, Sequence, Leaf)

@@ -259,4 +259,3 @@ def _astropy_table(pool: Pool, rows: list[Row]) -> str:
     return out.getvalue()
 
 
-_ = Path

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from msgspec.structs import replace
 
-from asnfp.constraints import Constraint, Leaf, Node, all_of, find
+from asnfp.constraints import Constraint, Leaf, Node, all_of, find  # noqa: F401  (all_of: doctests)
 
 if TYPE_CHECKING:
     from asnfp.association import Association, Member

@@ -189,7 +189,7 @@ def imaging_pools(*, min_rows: int = 1, max_rows: int = 10) -> st.SearchStrategy
     return st.lists(imaging_rows(), min_size=min_rows, max_size=max_rows).map(_reindexed)
 
 
-from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
+from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)
 
 
 def subpools(rows: Sequence[Row], *, min_rows: int = 1, max_rows: int = 30) -> st.SearchStrategy[tuple[Row, ...]]:

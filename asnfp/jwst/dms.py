@@ -15,7 +15,7 @@ import re
 from typing import Final
 
 from asnfp.errors import MissingColumn
-from asnfp.row import Row, make_row
+from asnfp.row import Row, make_row  # noqa: F401  (make_row: doctests)
 
 __all__ = (
     "EMPTY",

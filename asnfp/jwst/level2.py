@@ -911,6 +911,6 @@ def _demo_row(index: int = 0, **cells: str) -> Row:
                             "asn_candidate": "[('o001', 'observation')]", **cells})
 
 
-from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
+from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)
 from asnfp.row import make_row  # noqa: E402,F401
 from asnfp.association import create, offer  # noqa: E402,F401

@@ -48,7 +48,6 @@ from asnfp.jwst.shared import (
     target,
     integrations,
     HAS_SCIENCE,
-    ACDIRECT,
     Exptype,
     dms,
     not_bkgd,
@@ -836,6 +835,6 @@ def _demo(index: int = 0, **cells: str) -> Row:
     return make_row(index, {**_DEMO_ROW, **cells})
 
 
-from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
+from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)
 from asnfp.row import make_row  # noqa: E402,F401
 from asnfp.association import create, offer  # noqa: E402,F401

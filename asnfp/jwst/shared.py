@@ -30,7 +30,7 @@ from asnfp.constraints import (
 from asnfp.association import Association
 from asnfp.jwst.dms import TSO_EXP_TYPES, exposure_type, is_ami_row, is_coron_row, is_tso_row
 from asnfp.jwst.dms import EMPTY
-from asnfp.row import Row, make_row
+from asnfp.row import Row, make_row  # noqa: F401  (make_row: doctests)
 from asnfp.rule import Check
 
 __all__ = (
@@ -210,4 +210,4 @@ def single_science(exptype: Exptype, **options: object) -> Node:
     )
 
 
-from asnfp.constraints import NO_BINDINGS  # noqa: E402  (doctest namespace)
+from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)
