@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from asnfp import __version__
+from asnfp import diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
@@ -114,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
     _add_generate(sub)
     _add_rules(sub)
+    for tool in (from_list, edit, gather, mkpool, diff, validate):
+        tool.add_parser(sub)
     return parser
 
 

@@ -79,7 +79,7 @@ class Level2File(msgspec.Struct, kw_only=True):
     constraints: str = "No constraints"
     asn_id: str = "a3001"
     asn_pool: str = "none"
-    target: str = "none"
+    target: str | msgspec.UnsetType = "none"  # UNSET: not written (asn_from_list's Level 2b)
     products: list[FileProduct] = []
 
 

@@ -1,0 +1,125 @@
+"""``asnfp validate``: check association files against the typed file structure.
+
+A file is valid when it decodes (JSON, or YAML for ``.yaml``/``.yml`` names) into the
+typed :class:`asnfp.io.Level3File` (Level-2b files have the same fields) and keeps the
+reference's schema rules: ``products`` is present, and every member has a string
+``expname`` and ``exptype``. The check is a pure function of the file's bytes
+(:func:`check`); :func:`run` reads the files and prints one line per invalid file.
+
+>>> check(b'{"asn_type": "image3", "asn_rule": "R", "products": [{"name": "p", "members": []}]}').products[0].name
+'p'
+>>> check(b'{"asn_type": "image3", "asn_rule": "R"}')
+Invalid(message='Object missing required field `products`')
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+import yaml
+
+from asnfp.errors import AsnfpError
+from asnfp.io import Level3File
+
+__all__ = ("Invalid", "add_parser", "check", "read_checked", "run")
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class Invalid(msgspec.Struct, frozen=True):
+    """Why a file is not a valid association, in one line (with the field's ``$`` path)."""
+
+    message: str
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def check(data: bytes, *, is_yaml: bool = False) -> Level3File | Invalid:
+    """Decode an association file's bytes, or say in one line why it is not valid.
+
+    Equal to decoding with the typed decoder after checking that ``products`` is given
+    (the one field the reference's schema requires that the Struct defaults).
+
+    >>> check(b'{"asn_type": "i", "asn_rule": "R", "products": [{"name": "p", "members": [{"expname": 1}]}]}')
+    Invalid(message='Expected `str`, got `int` - at `$.products[0].members[0].expname`')
+    >>> check(b"asn_type: i\\nasn_rule: R\\nproducts: []\\n", is_yaml=True).products
+    []
+    >>> check(b"{").message.startswith("not JSON")
+    True
+    """
+    try:
+        raw = yaml.safe_load(data) if is_yaml else msgspec.json.decode(data)
+    except msgspec.DecodeError as err:
+        return Invalid(f"not JSON ({_one_line(str(err))})")
+    except yaml.YAMLError as err:
+        return Invalid(f"not YAML ({_one_line(str(err))})")
+    if isinstance(raw, dict) and "products" not in raw:
+        return Invalid("Object missing required field `products`")
+    try:
+        return msgspec.convert(raw, Level3File)
+    except msgspec.ValidationError as err:
+        return Invalid(_one_line(str(err)))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise AsnfpError(f"{path}: cannot read ({err.strerror})") from None
+
+
+def _is_yaml(path: Path) -> bool:
+    return path.suffix.lower() in _YAML_SUFFIXES
+
+
+def read_checked(path: str | os.PathLike[str]) -> Level3File:
+    """Read and check one association file; raise :class:`AsnfpError` (one line) when it
+    cannot be read or is not valid.
+
+    >>> read_checked("/no/such/file.json")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.AsnfpError: /no/such/file.json: cannot read (No such file or directory)
+    """
+    file = Path(path)
+    result = check(_read(file), is_yaml=_is_yaml(file))
+    if isinstance(result, Invalid):
+        raise AsnfpError(f"{file}: invalid association: {result.message}")
+    return result
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Register ``asnfp validate FILES...``.
+
+    >>> p = argparse.ArgumentParser(); sub = p.add_subparsers()
+    >>> _ = add_parser(sub)
+    >>> p.parse_args(["validate", "a.json", "b.yaml"]).files
+    ['a.json', 'b.yaml']
+    """
+    p = subparsers.add_parser(
+        "validate", help="check association files against the association structure",
+        description="Check each association file (JSON, or YAML for .yaml/.yml names): the typed "
+                    "file structure and the reference's schema rules (products required; each "
+                    "member needs a string expname and exptype). One line per invalid file; exit "
+                    "status 1 if any is invalid, 2 if a file cannot be read.")
+    p.add_argument("files", nargs="+", help="association files")
+    p.set_defaults(command=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every file (all are read first, so an unreadable one stops before any output);
+    print ``FILE: MESSAGE`` for each invalid one; 1 if any is invalid, else 0."""
+    paths: Sequence[Path] = [Path(name) for name in args.files]
+    contents = [(path, _read(path)) for path in paths]
+    results = [(path, check(data, is_yaml=_is_yaml(path))) for path, data in contents]
+    invalid = [(path, r) for path, r in results if isinstance(r, Invalid)]
+    for path, problem in invalid:
+        print(f"{path}: {problem.message}")
+    return 1 if invalid else 0
