@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -25,13 +27,15 @@ from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
 from asnfp.rule import Registry, load_rules
-from asnfp.generate import Options, generate_per_candidate, generate_per_pool
+from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
 from asnfp.io import serialize
 from asnfp.pool import Pool, orphan_table, read_pool
 
 __all__ = ("main", "build_parser", "run_generate", "run_rules", "write_outputs")
 
 REFERENCE_VERSION = "3.0.0"
+VERSION_ID_MAX = 64
+_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,6 +136,26 @@ def _options(args: argparse.Namespace) -> Options:
     )
 
 
+def check_version_id(version_id: str | bool | None) -> None:
+    """Refuse a ``--version-id`` that is not safe inside a file name: only letters, digits
+    and ``._-``, starting with a letter or digit, at most ``VERSION_ID_MAX`` characters.
+
+    >>> check_version_id("Test_V1.2"), check_version_id(True), check_version_id(None)
+    (None, None, None)
+    >>> check_version_id("a/b")
+    Traceback (most recent call last):
+    asnfp.errors.UsageError: --version-id 'a/b': only letters, digits and '._-' are allowed, starting with a letter or digit
+    """
+    if not isinstance(version_id, str) or not version_id:  # "" stamps nothing, as before
+        return
+    if len(version_id) > VERSION_ID_MAX:
+        raise UsageError(f"--version-id: too long ({len(version_id)} characters; "
+                         f"at most {VERSION_ID_MAX})")
+    if not _VERSION_ID.fullmatch(version_id):
+        raise UsageError(f"--version-id {version_id!r}: only letters, digits and '._-' are "
+                         "allowed, starting with a letter or digit")
+
+
 def _check_columns(pool: Pool, needed: Sequence[str]) -> None:
     if not pool.rows:
         return
@@ -175,6 +199,7 @@ def run_generate(args: argparse.Namespace) -> int:
     """
     from asnfp.jwst import REQUIRED_COLUMNS
 
+    check_version_id(args.version_id)
     make_registry = _registries(args)
     pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
     per_pool = args.per_pool_algorithm
@@ -245,19 +270,26 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         staging = Path(tempfile.mkdtemp(prefix=".asnfp-", dir=base))
     except OSError as err:
         raise AsnfpError(f"{target}: cannot write there ({err.strerror})") from None
+    moved: list[Path] = []  # on any failure these are removed again: no partial output
+    where = target
     try:
         for name, data in files:
-            path = staging / name
+            path, where = staging / name, target / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+        where = target
         target.mkdir(parents=True, exist_ok=True)
         for name, _ in files:
-            destination = target / name
+            destination = where = target / name
             destination.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, destination)
+            moved.append(destination)
+        moved = []
     except OSError as err:
-        raise AsnfpError(f"{err.filename or target}: cannot write ({err.strerror})") from None
+        raise AsnfpError(f"{where}: cannot write ({err.strerror})") from None
     finally:
+        for path in moved:  # a file it overwrote is not restored
+            path.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -276,11 +308,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "no_merge", False):
         print("asnfp: warning: --no-merge is deprecated: not merging is the default", file=sys.stderr)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+        installed = True
+    except ValueError:  # not the main thread: leave SIGTERM as it is
+        installed = False
     try:
         status = args.command(args)
     except AsnfpError as err:
         print(f"asnfp: error: {_one_line(err)}", file=sys.stderr)
         status = 2
+    except RuleFailed as err:  # the user's rule code raised: name it, unless debugging
+        if os.environ.get("ASNFP_TRACEBACK"):
+            raise
+        print(f"asnfp: error: {_one_line(err)}", file=sys.stderr)
+        status = 2
+    except _Terminated:
+        print("asnfp: terminated", file=sys.stderr)
+        status = 143
     except KeyboardInterrupt:
         print("asnfp: interrupted", file=sys.stderr)
         status = 130
@@ -290,7 +336,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"asnfp: internal error: {type(err).__name__}: {_one_line(err)} "
               "(set ASNFP_TRACEBACK=1 to see where; please report it)", file=sys.stderr)
         status = 1
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return status
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` (the staging folder) runs."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise _Terminated
 
 
 def _one_line(err: BaseException) -> str:

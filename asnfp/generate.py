@@ -40,7 +40,7 @@ from asnfp.constraints import (
     Request,
     evaluate_cell,
 )
-from asnfp.errors import MissingColumn
+from asnfp.errors import AsnfpError, MissingColumn
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
@@ -49,6 +49,7 @@ from asnfp.rule import Registry, Rule, with_global
 __all__ = (
     "Work",
     "Generation",
+    "RuleFailed",
     "Plan",
     "plan",
     "step",
@@ -287,7 +288,7 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
     if work.category != Category.RULES:
         for slot in _candidates(plan_, state, row, allowed):
             asn = state.associations[slot]
-            taken, new, asked = offer(asn, row)
+            taken, new, asked = _checked(asn.rule, row, offer, asn, row)
             requests += asked
             if taken:
                 joined.add(qualified(asn.ruleset, asn.rule))
@@ -300,11 +301,37 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
                 continue
             if any(not gate(NO_BINDINGS, row).matched for gate in plan_.gates.get(name, ())):
                 continue  # a new association would miss at this leaf, with nothing to redo
-            made, asn, asked = create(rule, ruleset, row, version_id=plan_.version_id)
+            made, asn, asked = _checked(rule, row, create, rule, ruleset, row,
+                                        version_id=plan_.version_id)
             requests += asked
             if made:
                 created.append(asn)
     return _apply(plan_, state, row, updates, created, _enqueue(state.queue, requests, work.category))
+
+
+class RuleFailed(Exception):
+    """A rule's own code (its constraint) raised while checking a row: ``str()`` names the
+    rule and the row; the original exception is the ``__cause__``."""
+
+
+def _checked(rule: Rule, row: Row, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)``, with an exception the rule's code raises (not asnfp's own
+    errors) turned into :class:`RuleFailed`.
+
+    >>> from asnfp.constraints import lift
+    >>> from asnfp.row import make_row
+    >>> boom = Rule(name="Boom", asn_type="t", level=2, constraint=lift(lambda row: 1 / 0))
+    >>> _checked(boom, make_row(0, {}), create, boom, None, make_row(0, {}))
+    Traceback (most recent call last):
+    asnfp.generate.RuleFailed: rule Boom, row 1: raised ZeroDivisionError: division by zero
+    """
+    try:
+        return call(*args, **kwargs)
+    except AsnfpError:
+        raise
+    except Exception as err:
+        raise RuleFailed(f"rule {rule.name}, row {row.index + 1}: raised "
+                         f"{type(err).__name__}: {err}") from err
 
 
 def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Association],
