@@ -15,6 +15,7 @@ Invalid(message='Object missing required field `products`')
 from __future__ import annotations
 
 import argparse
+import sys
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,8 @@ import yaml
 from asnfp.errors import AsnfpError
 from asnfp.io import Level3File
 
-__all__ = ("Invalid", "add_parser", "check", "read_checked", "run")
+__all__ = (
+    "unknown_type","Invalid", "add_parser", "check", "read_checked", "run")
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -106,8 +108,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "validate", help="check association files against the association structure",
         description="Check each association file (JSON, or YAML for .yaml/.yml names): the typed "
                     "file structure and the reference's schema rules (products required; each "
-                    "member needs a string expname and exptype). One line per invalid file; exit "
-                    "status 1 if any is invalid, 2 if a file cannot be read.")
+                    "member needs a string expname and exptype; a known asn_type). One line on "
+                    "stderr per invalid file; exit status 2 if any is invalid or unreadable.")
     p.add_argument("files", nargs="+", help="association files")
     p.set_defaults(command=run)
     return p
@@ -115,11 +117,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     """Check every file (all are read first, so an unreadable one stops before any output);
-    print ``FILE: MESSAGE`` for each invalid one; 1 if any is invalid, else 0."""
+    print ``FILE: MESSAGE`` on stderr for each invalid one; 2 if any is invalid, else 0."""
     paths: Sequence[Path] = [Path(name) for name in args.files]
     contents = [(path, _read(path)) for path in paths]
     results = [(path, check(data, is_yaml=_is_yaml(path))) for path, data in contents]
-    invalid = [(path, r) for path, r in results if isinstance(r, Invalid)]
+    invalid = [(path, r if isinstance(r, Invalid) else unknown_type(r)) for path, r in results]
+    invalid = [(path, problem) for path, problem in invalid if problem is not None]
     for path, problem in invalid:
-        print(f"{path}: {problem.message}")
-    return 1 if invalid else 0
+        print(f"{path}: {problem.message}", file=sys.stderr)
+    return 2 if invalid else 0
+
+
+def unknown_type(asn: Level3File) -> Invalid | None:
+    """Say when a file's ``asn_type`` is none that asnfp or the reference writes.
+
+    >>> unknown_type(check(b'{"asn_type": "imag3", "asn_rule": "R", "products": []}'))
+    Invalid(message="asn_type 'imag3' is not an association type (e.g. image2, image3, spec3)")
+    >>> unknown_type(check(b'{"asn_type": "image3", "asn_rule": "R", "products": []}')) is None
+    True
+    """
+    from asnfp.jwst import RULES
+
+    known = {rule.asn_type for rule in RULES} | {"None", "user_built"}
+    if asn.asn_type in known:
+        return None
+    return Invalid(f"asn_type {asn.asn_type!r} is not an association type (e.g. image2, image3, spec3)")

@@ -136,7 +136,8 @@ def test_unreadable_pool_content(here: Path, capsys: pytest.CaptureFixture[str],
     assert_nothing_written(here, here / "out")
 
 
-@pytest.mark.parametrize("column", ["filename", "exp_type", "pntgtype", "asn_candidate"])
+@pytest.mark.parametrize("column", ["filename", "exp_type", "pntgtype", "program", "targetid",
+                                    "asn_candidate"])
 def test_missing_column(here: Path, capsys: pytest.CaptureFixture[str], column: str) -> None:
     name = pool(here, f"no_{column}.csv", without(column))
     assert_error(run(["generate", name, "-p", "out"], capsys),

@@ -68,8 +68,8 @@ def test_each_broken_file_gives_one_line_naming_the_field(case, fmt, generated, 
     data = _broken(json.loads((generated / IMAGE3).read_bytes()), change)
     bad = tmp_path / f"bad.{fmt}"
     bad.write_text(json.dumps(data))  # JSON is YAML too
-    assert tool(["validate", str(generated / IMAGE3), str(bad)]) == 1
-    assert capsys.readouterr().out.splitlines() == [f"{bad}: " + (field if field[0].isupper() else
+    assert tool(["validate", str(generated / IMAGE3), str(bad)]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{bad}: " + (field if field[0].isupper() else
                                                                   "Object " + field)]
 
 
@@ -77,16 +77,16 @@ def test_each_broken_file_gives_one_line_naming_the_field(case, fmt, generated, 
 def test_not_an_association_object(text, start, tmp_path, capsys):
     bad = tmp_path / "x.json"
     bad.write_text(text)
-    assert tool(["validate", str(bad)]) == 1
-    out = capsys.readouterr().out
+    assert tool(["validate", str(bad)]) == 2
+    out = capsys.readouterr().err
     assert out.startswith(f"{bad}: {start}") and out.count("\n") == 1
 
 
 def test_bad_yaml(tmp_path, capsys):
     bad = tmp_path / "x.yaml"
     bad.write_text("products: [\n")
-    assert tool(["validate", str(bad)]) == 1
-    out = capsys.readouterr().out
+    assert tool(["validate", str(bad)]) == 2
+    out = capsys.readouterr().err
     assert out.startswith(f"{bad}: not YAML") and out.count("\n") == 1
 
 
@@ -96,3 +96,11 @@ def test_missing_file_is_status_2_before_any_output(generated, tmp_path, capsys)
     assert tool(["validate", str(bad), str(tmp_path / "none.json")]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == f"asnfp: error: {tmp_path / 'none.json'}: cannot read (No such file or directory)\n"
+
+
+def test_an_unknown_asn_type_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad_asn.json"
+    bad.write_text('{"asn_type": "bogus", "asn_rule": "R", "products": [{"name": "p", "members": []}]}')
+    assert tool(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{bad}: asn_type 'bogus'")
