@@ -384,3 +384,10 @@ def test_read_only_output_as_a_process(here: Path, target: str) -> None:
     assert done.returncode == 2
     assert list(ro.iterdir()) == []
     assert_nothing_written(here, ro)
+
+
+def test_an_unknown_flag_is_one_line(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = pool(here, "pool.csv", GOOD)
+    assert_error(run(["generate", name, "--no-such-flag", "-p", "out"], capsys),
+                 "asnfp: error: unrecognized arguments: --no-such-flag")
+    assert_nothing_written(here, here / "out")
