@@ -144,7 +144,7 @@ def dumps_object(data: JsonObject) -> bytes:
     >>> dumps_object({"b": 1, "a": [chr(233)]})
     b'{\\n    "b": 1,\\n    "a": [\\n        "\\\\u00e9"\\n    ]\\n}'
     """
-    return dumps_json(data)  # type: ignore[arg-type]  # the shared encoder takes any JSON value
+    return dumps_json(data)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

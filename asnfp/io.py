@@ -156,8 +156,9 @@ def _ascii(text: bytes) -> bytes:
     return "".join(out).encode("ascii")
 
 
-def dumps_json(asn_file: AssociationFile) -> bytes:
-    """Encode an association file as the reference writes it (no trailing newline).
+def dumps_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
+    """Encode an association file (a Struct, or a decoded file kept as a ``dict`` in its
+    own key order) as the reference writes it (no trailing newline).
 
     >>> data = dumps_json(Level2File(asn_type="image2", asn_rule="R", target=chr(233)))
     >>> data.splitlines()[:3], data.endswith(b"}"), data.isascii(), decode_json(data).target == chr(233)
