@@ -3,13 +3,14 @@ simple model, every row is placed exactly once, and the laws every rule keeps.""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
+from laws import assert_members_share_pinned_values, assert_one_science_per_level2
+
 from asnfp.association import is_valid
-from asnfp.constraints import AttrLeaf
-from asnfp.generate import Options, generate_per_candidate, index_leaves
+from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import RULES, default_registry
 from asnfp.pool import Pool, orphan_table
@@ -65,20 +66,14 @@ def test_every_row_is_in_an_association_or_an_orphan_never_both(rows):
 @given(imaging_pools())
 def test_level2_associations_hold_one_science_exposure(rows):
     for asn in run(rows):
-        if asn.rule.level == 2:
-            assert [m.exptype for m in asn.products[0].members].count("science") == 1
+        assert_one_science_per_level2(asn)
 
 
 @slow
 @given(imaging_pools())
 def test_members_share_every_pinned_value_of_their_rule(rows):
     for asn in run(rows):
-        for leaf in index_leaves(asn.rule.constraint):
-            state = asn.bindings.state(leaf)
-            assume(isinstance(leaf, AttrLeaf))
-            (column,) = state.sources
-            values = {m.row.cells.get(column) for p in asn.products for m in p.members}
-            assert len(values) == 1, (asn.rule.name, leaf.name, values)
+        assert_members_share_pinned_values(asn)
 
 
 @slow

@@ -16,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from laws import assert_members_share_pinned_values, assert_one_science_per_level2
+
 from asnfp.association import Association, is_valid
 from asnfp.api import rule_name
-from asnfp.constraints import AttrLeaf
-from asnfp.generate import Options, generate_per_candidate, index_leaves
+from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool
@@ -75,8 +76,7 @@ def test_file_names_never_collide(rows):
 @given(real_subpools())
 def test_level2_associations_hold_exactly_one_science_exposure(rows):
     for asn in run(rows):
-        if asn.rule.level == 2:
-            assert _types(asn).count("science") == 1, asn.rule.name
+        assert_one_science_per_level2(asn)
 
 
 @laws
@@ -127,11 +127,4 @@ def test_mosaics_span_several_observations(rows):
 @given(real_subpools())
 def test_members_share_the_values_their_rule_pins(rows):
     for asn in run(rows):
-        for leaf in index_leaves(asn.rule.constraint):
-            state = asn.bindings.state(leaf)
-            if state.pins or not isinstance(leaf, AttrLeaf):
-                continue
-            (column,) = state.sources
-            values = {m.row.cells.get(column) for p in asn.products for m in p.members
-                      if m.row is not None}
-            assert len(values) <= 1, (asn.rule.name, leaf.name, values)
+        assert_members_share_pinned_values(asn)
