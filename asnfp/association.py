@@ -42,6 +42,7 @@ __all__ = (
     "rule_key",
     "qualified",
     "with_product_name",
+    "keep_sticky",
 )
 
 
@@ -225,7 +226,7 @@ def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request,
     out = rule.constraint(asn.bindings, row)
     requests = _own(out.reprocess, asn)
     if not out.matched:
-        return False, _keep_sticky(asn, out.bindings), requests
+        return False, keep_sticky(asn, out.bindings), requests
     taken = _accept(asn, out.bindings, row)
     if rule.force_match is not None:
         forced = taken.bindings.state(rule.force_match).value
@@ -234,8 +235,15 @@ def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request,
     return True, taken, requests
 
 
-def _keep_sticky(asn: Association, after: Bindings) -> Association:
-    """A missed check changes nothing, but for the facts the rule marks sticky."""
+def keep_sticky(asn: Association, after: Bindings) -> Association:
+    """Return ``asn`` after a missed check: unchanged (the same object), but for the facts
+    its rule marks sticky, taken from the bindings the check left.
+
+    >>> from asnfp.constraints import NO_BINDINGS
+    >>> asn = Association(rule=_DEMO, ruleset=None)
+    >>> keep_sticky(asn, NO_BINDINGS.with_fact("x", 1)) is asn
+    True
+    """
     if not asn.rule.sticky:
         return asn
     bindings = asn.bindings

@@ -129,10 +129,11 @@ class Bindings:
     (True, None)
     """
 
-    __slots__ = ("_map",)
+    __slots__ = ("_map", "_hash")
 
     def __init__(self, mapping: dict[Any, Any] | None = None) -> None:
         self._map: dict[Any, Any] = mapping if mapping is not None else {}
+        self._hash: int | None = None
 
     def state(self, leaf: Leaf) -> Any:
         """Return the state of ``leaf``: its own initial state until it first matches."""
@@ -162,7 +163,9 @@ class Bindings:
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(frozenset(self._map.items()))
+        if self._hash is None:
+            self._hash = hash(frozenset(self._map.items()))
+        return self._hash
 
     def __repr__(self) -> str:
         parts = [

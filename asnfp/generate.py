@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 import msgspec
 from msgspec.structs import replace
 
-from asnfp.association import Association, create, offer, qualified
+from asnfp.association import Association, create, keep_sticky, offer, qualified
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
@@ -41,6 +41,7 @@ from asnfp.constraints import (
     evaluate_cell,
 )
 from asnfp.errors import AsnfpError, MissingColumn
+from asnfp.memo import Memo, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
@@ -127,13 +128,16 @@ class Plan(msgspec.Struct, frozen=True):
     """What a run knows before it starts: the rules as ``(name they run under, ruleset,
     rule)`` (global constraint included), their index leaves by name, the version id,
     and the *gates*: the index leaves with a fixed condition, which a row must pass for
-    the rule to start an association from it (checked first, alone)."""
+    the rule to start an association from it (checked first, alone); and, by name, what
+    a fresh check is remembered under (the rule before its global leaf was appended,
+    whose misses hold whatever that leaf is) with the global leaf itself."""
 
     rules: tuple[tuple[str, str | None, Rule], ...]
     keys: dict[str, tuple[AttrLeaf, ...]]
     version_id: str | None
     indexed: bool = True
     gates: dict[str, tuple[AttrLeaf, ...]] = {}
+    fresh: dict[str, tuple[Any, Leaf | None]] = {}
 
 
 def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
@@ -157,17 +161,27 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     )
     keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
     gates = {name: _gates(rule) for name, _, rule in rules} if indexed else {}
-    return Plan(rules, keys, version_id, indexed, gates)
+    fresh = {
+        qualified(reg.name, rule): ((rule.constraint, rule.sticky, NO_BINDINGS), leaf)
+        for reg, leaf in parts
+        for rule in reg.rules
+    }
+    return Plan(rules, keys, version_id, indexed, gates, fresh)
 
 
 # --------------------------------------------------------------------------- the state
 
-Bucket = dict[tuple[str | None, ...], dict[tuple[str | None, ...], tuple[int, ...]]]
+Slots = tuple[int, ...]
+Classes = dict[Any, Slots]
+Bucket = dict[tuple[str | None, ...], dict[tuple[str | None, ...], Classes]]
 
 
 class Generation(msgspec.Struct, frozen=True):
     """The fold's state: associations by creation slot, the index that tells which
-    associations a row could join, and the work list still to do."""
+    associations a row could join, and the work list still to do.
+
+    The index holds, for each rule and each value of its index leaves, the slots in
+    *classes*: associations with equal bindings, which a row meets the same way."""
 
     associations: dict[int, Association]
     by_rule: dict[str, Bucket]
@@ -214,7 +228,40 @@ def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLea
     return tuple(values)
 
 
-def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None) -> list[int]:
+def _class_key(asn: Association) -> Any:
+    """Associations of one rule with equal bindings answer a row the same way; bindings
+    that cannot be hashed make a class of their own."""
+    try:
+        hash(asn.bindings)
+    except TypeError:
+        return ("unhashable", asn.slot)
+    return asn.bindings
+
+
+def _memo_key(asn: Association) -> Any:
+    return (asn.rule.constraint, asn.rule.sticky, asn.bindings)
+
+
+def _class_misses(state: Generation, slots: Slots, row: Row, memo: Memo) -> bool:
+    """Tell whether every association of a class misses ``row`` purely (asks for nothing
+    and changes nothing); remember the answer by what the check read."""
+    asn = state.associations[slots[0]]
+    key = _memo_key(asn)
+    try:
+        if memo.misses(key, row):
+            return True
+    except TypeError:  # bindings that cannot be hashed: no memo
+        return False
+    traced = tracing(row)
+    out = _checked(asn.rule, row, asn.rule.constraint, asn.bindings, traced)
+    if out.matched or out.reprocess or keep_sticky(asn, out.bindings) is not asn:
+        return False
+    memo.remember(key, traced)
+    return True
+
+
+def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None,
+                memo: Memo | None = None) -> list[int]:
     if not plan_.indexed:
         return [s for s, a in state.associations.items()
                 if allowed is None or qualified(a.ruleset, a.rule) in allowed]
@@ -225,8 +272,11 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
         leaves = plan_.keys[name]
         for sources, table in buckets.items():
             values = _row_values(row, sources, leaves)
-            if values is not None:
-                slots.update(table.get(values, ()))
+            if values is None:
+                continue
+            for members in table.get(values, {}).values():
+                if memo is None or not _class_misses(state, members, row, memo):
+                    slots.update(members)
     filename = row.cells.get("filename")
     if filename is not None:
         for slot in state.by_file.get(filename, ()):
@@ -236,12 +286,25 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
     return sorted(slots)
 
 
-def _indexed(plan_: Plan, by_rule: dict[str, Bucket], slot: int, asn: Association) -> dict[str, Bucket]:
+def _moved(plan_: Plan, by_rule: dict[str, Bucket], asn: Association, old: Association | None) -> dict[str, Bucket]:
+    """The index with ``asn`` filed under its class (and out of ``old``'s class)."""
+    new_key = _class_key(asn)
+    old_key = None if old is None else _class_key(old)
+    if old is not None and old_key == new_key:
+        return by_rule
     sources, values = _signature(plan_, asn)
     name = qualified(asn.ruleset, asn.rule)
     buckets = dict(by_rule.get(name, {}))
     table = dict(buckets.get(sources, {}))
-    table[values] = table.get(values, ()) + (slot,)
+    classes = dict(table.get(values, {}))
+    if old is not None:
+        rest = tuple(s for s in classes.get(old_key, ()) if s != asn.slot)
+        if rest:
+            classes[old_key] = rest
+        else:
+            classes.pop(old_key, None)
+    classes[new_key] = classes.get(new_key, ()) + (asn.slot,)
+    table[values] = classes
     buckets[sources] = table
     return {**by_rule, name: buckets}
 
@@ -269,9 +332,10 @@ def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Iterable[Request], cu
     return tuple(lists)
 
 
-def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
+def step(plan_: Plan, work: Work, state: Generation, row: Row, memo: Memo | None = None) -> Generation:
     """Offer one row (from ``work``) to the associations that may take it, then to the
-    rules it did not join, and queue the re-processing asked for.
+    rules it did not join, and queue the re-processing asked for. ``memo`` (a cache of
+    pure misses, see :mod:`asnfp.memo`) skips checks known to miss.
 
     >>> from asnfp.row import make_row
     >>> from asnfp.rule import registry
@@ -286,7 +350,7 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
     joined: set[str] = set()
     updates: dict[int, Association] = {}
     if work.category != Category.RULES:
-        for slot in _candidates(plan_, state, row, allowed):
+        for slot in _candidates(plan_, state, row, allowed, memo):
             asn = state.associations[slot]
             taken, new, asked = _checked(asn.rule, row, offer, asn, row)
             requests += asked
@@ -301,12 +365,29 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row) -> Generation:
                 continue
             if any(not gate(NO_BINDINGS, row).matched for gate in plan_.gates.get(name, ())):
                 continue  # a new association would miss at this leaf, with nothing to redo
+            if memo is not None and _fresh_misses(plan_, name, rule, row, memo):
+                continue
             made, asn, asked = _checked(rule, row, create, rule, ruleset, row,
                                         version_id=plan_.version_id)
             requests += asked
             if made:
                 created.append(asn)
     return _apply(plan_, state, row, updates, created, _enqueue(state.queue, requests, work.category))
+
+
+def _fresh_misses(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> bool:
+    """Tell whether a new association of ``rule`` would miss ``row`` purely; remember
+    such misses under the rule without its global leaf when the miss came before it."""
+    key, global_leaf = plan_.fresh[name]
+    if memo.misses(key, row):
+        return True
+    traced = tracing(row)
+    out = _checked(rule, row, rule.constraint, NO_BINDINGS, traced)
+    if out.matched or out.reprocess:
+        return False
+    if out.leaf is not global_leaf or global_leaf is None:
+        memo.remember(key, traced)
+    return True
 
 
 class RuleFailed(Exception):
@@ -341,11 +422,15 @@ def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Associat
     associations = {**state.associations, **updates}
     by_rule, by_file = state.by_rule, state.by_file
     filename = row.cells.get("filename")
+    if plan_.indexed:
+        for changed in updates.values():
+            by_rule = _moved(plan_, by_rule, changed, state.associations[changed.slot])
     slot = len(state.associations)
     for asn in created:
         asn = replace(asn, slot=slot)
         associations[slot] = asn
-        by_rule = _indexed(plan_, by_rule, slot, asn)
+        if plan_.indexed:
+            by_rule = _moved(plan_, by_rule, asn, None)
         slot += 1
     if filename is not None:
         holders = [*updates, *range(len(state.associations), slot)]
@@ -369,7 +454,7 @@ def _next_work(state: Generation) -> tuple[Work, Generation] | None:
     return None
 
 
-def run_work(plan_: Plan, state: Generation) -> Generation:
+def run_work(plan_: Plan, state: Generation, memo: Memo | None = None) -> Generation:
     """Fold every waiting work list into the state, until the work list is empty.
 
     >>> from asnfp.constraints import attr
@@ -381,15 +466,18 @@ def run_work(plan_: Plan, state: Generation) -> Generation:
     """
     while (popped := _next_work(state)) is not None:
         work, state = popped
-        state = reduce(lambda s, row: step(plan_, work, s, row), work.rows, state)
+        state = reduce(lambda s, row: step(plan_, work, s, row, memo), work.rows, state)
     return state
 
 
 def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: Sequence[Row], *,
              version_id: str | bool | None = None,
-             global_leaf: Leaf | None = None, indexed: bool = True) -> list[Association]:
+             global_leaf: Leaf | None = None, indexed: bool = True,
+             memo: Memo | None = None) -> list[Association]:
     """Fold every row (and the re-processing it triggers) into associations, returned in
     creation order, unfinalized. ``version_id=True`` stamps the current UTC time.
+    ``memo`` is the cache of pure misses to use (a new one when ``None``); several runs
+    over one pool may share it. ``indexed=False`` uses neither index nor memo.
 
     Equal to folding :func:`step` over the work list until it is empty.
 
@@ -403,7 +491,9 @@ def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: 
     """
     vid = timestamp() if version_id is True else (version_id or None)
     plan_ = plan(registry, vid, global_leaf, indexed)
-    final = run_work(plan_, Generation.start(rows))
+    if memo is None and indexed:
+        memo = Memo()
+    final = run_work(plan_, Generation.start(rows), memo if indexed else None)
     return [final.associations[slot] for slot in sorted(final.associations)]
 
 
@@ -537,15 +627,16 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
             known.setdefault(ident, kind)
         pairs = [(i, known[i]) for i in options.ids if i in known]
     found: list[Association] = []
+    memo = Memo()
     for ident, kind in pairs:
         registry = make_registry("candidate")
         found += generate(registry, candidate_pool(rows, ident, kind),
                           version_id=options.version_id,
                           global_leaf=candidate_leaf([ident], registry.empty),
-                          indexed=options.indexed)
+                          indexed=options.indexed, memo=memo)
     discover_registry = make_registry("discover")
     discovered = (generate(discover_registry, rows, version_id=options.version_id,
-                           indexed=options.indexed) if options.discover else [])
+                           indexed=options.indexed, memo=memo) if options.discover else [])
     numbered = _numbered(discover_registry, found + discovered)
     found, discovered = numbered[:len(found)], numbered[len(found):]
     if options.discover:

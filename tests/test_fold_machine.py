@@ -1,5 +1,6 @@
-"""The FoldMachine: the indexed, incremental fold against the simple model that offers
-every row to every association, step by step, on rows from ``asnfp.testing``."""
+"""The FoldMachine: the indexed, incremental fold (with its classes and its memo of pure
+misses) against the simple model that offers every row to every association and checks
+everything, step by step, on rows from ``asnfp.testing``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from asnfp.constraints import Category
 from asnfp.generate import Generation, Work, candidate_leaf, plan, run_work, step
 from asnfp.jwst import default_registry
+from asnfp.memo import Memo
 from asnfp.row import Row
 from asnfp.testing import imaging_rows
 
@@ -32,6 +34,7 @@ class FoldMachine(RuleBasedStateMachine):
         leaf = candidate_leaf(["o001"], registry.empty)
         self.fast = plan(registry, global_leaf=leaf, indexed=True)
         self.simple = plan(registry, global_leaf=leaf, indexed=False)
+        self.memo = Memo()
         self.fast_state = self.simple_state = Generation.start(())
         self.seen: list[int] = []
 
@@ -42,7 +45,7 @@ class FoldMachine(RuleBasedStateMachine):
         cells = {**row.cells, "filename": f"{head}_02101_{index:05d}_{tail.split('_', 1)[1]}"}
         row = Row(index, cells, row.meta)
         work = Work((), (), Category.BOTH)
-        self.fast_state = step(self.fast, work, self.fast_state, row)
+        self.fast_state = step(self.fast, work, self.fast_state, row, self.memo)
         self.simple_state = step(self.simple, work, self.simple_state, row)
         self.seen.append(index)
 
@@ -50,12 +53,12 @@ class FoldMachine(RuleBasedStateMachine):
     def offer_an_earlier_row_again(self, again: bool) -> None:
         if not self.seen or not again:
             return
-        for state_name, plan_ in (("fast_state", self.fast), ("simple_state", self.simple)):
+        for state_name, plan_, memo in (("fast_state", self.fast, self.memo), ("simple_state", self.simple, None)):
             state = getattr(self, state_name)
             members = [m.row for a in state.associations.values() for p in a.products for m in p.members
                        if m.row is not None]
             if members:
-                setattr(self, state_name, step(plan_, Work((), (), Category.EXISTING), state, members[0]))
+                setattr(self, state_name, step(plan_, Work((), (), Category.EXISTING), state, members[0], memo))
 
     @precondition(lambda self: bool(self.seen))
     @rule(row=imaging_rows(candidates=("o001",)), which=st.integers(min_value=0))
@@ -69,14 +72,14 @@ class FoldMachine(RuleBasedStateMachine):
         index = len(self.seen)
         row = Row(index, {**row.cells, "filename": taken[which % len(taken)]}, row.meta)
         work = Work((), (), Category.BOTH)
-        self.fast_state = step(self.fast, work, self.fast_state, row)
+        self.fast_state = step(self.fast, work, self.fast_state, row, self.memo)
         self.simple_state = step(self.simple, work, self.simple_state, row)
         self.seen.append(index)
 
     @precondition(lambda self: bool(self.seen))
     @rule()
     def drain(self) -> None:
-        self.fast_state = run_work(self.fast, self.fast_state)
+        self.fast_state = run_work(self.fast, self.fast_state, self.memo)
         self.simple_state = run_work(self.simple, self.simple_state)
 
     @invariant()
