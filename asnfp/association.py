@@ -25,7 +25,7 @@ from __future__ import annotations
 import msgspec
 from msgspec.structs import replace
 
-from asnfp.constraints import NO_BINDINGS, Bindings, Request, always
+from asnfp.constraints import NO_BINDINGS, Bindings, Outcome, Request, always
 from asnfp.row import Row
 from asnfp.rule import Rule
 
@@ -204,8 +204,10 @@ def _accept(asn: Association, bindings: Bindings, row: Row) -> Association:
     return rule.on_add(asn, row)
 
 
-def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request, ...]]:
+def offer(asn: Association, row: Row, outcome: Outcome | None = None) -> tuple[bool, Association, tuple[Request, ...]]:
     """Offer ``row`` to ``asn``: ``(taken, association after, re-process requests)``.
+    ``outcome`` is what checking the rule's constraint on ``asn.bindings`` and ``row``
+    gives, when the caller has it already (it is checked here otherwise).
 
     A row whose ``filename`` is already a member's is taken without any check, as the
     reference does. A refused row leaves the association as it was (but for the rule's
@@ -223,7 +225,7 @@ def offer(asn: Association, row: Row) -> tuple[bool, Association, tuple[Request,
     if filename is not None and filename in asn.filenames:
         return True, asn, ()
     rule = asn.rule
-    out = rule.constraint(asn.bindings, row)
+    out = rule.constraint(asn.bindings, row) if outcome is None else outcome
     requests = _own(out.reprocess, asn)
     if not out.matched:
         return False, keep_sticky(asn, out.bindings), requests
@@ -259,6 +261,7 @@ def create(
     *,
     version_id: str | None = None,
     slot: int = 0,
+    outcome: Outcome | None = None,
 ) -> tuple[bool, Association, tuple[Request, ...]]:
     """Try to start a new association of ``rule`` from ``row``: ``(created, association,
     re-process requests)``. Equal to :func:`offer` on an empty association.
@@ -270,7 +273,7 @@ def create(
     (True, ['a_uncal.fits'], True)
     """
     empty = Association(rule=rule, ruleset=ruleset, version_id=version_id, slot=slot)
-    return offer(empty, row)
+    return offer(empty, row, outcome)
 
 
 _DEMO = Rule(name="Demo", asn_type="demo", level=2, constraint=always())

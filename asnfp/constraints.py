@@ -216,6 +216,9 @@ NO_INVALID: Final[frozenset[str]] = frozenset()
 # --------------------------------------------------------------------------- helpers
 
 
+_escape: Final = lru_cache(maxsize=65536)(re.escape)
+
+
 @lru_cache(maxsize=None)
 def _anchored(condition: str) -> re.Pattern[str]:
     return re.compile("^" + condition + "$", re.IGNORECASE)
@@ -246,8 +249,10 @@ def is_iterable(value: object) -> bool:
     return not isinstance(value, (str, tuple)) and hasattr(value, "__iter__")
 
 
+@lru_cache(maxsize=65536)
 def evaluate_cell(text: str) -> Any:
     """Evaluate a cell as a Python literal, or give the text back when it is not one.
+    Cached: the value given back is shared, never to be changed.
 
     >>> evaluate_cell("[('o001', 'observation')]"), evaluate_cell("null")
     ([('o001', 'observation')], 'null')
@@ -413,7 +418,7 @@ class AttrLeaf(Leaf):
             rest = [other for other in candidates if other != candidate]
             if rest:
                 again = (_multivalue(row, source, rest),)
-        escaped = re.escape(value)
+        escaped = _escape(value)
         new_found = state.found if escaped in state.found else state.found + (escaped,)
         if state.pins:
             new_state = LeafState(escaped, (source,), False, new_found)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any, NamedTuple
 
 import msgspec
@@ -32,6 +32,7 @@ from asnfp.association import Association, create, keep_sticky, offer, qualified
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
+    Outcome,
     attr,
     Category,
     Constraint,
@@ -41,7 +42,8 @@ from asnfp.constraints import (
     evaluate_cell,
 )
 from asnfp.errors import AsnfpError, MissingColumn
-from asnfp.memo import Memo, tracing
+from asnfp.gates import Gate, compile_gate
+from asnfp.memo import PURE_MISS, Memo, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
@@ -86,19 +88,24 @@ class Work(NamedTuple):
 # --------------------------------------------------------------------------- the plan
 
 
+@lru_cache(maxsize=65536)
 def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
     """Return the leaves that every match must pass and that pin a plain value: the
-    required, pinning attribute leaves reached from the top through ``all`` nodes only.
+    required, pinning attribute leaves reached from the top through ``all`` nodes (and
+    ``any`` nodes of a single part, which are that part).
 
     An association whose such leaf is pinned to ``v`` in column ``c`` can only take rows
     with ``v`` in ``c``: a miss there ends the whole check with nothing to re-process,
     so rows that differ need not be offered at all.
 
     >>> from asnfp.constraints import all_of, any_of, attr
-    >>> [leaf.name for leaf in index_leaves(all_of(attr("a", "a"), any_of(attr("b", "b")), attr("c", "c", pins=False)))]
+    >>> [leaf.name for leaf in index_leaves(all_of(attr("a", "a"), any_of(attr("b", "b"), attr("e", "e")),
+    ...                                            attr("c", "c", pins=False)))]
     ['a']
     """
     if isinstance(constraint, Node):
+        if constraint.kind == "any" and len(constraint.parts) == 1 and constraint.plain:
+            return index_leaves(constraint.parts[0])  # any of one part is that part
         if constraint.kind != "all" or constraint.on_fail:
             return ()
         return tuple(leaf for part in constraint.parts for leaf in index_leaves(part))
@@ -115,20 +122,11 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
     return ()
 
 
-def _gates(rule: Rule) -> tuple[AttrLeaf, ...]:
-    """The leaves a row must pass for ``rule`` to start an association from it: the
-    fixed-condition index leaves of the whole constraint and of its ``creation`` part."""
-    leaves = index_leaves(rule.constraint)
-    if rule.creation is not None:
-        leaves += index_leaves(rule.creation)
-    return tuple(dict.fromkeys(leaf for leaf in leaves if leaf.initial.value is not None))
-
-
 class Plan(msgspec.Struct, frozen=True):
     """What a run knows before it starts: the rules as ``(name they run under, ruleset,
     rule)`` (global constraint included), their index leaves by name, the version id,
-    and the *gates*: the index leaves with a fixed condition, which a row must pass for
-    the rule to start an association from it (checked first, alone); and, by name, what
+    and the *gates* (:mod:`asnfp.gates`) of each rule's constraint and of its creation
+    part, which prove misses without a check; and, by name, what
     a fresh check is remembered under (the rule before its global leaf was appended,
     whose misses hold whatever that leaf is) with the global leaf itself."""
 
@@ -136,7 +134,7 @@ class Plan(msgspec.Struct, frozen=True):
     keys: dict[str, tuple[AttrLeaf, ...]]
     version_id: str | None
     indexed: bool = True
-    gates: dict[str, tuple[AttrLeaf, ...]] = {}
+    gates: dict[str, tuple[Gate | None, Gate | None]] = {}
     fresh: dict[str, tuple[Any, Leaf | None]] = {}
 
 
@@ -160,7 +158,12 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
         for rule in reg.rules
     )
     keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
-    gates = {name: _gates(rule) for name, _, rule in rules} if indexed else {}
+    gates = {
+        qualified(reg.name, rule): (compile_gate(rule.constraint),
+                                    None if rule.creation is None else compile_gate(rule.creation))
+        for reg, _ in parts
+        for rule in reg.rules
+    } if indexed else {}
     fresh = {
         qualified(reg.name, rule): ((rule.constraint, rule.sticky, NO_BINDINGS), leaf)
         for reg, leaf in parts
@@ -242,30 +245,45 @@ def _memo_key(asn: Association) -> Any:
     return (asn.rule.constraint, asn.rule.sticky, asn.bindings)
 
 
-def _class_misses(state: Generation, slots: Slots, row: Row, memo: Memo) -> bool:
-    """Tell whether every association of a class misses ``row`` purely (asks for nothing
-    and changes nothing); remember the answer by what the check read."""
+def _untraced(out: Outcome, traced: Row, row: Row) -> Outcome:
+    """``out`` with the requests that name the tracing copy naming the row itself."""
+    if not out.reprocess:
+        return out
+    return out._replace(reprocess=tuple(
+        r._replace(rows=tuple(row if x is traced else x for x in r.rows)) for r in out.reprocess))
+
+
+def _class_outcome(state: Generation, slots: Slots, row: Row, memo: Memo, gate: Gate | None) -> Outcome | None:
+    """What every association of a class makes of ``row`` (equal bindings, equal
+    answers), or ``None`` when they all miss purely (ask for nothing and change
+    nothing): known to the memo, proved by the rule's gate (for rules with no sticky
+    facts, which a check may change even when it misses), or checked and then
+    remembered by what the check read."""
     asn = state.associations[slots[0]]
     key = _memo_key(asn)
     try:
         if memo.misses(key, row):
-            return True
+            return None
     except TypeError:  # bindings that cannot be hashed: no memo
-        return False
+        return _checked(asn.rule, row, asn.rule.constraint, asn.bindings, row)
+    if gate is not None and not asn.rule.sticky and gate(asn.bindings, row):
+        return None
     traced = tracing(row)
     out = _checked(asn.rule, row, asn.rule.constraint, asn.bindings, traced)
     if out.matched or out.reprocess or keep_sticky(asn, out.bindings) is not asn:
-        return False
+        return _untraced(out, traced, row)
     memo.remember(key, traced)
-    return True
+    return None
 
 
 def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None,
-                memo: Memo | None = None) -> list[int]:
+                memo: Memo | None = None) -> list[tuple[int, Outcome | None]]:
+    """The slots to offer ``row`` to, in order, each with what its check gave when the
+    class was checked already (``None``: check it when offered)."""
     if not plan_.indexed:
-        return [s for s, a in state.associations.items()
+        return [(s, None) for s, a in state.associations.items()
                 if allowed is None or qualified(a.ruleset, a.rule) in allowed]
-    slots: set[int] = set()
+    slots: dict[int, Outcome | None] = {}
     for name, buckets in state.by_rule.items():
         if allowed is not None and name not in allowed:
             continue
@@ -274,16 +292,18 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
             values = _row_values(row, sources, leaves)
             if values is None:
                 continue
+            gate = plan_.gates[name][0]
             for members in table.get(values, {}).values():
-                if memo is None or not _class_misses(state, members, row, memo):
-                    slots.update(members)
+                out = None if memo is None else _class_outcome(state, members, row, memo, gate)
+                if memo is None or out is not None:
+                    slots.update(dict.fromkeys(members, out))
     filename = row.cells.get("filename")
     if filename is not None:
         for slot in state.by_file.get(filename, ()):
             holder = state.associations[slot]
-            if allowed is None or qualified(holder.ruleset, holder.rule) in allowed:
-                slots.add(slot)
-    return sorted(slots)
+            if slot not in slots and (allowed is None or qualified(holder.ruleset, holder.rule) in allowed):
+                slots[slot] = None
+    return sorted(slots.items(), key=lambda item: item[0])
 
 
 def _moved(plan_: Plan, by_rule: dict[str, Bucket], asn: Association, old: Association | None) -> dict[str, Bucket]:
@@ -350,9 +370,9 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row, memo: Memo | None
     joined: set[str] = set()
     updates: dict[int, Association] = {}
     if work.category != Category.RULES:
-        for slot in _candidates(plan_, state, row, allowed, memo):
+        for slot, outcome in _candidates(plan_, state, row, allowed, memo):
             asn = state.associations[slot]
-            taken, new, asked = _checked(asn.rule, row, offer, asn, row)
+            taken, new, asked = _checked(asn.rule, row, offer, asn, row, outcome)
             requests += asked
             if taken:
                 joined.add(qualified(asn.ruleset, asn.rule))
@@ -363,31 +383,32 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row, memo: Memo | None
         for name, ruleset, rule in plan_.rules:
             if (allowed is not None and name not in allowed) or name in joined:
                 continue
-            if any(not gate(NO_BINDINGS, row).matched for gate in plan_.gates.get(name, ())):
-                continue  # a new association would miss at this leaf, with nothing to redo
-            if memo is not None and _fresh_misses(plan_, name, rule, row, memo):
+            if any(gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates.get(name, ())):
+                continue  # a new association would miss, with nothing to redo
+            outcome = None if memo is None else _fresh_outcome(plan_, name, rule, row, memo)
+            if outcome is PURE_MISS:
                 continue
             made, asn, asked = _checked(rule, row, create, rule, ruleset, row,
-                                        version_id=plan_.version_id)
+                                        version_id=plan_.version_id, outcome=outcome)
             requests += asked
             if made:
                 created.append(asn)
     return _apply(plan_, state, row, updates, created, _enqueue(state.queue, requests, work.category))
 
 
-def _fresh_misses(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> bool:
-    """Tell whether a new association of ``rule`` would miss ``row`` purely; remember
-    such misses under the rule without its global leaf when the miss came before it."""
+def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> Outcome | str:
+    """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``; pure misses
+    are remembered under the rule without its global leaf when they came before it."""
     key, global_leaf = plan_.fresh[name]
     if memo.misses(key, row):
-        return True
+        return PURE_MISS
     traced = tracing(row)
     out = _checked(rule, row, rule.constraint, NO_BINDINGS, traced)
     if out.matched or out.reprocess:
-        return False
+        return _untraced(out, traced, row)
     if out.leaf is not global_leaf or global_leaf is None:
         memo.remember(key, traced)
-    return True
+    return PURE_MISS
 
 
 class RuleFailed(Exception):

@@ -1,0 +1,130 @@
+"""Gates: cheap proofs that a check would miss purely, read off the constraint tree.
+
+Some parts of a tree can be tested alone, before (or instead of) the whole check. A part
+is *fixed* when its miss never asks for anything and its condition can only narrow as
+the association grows: an attribute leaf with a plain regex (or none), no ``onlyif``,
+nothing evaluated; or an ``all`` / ``any`` node of fixed parts with no re-processing on
+a miss. A *gate* combines the fixed parts the way the tree does:
+
+- an ``all`` node (no re-processing on a miss) misses purely as soon as one part does,
+  whatever came before it, so its gate is *any* of its parts' gates;
+- an ``any`` node misses purely when every part does, so its gate needs a gate for
+  *every* part.
+
+A gate that says "miss" is a proof: the whole check, on the same bindings and row, misses
+and asks for nothing. A gate that says nothing proves nothing. (A check that would raise
+an error before the miss is skipped all the same: gates only read cells.)
+
+>>> from asnfp.constraints import NO_BINDINGS, all_of, any_of, attr
+>>> from asnfp.row import make_row
+>>> tree = all_of(attr("program", "program"), any_of(attr("a", "exp_type", "nrc_image"), attr("b", "pntgtype", "target_acq")))
+>>> gate = compile_gate(tree)
+>>> gate(NO_BINDINGS, make_row(0, {"program": "1", "exp_type": "mir_image", "pntgtype": "science"}))
+True
+>>> gate(NO_BINDINGS, make_row(0, {"program": "1", "exp_type": "nrc_image", "pntgtype": "science"}))
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from asnfp.constraints import AttrLeaf, Bindings, Constraint, Node
+from asnfp.row import Row
+
+__all__ = ("Gate", "compile_gate", "fixed")
+
+Gate = Callable[[Bindings, Row], bool]
+
+
+@lru_cache(maxsize=65536)
+def fixed(constraint: Constraint) -> bool:
+    """Tell whether a miss of ``constraint`` is always pure and its condition never
+    loosens (see the module's docstring).
+
+    >>> from asnfp.constraints import attr, any_of, lift
+    >>> fixed(attr("f", "filter", "f150w")), fixed(any_of(attr("f", "filter"), lift(bool, "x")))
+    (True, False)
+    """
+    if isinstance(constraint, Node):
+        return (constraint.kind in ("all", "any") and not constraint.on_fail
+                and bool(constraint.parts) and all(fixed(part) for part in constraint.parts))
+    return (
+        isinstance(constraint, AttrLeaf)
+        and constraint.onlyif is None
+        and not constraint.force_undefined
+        and not constraint.evaluate
+        and (constraint.initial.value is None or isinstance(constraint.initial.value, (str, tuple)))
+    )
+
+
+def _leaf_gate(leaf: Constraint) -> Gate:
+    def misses(bindings: Bindings, row: Row) -> bool:
+        return not leaf(bindings, row).matched
+    return misses
+
+
+def _any_part(gates: tuple[Gate, ...]) -> Gate:
+    if len(gates) == 1:
+        return gates[0]
+
+    def misses(bindings: Bindings, row: Row) -> bool:
+        return any(gate(bindings, row) for gate in gates)
+    return misses
+
+
+def _every_part(gates: tuple[Gate, ...]) -> Gate:
+    def misses(bindings: Bindings, row: Row) -> bool:
+        return all(gate(bindings, row) for gate in gates)
+    return misses
+
+
+def _repeated(constraint: Constraint) -> frozenset[Constraint]:
+    """The constraints that appear more than once in the tree (a leaf seen twice may have
+    been narrowed by its first check when its second one runs)."""
+    seen: set[Constraint] = set()
+    twice: set[Constraint] = set()
+    stack = [constraint]
+    while stack:
+        node = stack.pop()
+        (twice if node in seen else seen).add(node)
+        stack.extend(node.children())
+    return frozenset(twice)
+
+
+@lru_cache(maxsize=65536)
+def _compiled(constraint: Constraint, repeated: frozenset[Constraint]) -> Gate | None:
+    if constraint in repeated:
+        return None
+    if isinstance(constraint, Node):
+        if constraint.on_fail:
+            return None
+        if constraint.kind == "any":
+            parts = tuple(_compiled(part, repeated) for part in constraint.parts)
+            if not parts or any(part is None for part in parts):
+                return None
+            return _every_part(parts)  # type: ignore[arg-type]
+        if constraint.kind == "all":
+            found = tuple(g for g in (_compiled(part, repeated) for part in constraint.parts) if g is not None)
+            return _any_part(found) if found else None
+        return None
+    if fixed(constraint) and constraint.initial.value is not None:  # type: ignore[attr-defined]
+        return _leaf_gate(constraint)
+    return None  # (a leaf with no condition misses only when its column is missing: rare)
+
+
+@lru_cache(maxsize=4096)
+def compile_gate(constraint: Constraint) -> Gate | None:
+    """Return the gate of the tree ``constraint``: ``gate(bindings, row)`` is ``True`` only
+    when checking ``constraint`` on them would miss purely; ``None`` when no part can
+    tell. Parts that appear twice in the tree are left out.
+
+    >>> from asnfp.constraints import attr, all_of, lift
+    >>> compile_gate(lift(bool, "opaque")) is None, compile_gate(all_of(attr("f", "filter", "x"), lift(bool, "y"))) is None
+    (True, False)
+    >>> twice = attr("f", "filter", "x")
+    >>> compile_gate(all_of(twice, twice)) is None
+    True
+    """
+    return _compiled(constraint, _repeated(constraint))
