@@ -23,11 +23,14 @@ False
 from __future__ import annotations
 
 import msgspec
+from immutables import Map
 from msgspec.structs import replace
 
 from asnfp.constraints import NO_BINDINGS, Bindings, Outcome, Request, always
 from asnfp.row import Row
 from asnfp.rule import Rule
+
+EMPTY_MAP: Map = Map()
 
 __all__ = (
     "Member",
@@ -72,13 +75,17 @@ class Product(msgspec.Struct, frozen=True):
 
 class Association(msgspec.Struct, frozen=True, kw_only=True):
     """An association: the rule it follows, what its constraint has fixed, and what it
-    holds. ``slot`` is its creation number in its run; ``sequence`` its final number."""
+    holds. ``slot`` is its creation number in its run; ``sequence`` its final number.
+    ``filenames`` (the members' pool file names) and ``member_keys`` (the current
+    product's members and their keys) are persistent maps, so that taking a row costs
+    the same however many members there are."""
 
     rule: Rule
     ruleset: str | None
     bindings: Bindings = NO_BINDINGS
     products: tuple[Product, ...] = ()
-    filenames: frozenset[str] = frozenset()
+    filenames: Map = EMPTY_MAP
+    member_keys: tuple[tuple[Member, ...], Map] = ((), EMPTY_MAP)
     validity: tuple[bool, ...] = ()
     started: bool = False
     program: str = "noprogram"
@@ -180,12 +187,22 @@ def _validate(asn: Association, member: Member) -> Association:
     return replace(asn, validity=new)
 
 
+def _keys(asn: Association) -> Map:
+    """The keys of the current product's members (kept with the members they describe)."""
+    members = current_product(asn).members
+    known, keys = asn.member_keys
+    if known is members:
+        return keys
+    return Map((m.key, None) for m in members)
+
+
 def _append(asn: Association, member: Member, row: Row) -> Association:
     *head, last = asn.products
     product = replace(last, members=last.members + (member,))
     filename = row.get("filename")
-    names = asn.filenames if filename is None else asn.filenames | {filename}
-    return replace(asn, products=(*head, product), filenames=names)
+    names = asn.filenames if filename is None else asn.filenames.set(filename, None)
+    keys = _keys(asn).set(member.key, None)
+    return replace(asn, products=(*head, product), filenames=names, member_keys=(product.members, keys))
 
 
 def _accept(asn: Association, bindings: Bindings, row: Row) -> Association:
@@ -195,7 +212,7 @@ def _accept(asn: Association, bindings: Bindings, row: Row) -> Association:
         asn = replace(asn, started=True, validity=tuple(False for _ in rule.validity))
         asn = rule.on_create(asn, row)
     member = rule.make_member(asn, row)
-    if any(m.key == member.key for m in current_product(asn).members):
+    if member.key in _keys(asn):
         return asn
     if rule.check_before_append:
         asn = _append(_validate(asn, member), member, row)

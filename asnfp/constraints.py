@@ -380,25 +380,40 @@ class AttrLeaf(Leaf):
         return (Request((row,), self.reprocess, None, self.only_on_match),)
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
-        out = self._check(bindings, row)
         if not self.tracks:
-            return out
+            return self._check(bindings, row)
+        out = self._check(bindings, row)
         state = out.bindings.state(self)
         return out._replace(bindings=out.bindings.with_state(self, state._replace(matched=out.matched)))
 
     def _check(self, bindings: Bindings, row: Row) -> Outcome:
         if self.onlyif is not None and not self.onlyif(bindings, row):
             return Match(bindings, self._again(row))
-        state = bindings.state(self)
-        found = first_valid(row, state.sources, self.invalid)
-        if found is None:
+        state = bindings._map.get(self) or self.initial
+        cells = row.cells
+        invalid = self.invalid
+        for source in state.sources:  # the first valid column
+            text = cells.get(source)
+            if text is not None and text not in invalid:
+                break
+        else:
             if self.required and not self.force_undefined:
                 return Miss(bindings, self)
             return Match(bindings)
         if self.force_undefined:
             return Miss(bindings, self)
-        source, text = found
-        evaled: Any = evaluate_cell(text) if self.evaluate else text
+        if self.evaluate:
+            return self._evaluated(bindings, row, state, source, evaluate_cell(text))
+        condition = state.value
+        if condition is not None:
+            if callable(condition):
+                condition = condition(bindings)
+            if not meets_conditions(text, condition):
+                return Miss(bindings, self)
+        return self._matched(bindings, row, state, source, text, ())
+
+    def _evaluated(self, bindings: Bindings, row: Row, state: LeafState, source: str, evaled: Any) -> Outcome:
+        """The check of a cell read as a Python literal (it may hold several values)."""
         again: tuple[Request, ...] = ()
         condition = state.value
         if condition is None:
@@ -418,15 +433,23 @@ class AttrLeaf(Leaf):
             rest = [other for other in candidates if other != candidate]
             if rest:
                 again = (_multivalue(row, source, rest),)
+        return self._matched(bindings, row, state, source, value, again)
+
+    def _matched(self, bindings: Bindings, row: Row, state: LeafState, source: str, value: str,
+                 again: tuple[Request, ...]) -> Outcome:
+        """A match on ``value`` (read from ``source``): pin it, or note it as found."""
         escaped = _escape(value)
-        new_found = state.found if escaped in state.found else state.found + (escaped,)
+        found = state.found
+        new_found = found if escaped in found else found + (escaped,)
         if state.pins:
             new_state = LeafState(escaped, (source,), False, new_found)
         else:
-            new_state = state if new_found is state.found else state._replace(found=new_found)
+            new_state = state if new_found is found else state._replace(found=new_found)
         if new_state is not state:
             bindings = bindings.with_state(self, new_state)
-        return Match(bindings, again + self._again(row))
+        if self.reprocess is not None:
+            again += self._again(row)
+        return Match(bindings, again)
 
 
 def _multivalue(row: Row, source: str, values: Sequence[Any]) -> Request:

@@ -128,3 +128,22 @@ def compile_gate(constraint: Constraint) -> Gate | None:
     True
     """
     return _compiled(constraint, _repeated(constraint))
+
+
+@lru_cache(maxsize=4096)
+def gate_columns(constraint: Constraint) -> frozenset[str]:
+    """The columns the gate of ``constraint`` may read (on no bindings, a gate's answer
+    depends on these cells alone).
+
+    >>> from asnfp.constraints import attr, all_of, any_of
+    >>> sorted(gate_columns(all_of(attr("p", "program"), any_of(attr("e", "exp_type", "x"), attr("f", ("filter", "band"), "y")))))
+    ['band', 'exp_type', 'filter']
+    """
+    columns: set[str] = set()
+    stack = [constraint]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, AttrLeaf) and fixed(node) and node.initial.value is not None:
+            columns.update(node.initial.sources)
+        stack.extend(node.children())
+    return frozenset(columns)

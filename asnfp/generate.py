@@ -26,12 +26,14 @@ from functools import lru_cache, reduce
 from typing import Any, NamedTuple
 
 import msgspec
+from immutables import Map
 from msgspec.structs import replace
 
-from asnfp.association import Association, create, keep_sticky, offer, qualified
+from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer, qualified
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
+    Match,
     Outcome,
     attr,
     Category,
@@ -42,8 +44,8 @@ from asnfp.constraints import (
     evaluate_cell,
 )
 from asnfp.errors import AsnfpError, MissingColumn
-from asnfp.gates import Gate, compile_gate
-from asnfp.memo import PURE_MISS, Memo, tracing
+from asnfp.gates import Gate, compile_gate, gate_columns
+from asnfp.memo import PURE_MISS, Memo, StableMatch, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
@@ -71,10 +73,37 @@ __all__ = (
 RuleKey = tuple[str, ...]
 
 
+class Appended(NamedTuple):
+    """Rows appended to a waiting list: ``head`` then ``tail`` (appending costs nothing
+    however long the list; :func:`flat` makes the tuple when the list is taken)."""
+
+    head: Rows
+    tail: Rows
+
+
+Rows = tuple[Row, ...] | Appended
+
+
+def flat(rows: Rows) -> tuple[Row, ...]:
+    """The rows of a waiting list, in order.
+
+    >>> from asnfp.row import make_row
+    >>> a, b, c = (make_row(i, {}) for i in range(3))
+    >>> [r.index for r in flat(Appended(Appended((a,), (b,)), (c,)))]
+    [0, 1, 2]
+    """
+    chunks: list[tuple[Row, ...]] = []
+    while isinstance(rows, Appended):
+        chunks.append(rows.tail)
+        rows = rows.head
+    chunks.append(rows)
+    return tuple(row for chunk in reversed(chunks) for row in chunk)
+
+
 class Work(NamedTuple):
     """A list of rows waiting to be offered: to ``rules`` (``()``: all), in ``category``."""
 
-    rows: tuple[Row, ...]
+    rows: Rows
     rules: RuleKey
     category: Category
     only_on_match: bool = False
@@ -136,6 +165,8 @@ class Plan(msgspec.Struct, frozen=True):
     indexed: bool = True
     gates: dict[str, tuple[Gate | None, Gate | None]] = {}
     fresh: dict[str, tuple[Any, Leaf | None]] = {}
+    gate_columns: tuple[str, ...] = ()
+    gate_key: Any = None
 
 
 def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
@@ -169,12 +200,16 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
         for reg, leaf in parts
         for rule in reg.rules
     }
-    return Plan(rules, keys, version_id, indexed, gates, fresh)
+    columns = tuple(sorted({c for reg, _ in parts for rule in reg.rules
+                            for part in (rule.constraint, rule.creation) if part is not None
+                            for c in gate_columns(part)}))
+    gate_key = (tuple(gates[name] for name, _, _ in rules), columns) if indexed else None
+    return Plan(rules, keys, version_id, indexed, gates, fresh, columns, gate_key)
 
 
 # --------------------------------------------------------------------------- the state
 
-Slots = tuple[int, ...]
+Slots = Map  # slot -> None: a persistent set of slots
 Classes = dict[Any, Slots]
 Bucket = dict[tuple[str | None, ...], dict[tuple[str | None, ...], Classes]]
 
@@ -184,11 +219,14 @@ class Generation(msgspec.Struct, frozen=True):
     associations a row could join, and the work list still to do.
 
     The index holds, for each rule and each value of its index leaves, the slots in
-    *classes*: associations with equal bindings, which a row meets the same way."""
+    *classes*: associations with equal bindings, which a row meets the same way. The
+    associations, the file-name index and the slots of a class are persistent maps
+    (:class:`immutables.Map`): a step that changes one association costs the same
+    however many there are."""
 
-    associations: dict[int, Association]
+    associations: Map  # slot -> Association
     by_rule: dict[str, Bucket]
-    by_file: dict[str, tuple[int, ...]]
+    by_file: Map  # file name -> slots holding it
     queue: tuple[dict[tuple[RuleKey, Category, bool], Work], ...]
 
     @classmethod
@@ -197,7 +235,7 @@ class Generation(msgspec.Struct, frozen=True):
         first = Work(tuple(rows), (), Category.BOTH)
         queue: list[dict[Any, Work]] = [{} for _ in Category]
         queue[Category.BOTH] = {("*",): first}
-        return cls({}, {}, {}, tuple(queue))
+        return cls(EMPTY_MAP, {}, EMPTY_MAP, tuple(queue))
 
 
 def _unescape(text: str) -> str:
@@ -256,21 +294,29 @@ def _untraced(out: Outcome, traced: Row, row: Row) -> Outcome:
 def _class_outcome(state: Generation, slots: Slots, row: Row, memo: Memo, gate: Gate | None) -> Outcome | None:
     """What every association of a class makes of ``row`` (equal bindings, equal
     answers), or ``None`` when they all miss purely (ask for nothing and change
-    nothing): known to the memo, proved by the rule's gate (for rules with no sticky
-    facts, which a check may change even when it misses), or checked and then
-    remembered by what the check read."""
-    asn = state.associations[slots[0]]
+    nothing): known to the memo (which also knows matches that change nothing), proved
+    by the rule's gate (for rules with no sticky facts, which a check may change even
+    when it misses), or checked and then remembered by what the check read."""
+    asn = state.associations[next(iter(slots))]
     key = _memo_key(asn)
     try:
-        if memo.misses(key, row):
-            return None
+        known = memo.lookup(key, row)
     except TypeError:  # bindings that cannot be hashed: no memo
         return _checked(asn.rule, row, asn.rule.constraint, asn.bindings, row)
+    if known is PURE_MISS:
+        return None
+    if known is not None:
+        return Match(asn.bindings, tuple(Request((row,), *asked) for asked in known.requests))
     if gate is not None and not asn.rule.sticky and gate(asn.bindings, row):
         return None
     traced = tracing(row)
     out = _checked(asn.rule, row, asn.rule.constraint, asn.bindings, traced)
-    if out.matched or out.reprocess or keep_sticky(asn, out.bindings) is not asn:
+    if out.matched:
+        if out.bindings == asn.bindings and all(r.rows == (traced,) for r in out.reprocess):
+            memo.remember(key, traced, StableMatch(tuple((r.work_over, r.rules, r.only_on_match)
+                                                         for r in out.reprocess)))
+        return _untraced(out, traced, row)
+    if out.reprocess or keep_sticky(asn, out.bindings) is not asn:
         return _untraced(out, traced, row)
     memo.remember(key, traced)
     return None
@@ -281,7 +327,7 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
     """The slots to offer ``row`` to, in order, each with what its check gave when the
     class was checked already (``None``: check it when offered)."""
     if not plan_.indexed:
-        return [(s, None) for s, a in state.associations.items()
+        return [(s, None) for s, a in sorted(state.associations.items(), key=lambda item: item[0])
                 if allowed is None or qualified(a.ruleset, a.rule) in allowed]
     slots: dict[int, Outcome | None] = {}
     for name, buckets in state.by_rule.items():
@@ -318,12 +364,12 @@ def _moved(plan_: Plan, by_rule: dict[str, Bucket], asn: Association, old: Assoc
     table = dict(buckets.get(sources, {}))
     classes = dict(table.get(values, {}))
     if old is not None:
-        rest = tuple(s for s in classes.get(old_key, ()) if s != asn.slot)
+        rest = classes[old_key].delete(asn.slot)
         if rest:
             classes[old_key] = rest
         else:
-            classes.pop(old_key, None)
-    classes[new_key] = classes.get(new_key, ()) + (asn.slot,)
+            del classes[old_key]
+    classes[new_key] = classes.get(new_key, EMPTY_MAP).set(asn.slot, None)
     table[values] = classes
     buckets[sources] = table
     return {**by_rule, name: buckets}
@@ -348,7 +394,7 @@ def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Iterable[Request], cu
             lists[category] = dict(lists[category])
             copied.add(category)
         waiting = lists[category].get(work.key)
-        lists[category][work.key] = work if waiting is None else waiting._replace(rows=waiting.rows + work.rows)
+        lists[category][work.key] = work if waiting is None else waiting._replace(rows=Appended(waiting.rows, work.rows))
     return tuple(lists)
 
 
@@ -380,11 +426,9 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row, memo: Memo | None
                 updates[slot] = new
     created: list[Association] = []
     if work.category in (Category.RULES, Category.BOTH):
-        for name, ruleset, rule in plan_.rules:
+        for name, ruleset, rule in _ungated(plan_, row, memo):
             if (allowed is not None and name not in allowed) or name in joined:
                 continue
-            if any(gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates.get(name, ())):
-                continue  # a new association would miss, with nothing to redo
             outcome = None if memo is None else _fresh_outcome(plan_, name, rule, row, memo)
             if outcome is PURE_MISS:
                 continue
@@ -394,6 +438,26 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row, memo: Memo | None
             if made:
                 created.append(asn)
     return _apply(plan_, state, row, updates, created, _enqueue(state.queue, requests, work.category))
+
+
+def _ungated(plan_: Plan, row: Row, memo: Memo | None) -> tuple[tuple[str, str | None, Rule], ...]:
+    """The rules whose gates do not prove that a new association would miss ``row``.
+    On no bindings gates read known columns only, so the answer is kept by those cells."""
+    if not plan_.indexed:
+        return plan_.rules
+    table = None
+    if memo is not None:
+        cells = row.cells
+        projection = tuple([cells.get(column) for column in plan_.gate_columns])
+        table = memo.table(plan_.gate_key)
+        known = table.get(projection)
+        if known is not None:
+            return tuple([plan_.rules[i] for i in known])
+    ungated = tuple(i for i, (name, _, _) in enumerate(plan_.rules)
+                    if not any(gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[name]))
+    if table is not None:
+        table[projection] = ungated  # by position: plans with one gate key list the same rules
+    return tuple([plan_.rules[i] for i in ungated])
 
 
 def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> Outcome | str:
@@ -440,7 +504,9 @@ def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Associat
            created: list[Association], queue: tuple[dict[Any, Work], ...]) -> Generation:
     if not updates and not created:
         return replace(state, queue=queue) if queue is not state.queue else state
-    associations = {**state.associations, **updates}
+    associations = state.associations.mutate()
+    for changed_slot, changed in updates.items():
+        associations[changed_slot] = changed
     by_rule, by_file = state.by_rule, state.by_file
     filename = row.cells.get("filename")
     if plan_.indexed:
@@ -458,8 +524,8 @@ def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Associat
         known = state.by_file.get(filename, ())
         added = tuple(s for s in holders if filename in associations[s].filenames and s not in known)
         if added:
-            by_file = {**by_file, filename: state.by_file.get(filename, ()) + added}
-    return Generation(associations, by_rule, by_file, queue)
+            by_file = by_file.set(filename, known + added)
+    return Generation(associations.finish(), by_rule, by_file, queue)
 
 
 def _next_work(state: Generation) -> tuple[Work, Generation] | None:
@@ -471,7 +537,7 @@ def _next_work(state: Generation) -> tuple[Work, Generation] | None:
             work = rest.pop(key)
             queue = list(state.queue)
             queue[category] = rest
-            return work, replace(state, queue=tuple(queue))
+            return work._replace(rows=flat(work.rows)), replace(state, queue=tuple(queue))
     return None
 
 

@@ -1,13 +1,16 @@
-"""Misses remembered by what they read: a check is a pure function of the bindings and
-of the cells it reads, so a row that agrees on those cells misses the same way.
+"""Misses (and matches that change nothing) remembered by what they read: a check is a
+pure function of the bindings and of the cells it reads, so a row that agrees on those
+cells gets the same answer.
 
 A constraint is evaluated on a :class:`TracingRow`, which records, in order, every
 column the evaluation reads and the value it found (``None`` when absent). Evaluation
 is deterministic, so the column read next depends only on the values read before: the
 traces of one ``(constraint, bindings)`` form a decision tree (a *trie*). A *pure miss*
-(a miss that asks for nothing and changes nothing) is stored at the end of its path;
-a later row that walks the same path to that end would miss the same way, so it need
-not be checked at all.
+(a miss that asks for nothing and changes nothing) is stored at the end of its path, and
+so is a *stable match* (a match that leaves the bindings equal and asks, at most, for the
+row itself to be offered again); a
+later row that walks the same path to that end gets the same answer, so it need not be
+checked at all.
 
 A trace that reads anything but cells (the row's position or pool, every column at
 once) is *opaque* and never stored.
@@ -29,13 +32,23 @@ False
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from asnfp.row import PoolMeta, Row
 
-__all__ = ("PURE_MISS", "Memo", "TracingRow", "tracing")
+__all__ = ("PURE_MISS", "STABLE_MATCH", "Memo", "StableMatch", "TracingRow", "tracing")
 
 PURE_MISS: Final = "pure miss"
+
+
+class StableMatch(NamedTuple):
+    """A match that left the bindings equal and asked only to offer the row itself
+    again: each request as ``(work_over, rules, only_on_match)``."""
+
+    requests: tuple[tuple[Any, Any, bool], ...] = ()
+
+
+STABLE_MATCH: Final = StableMatch()
 _ABSENT: Final = object()
 
 
@@ -164,30 +177,56 @@ class Memo:
     (False, 0)
     """
 
-    __slots__ = ("_trees", "size")
+    __slots__ = ("_tables", "_trees", "size")
 
     def __init__(self) -> None:
         self._trees: dict[Hashable, Any] = {}
+        self._tables: dict[Hashable, dict[Any, Any]] = {}
         self.size = 0
+
+    def table(self, key: Hashable) -> dict[Any, Any]:
+        """A plain cache table of the caller's own, one per ``key``, kept as long as the
+        memo (for answers that depend on known cells only).
+
+        >>> memo = Memo()
+        >>> memo.table("gates") is memo.table("gates"), memo.table("gates") is memo.table("other")
+        (True, False)
+        """
+        found = self._tables.get(key)
+        if found is None:
+            found = self._tables[key] = {}
+        return found
 
     def misses(self, key: Hashable, row: Row) -> bool:
         """Tell whether ``row`` walks a stored path of ``key`` to a pure miss."""
+        return self.lookup(key, row) is PURE_MISS
+
+    def lookup(self, key: Hashable, row: Row) -> str | StableMatch | None:
+        """Return what is stored at the end of the path ``row`` walks (``PURE_MISS`` or
+        a :class:`StableMatch`), or ``None`` when its path is not stored.
+
+        >>> from asnfp.row import make_row
+        >>> memo, traced = Memo(), tracing(make_row(0, {"a": "x"}))
+        >>> _ = traced.get("a"); memo.remember("k", traced, STABLE_MATCH)
+        >>> memo.lookup("k", make_row(1, {"a": "x"})), memo.lookup("k", make_row(1, {"a": "y"}))
+        (StableMatch(requests=()), None)
+        """
         node = self._trees.get(key, _ABSENT)
         cells = row.cells
         while type(node) is list:
             node = node[1].get(cells.get(node[0]), _ABSENT)
-        return node is PURE_MISS
+        return node if node is PURE_MISS or type(node) is StableMatch else None
 
-    def remember(self, key: Hashable, traced: TracingRow) -> None:
-        """Store the path that ``traced`` walked as a pure miss of ``key`` (nothing is
-        stored for an opaque trace)."""
+    def remember(self, key: Hashable, traced: TracingRow, what: str | StableMatch = PURE_MISS) -> None:
+        """Store the path that ``traced`` walked as ending in ``what``: ``PURE_MISS`` or
+        a :class:`StableMatch`. Nothing is stored for an opaque trace."""
         reads = traced.reads
         if reads.opaque:
             return
         trees = self._trees
         path = reads.trace
         if not path:
-            trees[key] = PURE_MISS
+            trees[key] = what
             self.size += 1
             return
         node = trees.get(key, _ABSENT)
@@ -201,7 +240,7 @@ class Memo:
             nxt = children.get(value, _ABSENT)
             if last:
                 if nxt is _ABSENT:
-                    children[value] = PURE_MISS
+                    children[value] = what
                     self.size += 1
                 return
             if nxt is _ABSENT:

@@ -246,12 +246,16 @@ def _on_create(asn: Association, row: Row) -> Association:
 
 
 def _on_add(asn: Association, row: Row) -> Association:
+    # Members are only ever appended, one per call: what the earlier members told
+    # (science yet, degraded, the first science member's name) is kept, and only the
+    # new member is read.
     product = current_product(asn)
-    has_science = any(m.exptype == "science" for m in product.members)
-    degraded = asn.degraded or any(
-        isinstance(m.exposerr, str) and m.exposerr not in EMPTY for m in product.members
-    )
-    renamed = replace(product, name=product_name(asn))
+    member = product.members[-1]
+    had_science = bool(asn.bindings.fact("has_science"))
+    has_science = had_science or member.exptype == "science"
+    degraded = asn.degraded or (isinstance(member.exposerr, str) and member.exposerr not in EMPTY)
+    first_science = not had_science and member.exptype == "science"
+    renamed = replace(product, name=product_name(asn)) if first_science else product
     bindings = asn.bindings.with_fact("has_science", has_science)
     if ORIGINAL in asn.rule.sticky:
         bindings = bindings.with_fact(ORIGINAL, level2_exptype(bindings, row))
