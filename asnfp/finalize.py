@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 from msgspec.structs import replace
 
@@ -144,18 +145,24 @@ def _membership_key(product: Product) -> tuple[tuple[str, str], ...] | None:
 
 
 def _associations_pruned(asns: Sequence[Association]) -> tuple[list[Association], list[Association]]:
+    # Taken from the end of the id order, each association is kept and drops every
+    # earlier one with its membership: the last of each membership stays, the earlier
+    # ones go (in id order, after those of memberships kept before).
     ordered = [(a, _membership_key(_first(a))) for a in _by_id(asns)]
+    last = {key: i for i, (_, key) in enumerate(ordered) if key is not None}
+    earlier: dict[Any, list[Association]] = {}
+    for i, (asn, key) in enumerate(ordered):
+        if key is not None and last[key] != i:
+            earlier.setdefault(key, []).append(asn)
     kept: list[Association] = []
     dropped: list[Association] = []
-    while ordered:
-        original, key = ordered.pop()
-        kept.append(original)
+    for i in reversed(range(len(ordered))):
+        asn, key = ordered[i]
         if key is None:
-            continue
-        rest = []
-        for entry in ordered:
-            (dropped.append(entry[0]) if entry[1] == key else rest.append(entry))
-        ordered = rest
+            kept.append(asn)
+        elif last[key] == i:
+            kept.append(asn)
+            dropped += earlier.get(key, ())
     return kept, dropped
 
 

@@ -45,7 +45,7 @@ from asnfp.constraints import (
 )
 from asnfp.errors import AsnfpError, MissingColumn
 from asnfp.gates import Gate, compile_gate, gate_columns
-from asnfp.memo import PURE_MISS, Memo, StableMatch, tracing
+from asnfp.memo import PURE_MISS, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
@@ -294,9 +294,9 @@ def _untraced(out: Outcome, traced: Row, row: Row) -> Outcome:
 def _class_outcome(state: Generation, slots: Slots, row: Row, memo: Memo, gate: Gate | None) -> Outcome | None:
     """What every association of a class makes of ``row`` (equal bindings, equal
     answers), or ``None`` when they all miss purely (ask for nothing and change
-    nothing): known to the memo (which also knows matches that change nothing), proved
-    by the rule's gate (for rules with no sticky facts, which a check may change even
-    when it misses), or checked and then remembered by what the check read."""
+    nothing): known to the memo, proved by the rule's gate (for rules with no sticky
+    facts, which a check may change even when it misses), or checked and then
+    remembered by what the check read."""
     asn = state.associations[next(iter(slots))]
     key = _memo_key(asn)
     try:
@@ -306,20 +306,19 @@ def _class_outcome(state: Generation, slots: Slots, row: Row, memo: Memo, gate: 
     if known is PURE_MISS:
         return None
     if known is not None:
-        return Match(asn.bindings, tuple(Request((row,), *asked) for asked in known.requests))
+        return known.for_row(row)  # type: ignore[union-attr]
     if gate is not None and not asn.rule.sticky and gate(asn.bindings, row):
         return None
     traced = tracing(row)
     out = _checked(asn.rule, row, asn.rule.constraint, asn.bindings, traced)
-    if out.matched:
-        if out.bindings == asn.bindings and all(r.rows == (traced,) for r in out.reprocess):
-            memo.remember(key, traced, StableMatch(tuple((r.work_over, r.rules, r.only_on_match)
-                                                         for r in out.reprocess)))
+    if not out.matched and not out.reprocess and keep_sticky(asn, out.bindings) is asn:
+        memo.remember(key, traced)
+        return None
+    kept = answer(out, traced)
+    if kept is None:
         return _untraced(out, traced, row)
-    if out.reprocess or keep_sticky(asn, out.bindings) is not asn:
-        return _untraced(out, traced, row)
-    memo.remember(key, traced)
-    return None
+    memo.remember(key, traced, kept)
+    return kept.for_row(row)
 
 
 def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None,
@@ -461,18 +460,26 @@ def _ungated(plan_: Plan, row: Row, memo: Memo | None) -> tuple[tuple[str, str |
 
 
 def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> Outcome | str:
-    """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``; pure misses
-    are remembered under the rule without its global leaf when they came before it."""
+    """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``. Pure misses
+    that came before the global leaf are remembered under the rule without it (whatever
+    that leaf is, they miss), every other answer under the rule as it runs."""
     key, global_leaf = plan_.fresh[name]
     if memo.misses(key, row):
         return PURE_MISS
+    run_key = (rule.constraint, rule.sticky, NO_BINDINGS)
+    known = memo.lookup(run_key, row)
+    if known is not None:
+        return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
     traced = tracing(row)
     out = _checked(rule, row, rule.constraint, NO_BINDINGS, traced)
-    if out.matched or out.reprocess:
+    if not out.matched and not out.reprocess:
+        memo.remember(key if global_leaf is None or out.leaf is not global_leaf else run_key, traced)
+        return PURE_MISS
+    kept = answer(out, traced)
+    if kept is None:
         return _untraced(out, traced, row)
-    if out.leaf is not global_leaf or global_leaf is None:
-        memo.remember(key, traced)
-    return PURE_MISS
+    memo.remember(run_key, traced, kept)
+    return kept.for_row(row)
 
 
 class RuleFailed(Exception):

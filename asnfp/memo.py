@@ -4,13 +4,13 @@ cells gets the same answer.
 
 A constraint is evaluated on a :class:`TracingRow`, which records, in order, every
 column the evaluation reads and the value it found (``None`` when absent). Evaluation
-is deterministic, so the column read next depends only on the values read before: the
-traces of one ``(constraint, bindings)`` form a decision tree (a *trie*). A *pure miss*
-(a miss that asks for nothing and changes nothing) is stored at the end of its path, and
-so is a *stable match* (a match that leaves the bindings equal and asks, at most, for the
-row itself to be offered again); a
-later row that walks the same path to that end gets the same answer, so it need not be
-checked at all.
+is deterministic: a row that has the same values in every column a check read is
+checked the same way, read by read, to the same end. So the memo keeps, per key and per
+*read set* (the columns one check read), the answers by the values read. A *pure miss*
+(a miss that asks for nothing and changes nothing) is kept as such, and any other
+outcome as an :class:`Answer` when the only row it asks to offer again is the row itself
+(the bindings it leaves hold only values read); a later row that agrees on a kept read
+set gets that answer without a check.
 
 A trace that reads anything but cells (the row's position or pool, every column at
 once) is *opaque* and never stored.
@@ -34,21 +34,49 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator
 from typing import Any, Final, NamedTuple
 
+from asnfp.constraints import Request
 from asnfp.row import PoolMeta, Row
 
-__all__ = ("PURE_MISS", "STABLE_MATCH", "Memo", "StableMatch", "TracingRow", "tracing")
+__all__ = ("PURE_MISS", "Answer", "Memo", "TracingRow", "answer", "tracing")
 
 PURE_MISS: Final = "pure miss"
 
 
-class StableMatch(NamedTuple):
-    """A match that left the bindings equal and asked only to offer the row itself
-    again: each request as ``(work_over, rules, only_on_match)``."""
+class Answer(NamedTuple):
+    """What a check gave, apart from the row: its outcome without requests, and the
+    requests it made, each ``(work_over, rules, only_on_match)`` for the row itself."""
 
+    outcome: Any
     requests: tuple[tuple[Any, Any, bool], ...] = ()
 
+    def for_row(self, row: Row) -> Any:
+        """The outcome the check gives ``row``.
 
-STABLE_MATCH: Final = StableMatch()
+        >>> from asnfp.constraints import Category, Match, NO_BINDINGS
+        >>> from asnfp.row import make_row
+        >>> Answer(Match(NO_BINDINGS), ((Category.EXISTING, None, False),)).for_row(make_row(4, {})).reprocess[0].rows
+        (Row(4, {}),)
+        """
+        if not self.requests:
+            return self.outcome
+        return self.outcome._replace(reprocess=tuple(Request((row,), *asked) for asked in self.requests))
+
+
+def answer(outcome: Any, traced: TracingRow) -> Answer | None:
+    """The answer to keep for ``outcome``, checked on ``traced``: ``None`` when it asks
+    for other rows than the row itself (rows it made from it), which are not kept.
+
+    >>> from asnfp.constraints import Match, NO_BINDINGS
+    >>> from asnfp.row import make_row
+    >>> answer(Match(NO_BINDINGS), tracing(make_row(0, {})))
+    Answer(outcome=Match(bindings=Bindings(), reprocess=()), requests=())
+    """
+    requests = []
+    for request in outcome.reprocess:
+        if request.rows != (traced,):
+            return None
+        requests.append((request.work_over, request.rules, request.only_on_match))
+    return Answer(outcome._replace(reprocess=()) if requests else outcome, tuple(requests))
 _ABSENT: Final = object()
 
 
@@ -166,7 +194,8 @@ def tracing(row: Row) -> TracingRow:
 
 
 class Memo:
-    """The pure misses seen so far, one decision tree per key (``(constraint, bindings)``).
+    """The answers seen so far, for each key (``(constraint, bindings)``): for each list
+    of columns a check read (its *read set*), the answers by the values it read there.
 
     A cache of a pure function: a run gives the same associations with or without it.
     One memo serves one driver call and is never shared between threads.
@@ -177,10 +206,10 @@ class Memo:
     (False, 0)
     """
 
-    __slots__ = ("_tables", "_trees", "size")
+    __slots__ = ("_reads", "_tables", "size")
 
     def __init__(self) -> None:
-        self._trees: dict[Hashable, Any] = {}
+        self._reads: dict[Hashable, list[tuple[tuple[str, ...], dict[tuple[Any, ...], Any]]]] = {}
         self._tables: dict[Hashable, dict[Any, Any]] = {}
         self.size = 0
 
@@ -198,53 +227,46 @@ class Memo:
         return found
 
     def misses(self, key: Hashable, row: Row) -> bool:
-        """Tell whether ``row`` walks a stored path of ``key`` to a pure miss."""
+        """Tell whether ``row`` agrees with a stored pure miss of ``key`` on its read set."""
         return self.lookup(key, row) is PURE_MISS
 
-    def lookup(self, key: Hashable, row: Row) -> str | StableMatch | None:
-        """Return what is stored at the end of the path ``row`` walks (``PURE_MISS`` or
-        a :class:`StableMatch`), or ``None`` when its path is not stored.
+    def lookup(self, key: Hashable, row: Row) -> str | Answer | None:
+        """Return the answer stored for a check of ``key`` whose read set ``row`` agrees
+        with (``PURE_MISS`` or an :class:`Answer`), or ``None``. A row that agrees with
+        a check on every cell it read is checked the same way, read by read.
 
+        >>> from asnfp.constraints import Match, NO_BINDINGS
         >>> from asnfp.row import make_row
         >>> memo, traced = Memo(), tracing(make_row(0, {"a": "x"}))
-        >>> _ = traced.get("a"); memo.remember("k", traced, STABLE_MATCH)
-        >>> memo.lookup("k", make_row(1, {"a": "x"})), memo.lookup("k", make_row(1, {"a": "y"}))
-        (StableMatch(requests=()), None)
+        >>> _ = traced.get("a"); memo.remember("k", traced, Answer(Match(NO_BINDINGS)))
+        >>> memo.lookup("k", make_row(1, {"a": "x"})).outcome.matched, memo.lookup("k", make_row(1, {"a": "y"}))
+        (True, None)
         """
-        node = self._trees.get(key, _ABSENT)
-        cells = row.cells
-        while type(node) is list:
-            node = node[1].get(cells.get(node[0]), _ABSENT)
-        return node if node is PURE_MISS or type(node) is StableMatch else None
+        entries = self._reads.get(key)
+        if entries is None:
+            return None
+        get = row.cells.get
+        for columns, answers in entries:
+            found = answers.get(tuple(map(get, columns)))
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+        return None
 
-    def remember(self, key: Hashable, traced: TracingRow, what: str | StableMatch = PURE_MISS) -> None:
-        """Store the path that ``traced`` walked as ending in ``what``: ``PURE_MISS`` or
-        a :class:`StableMatch`. Nothing is stored for an opaque trace."""
+    def remember(self, key: Hashable, traced: TracingRow, what: str | Answer = PURE_MISS) -> None:
+        """Store ``what`` (``PURE_MISS`` or an :class:`Answer`) as the answer for the
+        values ``traced`` read. Nothing is stored for an opaque trace."""
         reads = traced.reads
         if reads.opaque:
             return
-        trees = self._trees
-        path = reads.trace
-        if not path:
-            trees[key] = what
+        columns = tuple(column for column, _ in reads.trace)
+        values = tuple(value for _, value in reads.trace)
+        entries = self._reads.setdefault(key, [])
+        for known, answers in entries:
+            if known == columns:
+                break
+        else:
+            answers = {}
+            entries.append((columns, answers))
+        if values not in answers:
+            answers[values] = what
             self.size += 1
-            return
-        node = trees.get(key, _ABSENT)
-        if node is _ABSENT:
-            node = trees[key] = [path[0][0], {}]
-        elif type(node) is not list or node[0] != path[0][0]:
-            return  # not the tree a deterministic check would make: store nothing
-        for i, (column, value) in enumerate(path):
-            children = node[1]
-            last = i == len(path) - 1
-            nxt = children.get(value, _ABSENT)
-            if last:
-                if nxt is _ABSENT:
-                    children[value] = what
-                    self.size += 1
-                return
-            if nxt is _ABSENT:
-                nxt = children[value] = [path[i + 1][0], {}]
-            elif type(nxt) is not list or nxt[0] != path[i + 1][0]:
-                return
-            node = nxt

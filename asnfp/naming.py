@@ -11,6 +11,7 @@ from __future__ import annotations
 from ast import literal_eval
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
 from asnfp.constraints import AttrLeaf, Bindings, Constraint, leaves
@@ -69,6 +70,7 @@ class ACID(NamedTuple):
 DISCOVERED: Final = ACID("a3001", "DISCOVERED")
 
 
+@lru_cache(maxsize=65536)
 def _parse_acid(text: str) -> ACID | None:
     try:
         value: Any = literal_eval(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
 from msgspec.structs import replace
 
@@ -419,15 +420,52 @@ def product_name_wfscmb(asn: Association) -> str:
                 expspcin=_pinned_text(asn, "act_id")).lower()
 
 
+# Product names that read only the rule, the bindings, the program and the id (a user's
+# own may read more, and is then worked out at every member).
+_NAMES_OF_BINDINGS: frozenset[Callable[[Association], str]] = frozenset({
+    product_name, product_name_noopt, product_name_sources, product_name_nrsfs_sources,
+    product_name_coronimage, product_name_wfss, product_name_wfscmb,
+})
+
+
 # --------------------------------------------------------------------------- behaviour
 
 
+class _Derived(NamedTuple):
+    asn_id: str
+    acid_type: str
+    target: str
+    product: str
+
+
+_DERIVED: dict[tuple[object, ...], _Derived] = {}
+
+
+def _derive(asn: Association) -> _Derived:
+    """Id, target and product name: functions of the rule, the bindings and the program
+    alone, so they are worked out once for each of those (a cache of pure values)."""
+    key = (asn.rule.constraint, asn.rule.product_name, asn.bindings, asn.program)
+    try:
+        known = _DERIVED.get(key) if asn.rule.product_name in _NAMES_OF_BINDINGS else None
+    except TypeError:  # bindings that cannot be hashed
+        known, key = None, None
+    if known is None:
+        acid = acid_from(asn.bindings, asn.rule.constraint)
+        probe = replace(asn, asn_id=acid.id, acid_type=acid.type)
+        known = _Derived(acid.id, acid.type, target_name(probe), asn.rule.product_name(probe))
+        if key is not None and asn.rule.product_name in _NAMES_OF_BINDINGS:
+            if len(_DERIVED) > 65536:
+                _DERIVED.clear()
+            _DERIVED[key] = known
+    return known
+
+
 def _refresh(asn: Association) -> Association:
-    acid = acid_from(asn.bindings, asn.rule.constraint)
-    asn = replace(asn, asn_id=acid.id, acid_type=acid.type, target=target_name(asn))
+    derived = _derive(asn)
     product = current_product(asn)
-    named = replace(product, name=asn.rule.product_name(asn))
-    return replace(asn, products=(*asn.products[:-1], named))
+    named = product if product.name == derived.product else replace(product, name=derived.product)
+    return replace(asn, asn_id=derived.asn_id, acid_type=derived.acid_type, target=derived.target,
+                   products=(*asn.products[:-1], named))
 
 
 def _on_create(asn: Association, row: Row) -> Association:
