@@ -518,7 +518,9 @@ def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Associat
     filename = row.cells.get("filename")
     if plan_.indexed:
         for changed in updates.values():
-            by_rule = _moved(plan_, by_rule, changed, state.associations[changed.slot])
+            before = state.associations[changed.slot]
+            if changed.bindings is not before.bindings and changed.bindings != before.bindings:
+                by_rule = _moved(plan_, by_rule, changed, before)
     slot = len(state.associations)
     for asn in created:
         asn = replace(asn, slot=slot)
