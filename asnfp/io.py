@@ -56,7 +56,7 @@ class FileMember(msgspec.Struct, omit_defaults=False):
 
     expname: str
     exptype: str
-    exposerr: str | None | msgspec.UnsetType = None
+    exposerr: str | None | msgspec.UnsetType = msgspec.UNSET  # absent: not written
     asn_candidate: str | msgspec.UnsetType = msgspec.UNSET
 
 
