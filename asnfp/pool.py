@@ -143,10 +143,11 @@ def _filled(columns: list[list[str]]) -> list[list[str]]:
     """Lower-case every value; an empty cell becomes ``null`` cut to the column's width
     (the widest value in it, 1 when all are empty), as astropy's fill does."""
     out = []
+    shared: dict[str, str] = {}  # one string object per distinct value: pools repeat values
     for values in columns:
         width = max((len(v) for v in values), default=0) or 1
         fill = "null"[:width]
-        out.append([v.lower() if v else fill for v in values])
+        out.append([shared.setdefault(low, low) for low in (v.lower() if v else fill for v in values)])
     return out
 
 
