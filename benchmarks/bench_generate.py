@@ -3,7 +3,7 @@
 
 usage: bench_generate.py [-k TEXT] [--repeat N] [--timeout S] [--cmd "asnfp generate"]
                          [--reference-repeat N] [--skip-slow SECONDS] [--json FILE]
-                         [--example]
+                         [--example] [--generated N]
 
 Every run is ``CMD POOL -p OUT --save-orphans orphans.csv ARGS...`` with a fresh
 temporary OUT and the case's ARGS from ``case.json``.  The cases are read from
@@ -15,6 +15,8 @@ When the environment variable ASNFP_REFERENCE names a Python executable with jws
 interleaved with the asnfp runs, and the ratio reference_median / asnfp_median is
 printed (above 1 means asnfp is faster).  ``--example`` times the shipped example
 pool ``examples/jw01234_imaging_pool.csv`` instead of the conformance cases.
+``--generated N`` adds a case ``generated_multi_N``: a pool of about N rows of several
+instruments and modes, made by ``make_pool.py`` beside this script (seed 0).
 
 Exit status: 0 when every asnfp run exited 0, 1 when one did not, 2 when no case
 matched ``-k``.  Only the standard library is used.
@@ -22,12 +24,15 @@ matched ``-k``.  Only the standard library is used.
 from __future__ import annotations
 
 import argparse
+import atexit
+import importlib.util
 import json
 import math
 import os
 import platform
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,7 +131,8 @@ class Result:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Read the command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-k", default="", metavar="TEXT", help="only cases whose name contains TEXT")
+    ap.add_argument("-k", default="", metavar="TEXT",
+                    help="only cases whose name contains TEXT (several: TEXT,TEXT,...)")
     ap.add_argument("--repeat", type=int, default=3, metavar="N", help="asnfp runs per case (3)")
     ap.add_argument("--reference-repeat", type=int, default=1, metavar="N",
                     help="reference runs per case when ASNFP_REFERENCE is set (1)")
@@ -141,17 +147,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     ap.add_argument("--example", action="store_true",
                     help=f"time {EXAMPLE_POOL.relative_to(REPO)} instead of the cases")
+    ap.add_argument("--generated", type=int, metavar="N",
+                    help="also time a generated multi-instrument pool of about N rows "
+                         "(benchmarks/make_pool.py); its case name is generated_multi_N")
     opts = ap.parse_args(argv)
     if opts.repeat < 1 or opts.reference_repeat < 0:
         ap.error("--repeat must be >= 1 and --reference-repeat >= 0")
     return opts
 
 
+def _selected(name: str, needle: str) -> bool:
+    return any(part in name for part in needle.split(","))
+
+
 def load_cases(root: Path, needle: str) -> list[Case]:
-    """The conformance cases under ROOT/cases whose folder name contains NEEDLE."""
+    """The conformance cases under ROOT/cases whose folder name contains NEEDLE (or one
+    of its comma-separated parts)."""
     cases = []
     for path in sorted(root.glob("cases/*/case.json")):
-        if needle not in path.parent.name:
+        if not _selected(path.parent.name, needle):
             continue
         meta = json.loads(path.read_text())
         cases.append(Case(path.parent.name, root / meta["pool"], list(meta.get("args", [])),
@@ -302,17 +316,32 @@ def write_json(path: Path, opts: argparse.Namespace, ref_line: str,
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def generated_cases(opts: argparse.Namespace) -> list[Case]:
+    """With --generated N (and -k matching its name): the generated pool's case."""
+    if not opts.generated or not _selected(name := f"generated_multi_{opts.generated}", opts.k):
+        return []
+    spec = importlib.util.spec_from_file_location("make_pool", Path(__file__).with_name("make_pool.py"))
+    make_pool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_pool)
+    folder = tempfile.mkdtemp(prefix="asnfp-bench-pool-")
+    atexit.register(shutil.rmtree, folder, True)
+    pool = Path(folder) / f"{name}.csv"
+    make_pool.write_pool(pool, opts.generated, "multi", 0)
+    return [Case(name, pool, [])]
+
+
 def select_cases(opts: argparse.Namespace) -> list[Case] | None:
     """The cases to time; None (after a message) when there is nothing to time."""
+    generated = generated_cases(opts)
     if opts.example:
         if not EXAMPLE_POOL.is_file():
             print(f"example pool {EXAMPLE_POOL} not found; nothing to time")
-            return None
-        return [Case(f"example:{EXAMPLE_POOL.stem}", EXAMPLE_POOL, [])]
+            return generated or None
+        return [Case(f"example:{EXAMPLE_POOL.stem}", EXAMPLE_POOL, []), *generated]
     if not opts.cases.is_dir():
-        print(f"no conformance cases at {opts.cases}; nothing to time")
-        return None
-    return load_cases(opts.cases, opts.k)
+        print(f"no conformance cases at {opts.cases}" + ("" if generated else "; nothing to time"))
+        return generated or None
+    return load_cases(opts.cases, opts.k) + generated
 
 
 def main(argv: list[str] | None = None) -> int:
