@@ -216,9 +216,12 @@ def _products_pruned(asns: Sequence[Association]) -> tuple[list[Association], li
     if not repeated:
         return list(asns), []
     ordered = _by_id(asns)
+    by_name: dict[str, list[Association]] = {}
+    for asn in ordered:
+        by_name.setdefault(_first(asn).name, []).append(asn)
     pruned: list[Association] = []
     for name in repeated:
-        pruned += _prune_group([a for a in ordered if _first(a).name == name], pruned)
+        pruned += _prune_group(by_name[name], pruned)
     dropped = {id(a) for a in pruned}
     return [a for a in ordered if id(a) not in dropped], pruned
 

@@ -226,7 +226,7 @@ class Generation(msgspec.Struct, frozen=True):
 
     associations: Map  # slot -> Association
     by_rule: dict[str, Bucket]
-    by_file: Map  # file name -> slots holding it
+    by_file: Map  # file name -> the rules (qualified names) of the associations holding it
     queue: tuple[dict[tuple[RuleKey, Category, bool], Work], ...]
 
     @classmethod
@@ -343,12 +343,18 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
                 if memo is None or out is not None:
                     slots.update(dict.fromkeys(members, out))
     filename = row.cells.get("filename")
-    if filename is not None:
-        for slot in state.by_file.get(filename, ()):
-            holder = state.associations[slot]
-            if slot not in slots and (allowed is None or qualified(holder.ruleset, holder.rule) in allowed):
-                slots[slot] = None
+    if filename is not None and filename in state.by_file:  # holders of the file: see _holders
+        slots = {s: o for s, o in slots.items() if filename not in state.associations[s].filenames}
     return sorted(slots.items(), key=lambda item: item[0])
+
+
+def _holders(state: Generation, row: Row, allowed: frozenset[str] | None) -> set[str]:
+    """The rules of the associations that hold ``row``'s file already. Offered the row,
+    each takes it without a check and stays as it is (the reference's short-cut): all
+    that comes of it is that the row has joined their rules."""
+    filename = row.cells.get("filename")
+    names: frozenset[str] = state.by_file.get(filename, frozenset()) if filename is not None else frozenset()
+    return set(names if allowed is None else names & allowed)
 
 
 def _moved(plan_: Plan, by_rule: dict[str, Bucket], asn: Association, old: Association | None) -> dict[str, Bucket]:
@@ -415,6 +421,8 @@ def step(plan_: Plan, work: Work, state: Generation, row: Row, memo: Memo | None
     joined: set[str] = set()
     updates: dict[int, Association] = {}
     if work.category != Category.RULES:
+        if plan_.indexed:
+            joined |= _holders(state, row, allowed)
         for slot, outcome in _candidates(plan_, state, row, allowed, memo):
             asn = state.associations[slot]
             taken, new, asked = _checked(asn.rule, row, offer, asn, row, outcome)
@@ -530,10 +538,11 @@ def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Associat
         slot += 1
     if filename is not None:
         holders = [*updates, *range(len(state.associations), slot)]
-        known = state.by_file.get(filename, ())
-        added = tuple(s for s in holders if filename in associations[s].filenames and s not in known)
-        if added:
-            by_file = by_file.set(filename, known + added)
+        known = state.by_file.get(filename, frozenset())
+        names = known | {qualified(associations[s].ruleset, associations[s].rule)
+                         for s in holders if filename in associations[s].filenames}
+        if names != known:
+            by_file = by_file.set(filename, names)
     return Generation(associations.finish(), by_rule, by_file, queue)
 
 

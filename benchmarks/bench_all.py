@@ -35,7 +35,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def _steps(out: Path, quick: bool) -> list[list[str]]:
-    cases = "pool_004_wfs,pool_013_coron_nircam" if quick else "mega_pool,pool_004_wfs,pool_013_coron_nircam"
+    cases = "pool_004_wfs,pool_013_coron_nircam,generated"  # "generated": the --generated pool
+    if not quick:
+        cases = "mega_pool," + cases
     return [
         [sys.executable, str(HERE / "bench_generate.py"), "-k", cases, "--generated", "300",
          "--repeat", "5", "--reference-repeat", "1", "--json", str(out / "side_by_side.json")],
