@@ -184,7 +184,7 @@ def _validate(asn: Association, member: Member) -> Association:
     if all(done):
         return asn
     new = tuple(ok or check.test(asn, member) for ok, check in zip(done, checks))
-    return replace(asn, validity=new)
+    return asn if new == done else replace(asn, validity=new)
 
 
 def _keys(asn: Association) -> Map:

@@ -22,9 +22,12 @@ Kinds:
   candidate), NIRSpec MSA spectroscopy (an MSA target acquisition, 3-shutter nods and an
   imprint exposure per grating), NIRSpec fixed-slit spectroscopy (a WATA, then 3-point
   nods on S200A1), NIRISS WFSS (direct images around each grism sequence) and a NIRISS
-  SOSS time series (with its target acquisition). Only the NIRCam mosaics grow with N
-  (more visits), so that 100k rows stay under 999 observations; every other observation
-  keeps its size, and so do the associations made of it.
+  SOSS time series (with its target acquisition). The cycle repeats until N rows; the
+  NIRCam observations also get more visits with N, so that 100k rows stay under 999
+  observations. Each observation keeps its size, but discovery mixes them: in the
+  discovery run every NIRISS direct image joins every WFSS association of its mode
+  (the reference's rule; finalization keeps the closest), so that work grows with the
+  square of the number of WFSS observations.
 
 The size is reached by adding observations (and, for the NIRCam mosaics, visits)
 until there are at least N rows less a few percent; the result is within a few percent

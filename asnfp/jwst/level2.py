@@ -273,11 +273,13 @@ def allowed_candidates(asn: Association, member: Member) -> bool:
     ...  for a in (asn("observation", "science"), asn("background", "science"), asn("background", "background"))]
     [True, False, True]
     """
+    # A validity check runs as each member comes, until it passes once; every earlier
+    # run saw every earlier member, so only the newest member can change the answer.
     kind = asn.acid_type.lower()
     if kind == "observation":
         return True
     return kind == "background" and any(
-        m.exptype.lower() == "background" for m in current_product(asn).members
+        m.exptype.lower() == "background" for m in current_product(asn).members[-1:]
     )
 
 
