@@ -336,3 +336,29 @@ def test_an_empty_cell_in_a_width_3_column_reads_nul_which_is_a_value(tmp_path, 
     special = sorted(rule_name(a) for a in associations(pool) if a.rule.level == 2)
     assert special == (["candidate_Asn_Lv2Image"] * 2 + ["candidate_Asn_Lv2ImageSpecial"] if others
                        else ["candidate_Asn_Lv2Image"] * 3)
+
+
+@given(st.lists(st.sampled_from(["science", "background", "imprint"]), min_size=1, max_size=8),
+       st.sampled_from(["background", "observation"]), st.booleans())
+def test_allowed_candidates_as_members_come_is_the_reference_full_scan(kinds, acid_type, before_append):
+    """Level-2 ``allowed_candidates`` reads only the newest member: validity checks run as
+    each member comes, until one passes, so every earlier member was seen already. The
+    result must be the reference's scan of every member (or every earlier one, when the
+    rule validates before appending)."""
+    from msgspec.structs import replace as struct_replace
+
+    from asnfp.association import is_valid
+    from asnfp.constraints import always
+    from asnfp.row import make_row
+    from asnfp.rule import Check, Rule
+
+    rule = Rule(name="R", asn_type="image2", level=2, constraint=always(),
+                make_member=lambda asn, row: Member(row["filename"], row["kind"], None, None, row),
+                on_create=lambda asn, row: struct_replace(asn, products=(Product("p"),), acid_type=acid_type),
+                validity=(Check("allowed", level2.allowed_candidates),), check_before_append=before_append)
+    rows = [make_row(i, {"filename": f"f{i}", "kind": kind}) for i, kind in enumerate(kinds)]
+    _, asn, _ = create(rule, None, rows[0])
+    for row in rows[1:]:
+        _, asn, _ = offer(asn, row)
+    seen = kinds[:-1] if before_append else kinds  # validated before it is appended: the last is unseen
+    assert is_valid(asn) == (acid_type == "observation" or "background" in seen)
