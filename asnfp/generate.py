@@ -33,7 +33,6 @@ from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
-    Match,
     Outcome,
     attr,
     Category,
@@ -164,9 +163,17 @@ class Plan(msgspec.Struct, frozen=True):
     version_id: str | None
     indexed: bool = True
     gates: dict[str, tuple[Gate | None, Gate | None]] = {}
-    fresh: dict[str, tuple[Any, Leaf | None]] = {}
+    fresh: dict[str, tuple[Any, Any, Leaf | None]] = {}
     gate_columns: tuple[str, ...] = ()
     gate_key: Any = None
+
+
+def _fresh_keys(base: Rule, run: Rule, leaf: Leaf | None) -> tuple[Any, Any, Leaf | None]:
+    """What a fresh check of ``run`` (``base`` with the global ``leaf``) is remembered
+    under: its pure misses before the leaf by ``base``, everything else by ``run`` (the
+    same key when there is no global leaf)."""
+    base_key = (base.constraint, base.sticky, NO_BINDINGS)
+    return base_key, base_key if leaf is None else (run.constraint, run.sticky, NO_BINDINGS), leaf
 
 
 def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
@@ -183,23 +190,17 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     ([('candidate_R', 'candidate')], ['f'])
     """
     parts = [(registry, global_leaf)] if isinstance(registry, Registry) else list(registry)
+    bases = [(reg, leaf, rule) for reg, leaf in parts for rule in reg.rules]
     rules = tuple(
         (qualified(reg.name, rule), reg.name, rule if leaf is None else with_global(rule, leaf))
-        for reg, leaf in parts
-        for rule in reg.rules
+        for reg, leaf, rule in bases
     )
     keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
     gates = {
-        qualified(reg.name, rule): (compile_gate(rule.constraint),
-                                    None if rule.creation is None else compile_gate(rule.creation))
-        for reg, _ in parts
-        for rule in reg.rules
+        name: (compile_gate(base.constraint), None if base.creation is None else compile_gate(base.creation))
+        for (name, _, _), (_, _, base) in zip(rules, bases)
     } if indexed else {}
-    fresh = {
-        qualified(reg.name, rule): ((rule.constraint, rule.sticky, NO_BINDINGS), leaf)
-        for reg, leaf in parts
-        for rule in reg.rules
-    }
+    fresh = {name: _fresh_keys(base, run, leaf) for (name, _, run), (_, leaf, base) in zip(rules, bases)}
     columns = tuple(sorted({c for reg, _ in parts for rule in reg.rules
                             for part in (rule.constraint, rule.creation) if part is not None
                             for c in gate_columns(part)}))
@@ -314,11 +315,16 @@ def _class_outcome(state: Generation, slots: Slots, row: Row, memo: Memo, gate: 
     if not out.matched and not out.reprocess and keep_sticky(asn, out.bindings) is asn:
         memo.remember(key, traced)
         return None
-    kept = answer(out, traced)
+    return _kept(memo, key, out, traced, row)
+
+
+def _kept(memo: Memo, key: Any, out: Outcome, traced: Row, row: Row) -> Outcome:
+    """``out`` (checked on ``traced``) for ``row``, remembered under ``key`` when it can be."""
+    kept = answer(out, traced)  # type: ignore[arg-type]
     if kept is None:
         return _untraced(out, traced, row)
-    memo.remember(key, traced, kept)
-    return kept.for_row(row)
+    memo.remember(key, traced, kept)  # type: ignore[arg-type]
+    return kept.for_row(row)  # type: ignore[no-any-return]
 
 
 def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str] | None,
@@ -471,23 +477,18 @@ def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> 
     """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``. Pure misses
     that came before the global leaf are remembered under the rule without it (whatever
     that leaf is, they miss), every other answer under the rule as it runs."""
-    key, global_leaf = plan_.fresh[name]
-    if memo.misses(key, row):
-        return PURE_MISS
-    run_key = (rule.constraint, rule.sticky, NO_BINDINGS)
-    known = memo.lookup(run_key, row)
+    key, run_key, global_leaf = plan_.fresh[name]
+    known = memo.lookup(key, row)
+    if run_key is not key and known is not PURE_MISS:  # other answers under key hold no global leaf
+        known = memo.lookup(run_key, row)
     if known is not None:
         return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
     traced = tracing(row)
     out = _checked(rule, row, rule.constraint, NO_BINDINGS, traced)
     if not out.matched and not out.reprocess:
-        memo.remember(key if global_leaf is None or out.leaf is not global_leaf else run_key, traced)
+        memo.remember(key if out.leaf is not global_leaf else run_key, traced)
         return PURE_MISS
-    kept = answer(out, traced)
-    if kept is None:
-        return _untraced(out, traced, row)
-    memo.remember(run_key, traced, kept)
-    return kept.for_row(row)
+    return _kept(memo, run_key, out, traced, row)
 
 
 class RuleFailed(Exception):
