@@ -460,7 +460,7 @@ class ValueLeaf(Leaf):
     """The reference's simple value leaf (``SimpleConstraint``). Build it with
     :func:`value_leaf` or :func:`lift`."""
 
-    __slots__ = ("source", "test", "on_match", "on_fail", "work_over", "rules", "label", "note")
+    __slots__ = ("source", "test", "on_match", "on_fail", "work_over", "rules", "label", "note", "columns")
 
     def __init__(
         self,
@@ -476,10 +476,12 @@ class ValueLeaf(Leaf):
         rules: tuple[str, ...] | None,
         label: str,
         note: tuple[str, Callable[[Bindings, Row], Any]] | None = None,
+        columns: tuple[str, ...] | None = None,
     ) -> None:
         self.name = name
         self.initial = LeafState(value, (), pins, ())
         self.note = note
+        self.columns = columns
         self.source = source
         self.test = test
         self.on_match = on_match
@@ -681,10 +683,14 @@ def value_leaf(
     rules: tuple[str, ...] | None = None,
     label: str | None = None,
     note: tuple[str, Callable[[Bindings, Row], Any]] | None = None,
+    columns: tuple[str, ...] | None = None,
 ) -> ValueLeaf:
     """Build a simple value leaf: ``test(value, source(b, row))``, any value when
     ``value`` is ``None``; on a match it pins ``value`` to what the source gave.
     ``note=(fact, f)`` records ``f(b, row)`` as an association fact at every check.
+    ``columns`` declares that the source reads only these cells of the row (never the
+    bindings): with the default test, the leaf can then be tested on its own (see
+    :mod:`asnfp.gates`).
 
     >>> leaf = value_leaf("target", lambda b, row: "000")
     >>> b = leaf(NO_BINDINGS, make_row(0, {})).bindings
@@ -704,6 +710,7 @@ def value_leaf(
         rules=rules,
         label=text,
         note=note,
+        columns=columns,
     )
 
 

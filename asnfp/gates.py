@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from asnfp.constraints import AttrLeaf, Bindings, Constraint, Node
+from asnfp.constraints import AttrLeaf, Bindings, Constraint, Node, ValueLeaf, _equal
 from asnfp.row import Row
 
-__all__ = ("Gate", "compile_gate", "fixed")
+__all__ = ("Gate", "compile_gate", "fixed", "gate_columns", "leaf_gate", "repeated_parts")
 
 Gate = Callable[[Bindings, Row], bool]
 
@@ -50,6 +50,9 @@ def fixed(constraint: Constraint) -> bool:
     if isinstance(constraint, Node):
         return (constraint.kind in ("all", "any") and not constraint.on_fail
                 and bool(constraint.parts) and all(fixed(part) for part in constraint.parts))
+    if isinstance(constraint, ValueLeaf):  # equal to a value computed from declared cells
+        return (constraint.columns is not None and constraint.test is _equal
+                and constraint.note is None and not constraint.on_fail)
     return (
         isinstance(constraint, AttrLeaf)
         and constraint.onlyif is None
@@ -60,9 +63,36 @@ def fixed(constraint: Constraint) -> bool:
 
 
 def _leaf_gate(leaf: Constraint) -> Gate:
+    if isinstance(leaf, ValueLeaf):
+        return _computed_gate(leaf)
+
     def misses(bindings: Bindings, row: Row) -> bool:
         return not leaf(bindings, row).matched
     return misses
+
+
+def _computed_gate(leaf: ValueLeaf) -> Gate:
+    """The gate of a value leaf: its source is the catalogue's code, which may fail on a
+    row the check itself would never reach; a failure proves nothing."""
+    def misses(bindings: Bindings, row: Row) -> bool:
+        try:
+            return not leaf(bindings, row).matched
+        except Exception:  # noqa: BLE001  (whatever the catalogue's code raises: no proof)
+            return False
+    return misses
+
+
+def leaf_gate(leaf: Constraint) -> Gate | None:
+    """The gate of one leaf, when it is fixed and has a condition; else ``None``.
+
+    >>> from asnfp.constraints import NO_BINDINGS, attr
+    >>> from asnfp.row import make_row
+    >>> leaf_gate(attr("e", "exp_type", "nrc_image"))(NO_BINDINGS, make_row(0, {"exp_type": "mir_image"}))
+    True
+    """
+    if fixed(leaf) and leaf.initial.value is not None:  # type: ignore[attr-defined]
+        return _leaf_gate(leaf)
+    return None
 
 
 def _any_part(gates: tuple[Gate, ...]) -> Gate:
@@ -80,9 +110,15 @@ def _every_part(gates: tuple[Gate, ...]) -> Gate:
     return misses
 
 
-def _repeated(constraint: Constraint) -> frozenset[Constraint]:
+def repeated_parts(constraint: Constraint) -> frozenset[Constraint]:
     """The constraints that appear more than once in the tree (a leaf seen twice may have
-    been narrowed by its first check when its second one runs)."""
+    been narrowed by its first check when its second one runs).
+
+    >>> from asnfp.constraints import all_of, attr
+    >>> twice = attr("f", "filter")
+    >>> [leaf.name for leaf in repeated_parts(all_of(twice, attr("g", "g"), twice))]
+    ['f']
+    """
     seen: set[Constraint] = set()
     twice: set[Constraint] = set()
     stack = [constraint]
@@ -109,9 +145,7 @@ def _compiled(constraint: Constraint, repeated: frozenset[Constraint]) -> Gate |
             found = tuple(g for g in (_compiled(part, repeated) for part in constraint.parts) if g is not None)
             return _any_part(found) if found else None
         return None
-    if fixed(constraint) and constraint.initial.value is not None:  # type: ignore[attr-defined]
-        return _leaf_gate(constraint)
-    return None  # (a leaf with no condition misses only when its column is missing: rare)
+    return leaf_gate(constraint)  # (a leaf with no condition misses only when its column is missing: rare)
 
 
 @lru_cache(maxsize=4096)
@@ -127,23 +161,37 @@ def compile_gate(constraint: Constraint) -> Gate | None:
     >>> compile_gate(all_of(twice, twice)) is None
     True
     """
-    return _compiled(constraint, _repeated(constraint))
+    return _compiled(constraint, repeated_parts(constraint))
 
 
 @lru_cache(maxsize=4096)
 def gate_columns(constraint: Constraint) -> frozenset[str]:
-    """The columns the gate of ``constraint`` may read (on no bindings, a gate's answer
-    depends on these cells alone).
+    """The columns the gate of ``constraint`` reads (on no bindings, a gate's answer
+    depends on these cells alone): those of the leaves the gate tests.
 
-    >>> from asnfp.constraints import attr, all_of, any_of
+    >>> from asnfp.constraints import attr, all_of, any_of, lift
     >>> sorted(gate_columns(all_of(attr("p", "program"), any_of(attr("e", "exp_type", "x"), attr("f", ("filter", "band"), "y")))))
     ['band', 'exp_type', 'filter']
+    >>> sorted(gate_columns(all_of(attr("p", "pupil", "x"), any_of(attr("e", "exp_type", "x"), lift(bool, "y")))))
+    ['pupil']
     """
-    columns: set[str] = set()
-    stack = [constraint]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, AttrLeaf) and fixed(node) and node.initial.value is not None:
-            columns.update(node.initial.sources)
-        stack.extend(node.children())
-    return frozenset(columns)
+    return _columns(constraint, repeated_parts(constraint)) or frozenset()
+
+
+def _columns(constraint: Constraint, repeated: frozenset[Constraint]) -> frozenset[str] | None:
+    """The columns of the leaves :func:`_compiled` makes a gate of (``None``: no gate)."""
+    if constraint in repeated:
+        return None
+    if isinstance(constraint, Node):
+        if constraint.on_fail or constraint.kind not in ("all", "any"):
+            return None
+        parts = [_columns(part, repeated) for part in constraint.parts]
+        if constraint.kind == "any" and (not parts or any(p is None for p in parts)):
+            return None
+        found = [p for p in parts if p is not None]
+        return frozenset().union(*found) if found else None
+    if leaf_gate(constraint) is None:
+        return None
+    if isinstance(constraint, ValueLeaf):
+        return frozenset(constraint.columns or ())
+    return frozenset(constraint.initial.sources)  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache, reduce
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import msgspec
 from immutables import Map
@@ -44,7 +44,7 @@ from asnfp.constraints import (
 )
 from asnfp.errors import AsnfpError, MissingColumn
 from asnfp.gates import Gate, compile_gate, gate_columns
-from asnfp.memo import PURE_MISS, Memo, answer, tracing
+from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
@@ -70,6 +70,9 @@ __all__ = (
 )
 
 RuleKey = tuple[str, ...]
+
+#: The column that lists each row's candidates (rewritten for every candidate run).
+CANDIDATE_COLUMN: Final = "asn_candidate"
 
 
 class Appended(NamedTuple):
@@ -164,16 +167,21 @@ class Plan(msgspec.Struct, frozen=True):
     indexed: bool = True
     gates: dict[str, tuple[Gate | None, Gate | None]] = {}
     fresh: dict[str, tuple[Any, Any, Leaf | None]] = {}
-    gate_columns: tuple[str, ...] = ()
-    gate_key: Any = None
+    spaces: dict[str, Any] = {}
+    gate_groups: tuple[GateGroup, ...] = ()
+
+
+def _space(rule: Rule) -> Any:
+    """The memo space of a rule's checks (keyed in it by the bindings checked)."""
+    return (rule.constraint, rule.sticky)
 
 
 def _fresh_keys(base: Rule, run: Rule, leaf: Leaf | None) -> tuple[Any, Any, Leaf | None]:
-    """What a fresh check of ``run`` (``base`` with the global ``leaf``) is remembered
-    under: its pure misses before the leaf by ``base``, everything else by ``run`` (the
-    same key when there is no global leaf)."""
-    base_key = (base.constraint, base.sticky, NO_BINDINGS)
-    return base_key, base_key if leaf is None else (run.constraint, run.sticky, NO_BINDINGS), leaf
+    """The memo spaces a fresh check of ``run`` (``base`` with the global ``leaf``) is
+    remembered in: its pure misses before the leaf in ``base``'s, everything else in
+    ``run``'s (the same space when there is no global leaf)."""
+    base_space = _space(base)
+    return base_space, base_space if leaf is None else _space(run), leaf
 
 
 def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
@@ -201,11 +209,34 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
         for (name, _, _), (_, _, base) in zip(rules, bases)
     } if indexed else {}
     fresh = {name: _fresh_keys(base, run, leaf) for (name, _, run), (_, leaf, base) in zip(rules, bases)}
-    columns = tuple(sorted({c for reg, _ in parts for rule in reg.rules
-                            for part in (rule.constraint, rule.creation) if part is not None
-                            for c in gate_columns(part)}))
-    gate_key = (tuple(gates[name] for name, _, _ in rules), columns) if indexed else None
-    return Plan(rules, keys, version_id, indexed, gates, fresh, columns, gate_key)
+    spaces = {name: _space(run) for name, _, run in rules}
+    groups = _gate_groups(rules, bases, gates) if indexed else ()
+    return Plan(rules, keys, version_id, indexed, gates, fresh, spaces, groups)
+
+
+class GateGroup(NamedTuple):
+    """Rules (by position) whose gates read ``columns``: which of them a row gets past is
+    kept by its cells there, under ``key``. The rules that read the candidate column
+    (rewritten in every candidate run) are a group of their own, so that the others'
+    answers hold in every run."""
+
+    columns: tuple[str, ...]
+    positions: tuple[int, ...]
+    key: HashedOnce
+
+
+def _gate_groups(rules: tuple[tuple[str, str | None, Rule], ...], bases: list[tuple[Any, Any, Rule]],
+                 gates: dict[str, tuple[Gate | None, Gate | None]]) -> tuple[GateGroup, ...]:
+    by_candidate: dict[bool, tuple[set[str], list[int]]] = {}
+    for i, (_, _, base) in enumerate(bases):
+        columns = {c for part in (base.constraint, base.creation) if part is not None for c in gate_columns(part)}
+        found = by_candidate.setdefault(CANDIDATE_COLUMN in columns, (set(), []))
+        found[0].update(columns)
+        found[1].append(i)
+    return tuple(GateGroup(tuple(sorted(columns)), tuple(positions),
+                           HashedOnce((tuple(sorted(columns)), tuple(positions),
+                                       tuple(gates[rules[i][0]] for i in positions))))
+                 for columns, positions in by_candidate.values())
 
 
 # --------------------------------------------------------------------------- the state
@@ -239,6 +270,7 @@ class Generation(msgspec.Struct, frozen=True):
         return cls(EMPTY_MAP, {}, EMPTY_MAP, tuple(queue))
 
 
+@lru_cache(maxsize=65536)
 def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
@@ -280,10 +312,6 @@ def _class_key(asn: Association) -> Any:
     return asn.bindings
 
 
-def _memo_key(asn: Association) -> Any:
-    return (asn.rule.constraint, asn.rule.sticky, asn.bindings)
-
-
 def _untraced(out: Outcome, traced: Row, row: Row) -> Outcome:
     """``out`` with the requests that name the tracing copy naming the row itself."""
     if not out.reprocess:
@@ -292,22 +320,22 @@ def _untraced(out: Outcome, traced: Row, row: Row) -> Outcome:
         r._replace(rows=tuple(row if x is traced else x for x in r.rows)) for r in out.reprocess))
 
 
-def _class_outcome(state: Generation, slots: Slots, row: Row, memo: Memo, gate: Gate | None) -> Outcome | None:
-    """What every association of a class makes of ``row`` (equal bindings, equal
-    answers), or ``None`` when they all miss purely (ask for nothing and change
-    nothing): known to the memo, proved by the rule's gate (for rules with no sticky
-    facts, which a check may change even when it misses), or checked and then
-    remembered by what the check read."""
-    asn = state.associations[next(iter(slots))]
-    key = _memo_key(asn)
-    try:
-        known = memo.lookup(key, row)
-    except TypeError:  # bindings that cannot be hashed: no memo
+def _class_outcome(state: Generation, key: Any, slots: Slots, row: Row, memo: Memo,
+                   gate: Gate | None) -> Outcome | None:
+    """What every association of the class ``key`` makes of ``row`` (equal bindings,
+    equal answers), or ``None`` when they all miss purely (ask for nothing and change
+    nothing): known to ``memo`` (the rule's space, keyed by bindings), proved by the
+    rule's gate (for rules with no sticky facts, which a check may change even when it
+    misses), or checked and then remembered by what the check read."""
+    if isinstance(key, tuple):  # bindings that cannot be hashed: no memo
+        asn = state.associations[key[1]]
         return _checked(asn.rule, row, asn.rule.constraint, asn.bindings, row)
+    known = memo.lookup(key, row)
     if known is PURE_MISS:
         return None
     if known is not None:
         return known.for_row(row)  # type: ignore[union-attr]
+    asn = state.associations[next(iter(slots))]
     if gate is not None and not asn.rule.sticky and gate(asn.bindings, row):
         return None
     traced = tracing(row)
@@ -339,13 +367,14 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
         if allowed is not None and name not in allowed:
             continue
         leaves = plan_.keys[name]
+        space = None if memo is None else memo.space(plan_.spaces[name])
+        gate = plan_.gates[name][0]
         for sources, table in buckets.items():
             values = _row_values(row, sources, leaves)
             if values is None:
                 continue
-            gate = plan_.gates[name][0]
-            for members in table.get(values, {}).values():
-                out = None if memo is None else _class_outcome(state, members, row, memo, gate)
+            for key, members in table.get(values, {}).items():
+                out = None if space is None else _class_outcome(state, key, members, row, space, gate)
                 if memo is None or out is not None:
                     slots.update(dict.fromkeys(members, out))
     filename = row.cells.get("filename")
@@ -458,37 +487,43 @@ def _ungated(plan_: Plan, row: Row, memo: Memo | None) -> tuple[tuple[str, str |
     On no bindings gates read known columns only, so the answer is kept by those cells."""
     if not plan_.indexed:
         return plan_.rules
-    table = None
-    if memo is not None:
-        cells = row.cells
-        projection = tuple([cells.get(column) for column in plan_.gate_columns])
-        table = memo.table(plan_.gate_key)
-        known = table.get(projection)
-        if known is not None:
-            return tuple([plan_.rules[i] for i in known])
-    ungated = tuple(i for i, (name, _, _) in enumerate(plan_.rules)
-                    if not any(gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[name]))
-    if table is not None:
-        table[projection] = ungated  # by position: plans with one gate key list the same rules
-    return tuple([plan_.rules[i] for i in ungated])
+    cells = row.cells
+    positions: list[int] = []
+    for group in plan_.gate_groups:
+        table = None
+        if memo is not None:
+            projection = tuple([cells.get(column) for column in group.columns])
+            table = memo.table(group.key)
+            known = table.get(projection)
+            if known is not None:
+                positions += known
+                continue
+        ungated = tuple(i for i in group.positions
+                        if not any(gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[plan_.rules[i][0]]))
+        if table is not None:
+            table[projection] = ungated  # by position: plans with one group key list the same rules
+        positions += ungated
+    positions.sort()
+    return tuple([plan_.rules[i] for i in positions])
 
 
 def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> Outcome | str:
     """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``. Pure misses
     that came before the global leaf are remembered under the rule without it (whatever
     that leaf is, they miss), every other answer under the rule as it runs."""
-    key, run_key, global_leaf = plan_.fresh[name]
-    known = memo.lookup(key, row)
-    if run_key is not key and known is not PURE_MISS:  # other answers under key hold no global leaf
-        known = memo.lookup(run_key, row)
+    base_key, run_key, global_leaf = plan_.fresh[name]
+    base, run = memo.space(base_key), memo.space(run_key)
+    known = base.lookup(NO_BINDINGS, row)
+    if run is not base and known is not PURE_MISS:  # other answers in base hold no global leaf
+        known = run.lookup(NO_BINDINGS, row)
     if known is not None:
         return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
     traced = tracing(row)
     out = _checked(rule, row, rule.constraint, NO_BINDINGS, traced)
     if not out.matched and not out.reprocess:
-        memo.remember(key if out.leaf is not global_leaf else run_key, traced)
+        (base if out.leaf is not global_leaf else run).remember(NO_BINDINGS, traced)
         return PURE_MISS
-    return _kept(memo, run_key, out, traced, row)
+    return _kept(run, NO_BINDINGS, out, traced, row)
 
 
 class RuleFailed(Exception):
@@ -607,22 +642,22 @@ def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: 
 
 
 def _candidate_pairs(row: Row) -> Iterator[tuple[str, str]]:
-    text = row.cells.get("asn_candidate")
+    text = row.cells.get(CANDIDATE_COLUMN)
     if text is None:
-        raise MissingColumn("asn_candidate", row.index, "needed to find the candidates")
+        raise MissingColumn(CANDIDATE_COLUMN, row.index, "needed to find the candidates")
     value = evaluate_cell(text)
     if isinstance(value, int) and not isinstance(value, bool):
         yield str(value), "unknown"
         return
     if not hasattr(value, "__iter__"):
-        raise MissingColumn("asn_candidate", row.index, f"cannot read the candidates {text!r}")
+        raise MissingColumn(CANDIDATE_COLUMN, row.index, f"cannot read the candidates {text!r}")
     for pair in value:
         try:
             ident, kind = pair
         except ValueError:
             return
         except TypeError:
-            raise MissingColumn("asn_candidate", row.index,
+            raise MissingColumn(CANDIDATE_COLUMN, row.index,
                                 f"cannot read the candidates {text!r}") from None
         yield ident, kind
 
@@ -653,7 +688,7 @@ def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
     ["[('o001', 'observation')]"]
     """
     text = f"[('{ident}', '{kind}')]"
-    return [with_cell(r, "asn_candidate", text) for r in rows if ident in r.cells.get("asn_candidate", "")]
+    return [with_cell(r, CANDIDATE_COLUMN, text) for r in rows if ident in r.cells.get(CANDIDATE_COLUMN, "")]
 
 
 def candidate_leaf(ids: Sequence[str] | None, empty: frozenset[str] = frozenset()) -> AttrLeaf:
@@ -664,7 +699,7 @@ def candidate_leaf(ids: Sequence[str] | None, empty: frozenset[str] = frozenset(
     attr(asn_candidate: asn_candidate ~ '.+(o001).+'; eval)
     """
     value = ".+(" + "|".join(ids) + ").+" if ids else None
-    return attr("asn_candidate", "asn_candidate", value, evaluate=True, is_acid=True,
+    return attr(CANDIDATE_COLUMN, CANDIDATE_COLUMN, value, evaluate=True, is_acid=True,
                 invalid=empty)
 
 

@@ -37,7 +37,7 @@ from typing import Any, Final, NamedTuple
 from asnfp.constraints import Request
 from asnfp.row import PoolMeta, Row
 
-__all__ = ("PURE_MISS", "Answer", "Memo", "TracingRow", "answer", "tracing")
+__all__ = ("PURE_MISS", "Answer", "HashedOnce", "Memo", "TracingRow", "answer", "tracing")
 
 PURE_MISS: Final = "pure miss"
 
@@ -193,6 +193,27 @@ def tracing(row: Row) -> TracingRow:
     return TracingRow(row)
 
 
+class HashedOnce:
+    """A key whose hash is computed once: for a large value used as a key again and again.
+
+    >>> HashedOnce((1, 2)) == HashedOnce((1, 2)), hash(HashedOnce((1, 2))) == hash((1, 2))
+    (True, True)
+    """
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value: Any = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HashedOnce) and (self.value is other.value or (
+            self._hash == other._hash and self.value == other.value))
+
+
 class Memo:
     """The answers seen so far, for each key (``(constraint, bindings)``): for each list
     of columns a check read (its *read set*), the answers by the values it read there.
@@ -206,12 +227,28 @@ class Memo:
     (False, 0)
     """
 
-    __slots__ = ("_reads", "_tables", "size")
+    __slots__ = ("_reads", "_spaces", "_tables", "size")
 
     def __init__(self) -> None:
         self._reads: dict[Hashable, list[tuple[tuple[str, ...], dict[tuple[Any, ...], Any]]]] = {}
         self._tables: dict[Hashable, dict[Any, Any]] = {}
+        self._spaces: dict[Hashable, Memo] = {}
         self.size = 0
+
+    def space(self, key: Hashable) -> Memo:
+        """The memo of the keys ``(key, k)``, one per ``key``, kept as long as this one:
+        a caller that looks up many keys with one first part finds their memo once.
+
+        >>> from asnfp.row import make_row
+        >>> memo = Memo()
+        >>> memo.space("rule").remember("b", tracing(make_row(0, {})))
+        >>> memo.space("rule").misses("b", make_row(1, {})), memo.space("other").misses("b", make_row(1, {}))
+        (True, False)
+        """
+        found = self._spaces.get(key)
+        if found is None:
+            found = self._spaces[key] = Memo()
+        return found
 
     def table(self, key: Hashable) -> dict[Any, Any]:
         """A plain cache table of the caller's own, one per ``key``, kept as long as the

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from asnfp.constraints import NO_BINDINGS, all_of, any_of, attr
-from asnfp.gates import compile_gate
+from asnfp.constraints import NO_BINDINGS, all_of, any_of, attr, value_leaf
+from asnfp.gates import compile_gate, gate_columns
 from asnfp.jwst import RULES
 from asnfp.row import make_row
 from asnfp.testing import constraint_trees, rows
@@ -46,5 +46,39 @@ def test_a_gate_sees_through_all_and_any_but_not_a_leaf_seen_twice():
 def test_every_catalogue_rule_but_three_has_a_gate_for_fresh_checks():
     ungated = [rule.name for rule in RULES if compile_gate(rule.constraint) is None
                and (rule.creation is None or compile_gate(rule.creation) is None)]
-    # these three start with an `any` that holds a dynamic or evaluated leaf
-    assert sorted(ungated) == ["Asn_Lv2ImageNonScience", "Asn_Lv3ACQ_Reprocess", "Asn_MIRLRSTAConfirm"]
+    # it starts with an `any` that holds a dynamic leaf (target acquisitions, which read
+    # declared columns only, have gates: see the value-leaf tests below)
+    assert sorted(ungated) == ["Asn_MIRLRSTAConfirm"]
+
+
+def _exposure_kind(b, row):
+    return {"nrc_taacq": "target_acquisition"}.get(row["exp_type"], "science")
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=rows(), second=rows(index=1))
+def test_a_value_leaf_of_declared_columns_gates_only_pure_misses(first, second):
+    acq = value_leaf("acq", _exposure_kind, "target_acquisition", columns=("exp_type",))
+    tree = all_of(attr("program", "program"), any_of(attr("f", "filter", "f150w|f200w"), acq))
+    gate = compile_gate(tree)
+    assert gate is not None and gate_columns(tree) == {"filter", "exp_type"}
+    start = tree(NO_BINDINGS, first)
+    for bindings in (NO_BINDINGS, start.bindings):
+        if gate(bindings, second):
+            out = tree(bindings, second)
+            assert not out.matched and not out.reprocess
+
+
+def test_a_value_leaf_gates_only_with_declared_columns_and_its_own_test():
+    kind = {"exp_type": "nrc_taacq"}
+    declared = value_leaf("acq", _exposure_kind, "target_acquisition", columns=("exp_type",))
+    assert compile_gate(declared)(NO_BINDINGS, make_row(0, {"exp_type": "nrc_image"}))
+    assert not compile_gate(declared)(NO_BINDINGS, make_row(0, kind))
+    assert compile_gate(value_leaf("acq", _exposure_kind, "target_acquisition")) is None
+    assert compile_gate(value_leaf("acq", _exposure_kind, "target_acquisition", columns=("exp_type",),
+                                   test=lambda a, b: a != b)) is None
+
+
+def test_a_value_leaf_whose_source_fails_proves_nothing():
+    declared = value_leaf("acq", _exposure_kind, "target_acquisition", columns=("exp_type",))
+    assert compile_gate(declared)(NO_BINDINGS, make_row(0, {})) is False  # no exp_type: KeyError

@@ -28,6 +28,7 @@ __all__ = (
     "TSO_EXP_TYPES",
     "LEVEL2B_EXPTYPES",
     "SPECIAL_EXPOSURE_MODIFIERS",
+    "EXPOSURE_TYPE_COLUMNS",
     "valid",
     "exposure_type",
     "cell",
@@ -99,6 +100,9 @@ LEVEL2B_EXPTYPES: Final = frozenset(
 # Special exposures, in precedence order: (member exptype, column that flags it).
 SPECIAL_EXPOSURE_MODIFIERS: Final = (("psf", "is_psf"), ("imprint", "is_imprt"),
                                      ("background", "bkgdtarg"))
+
+#: The columns :func:`exposure_type` reads.
+EXPOSURE_TYPE_COLUMNS: Final = ("pntgtype", "exp_type", *(column for _, column in SPECIAL_EXPOSURE_MODIFIERS))
 
 DEGRADED_OK: Final = "No known degraded exposures in association."
 DEGRADED_NOT_OK: Final = (

@@ -28,7 +28,7 @@ from asnfp.constraints import (
     value_leaf,
 )
 from asnfp.association import Association
-from asnfp.jwst.dms import TSO_EXP_TYPES, exposure_type, is_ami_row, is_coron_row, is_tso_row
+from asnfp.jwst.dms import EXPOSURE_TYPE_COLUMNS, TSO_EXP_TYPES, exposure_type, is_ami_row, is_coron_row, is_tso_row
 from asnfp.jwst.dms import EMPTY
 from asnfp.row import Row, make_row  # noqa: F401  (make_row: doctests)
 from asnfp.rule import Check
@@ -190,7 +190,7 @@ def target_acq() -> ValueLeaf:
     True
     """
     return value_leaf("target_acq", lambda b, row: exposure_type(row), "target_acquisition",
-                      label="target_acq")
+                      label="target_acq", columns=EXPOSURE_TYPE_COLUMNS)
 
 
 def single_science(exptype: Exptype, **options: object) -> Node:
