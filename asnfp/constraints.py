@@ -207,6 +207,11 @@ class Miss(NamedTuple):
 
 
 Outcome: TypeAlias = Union[Match, Miss]
+
+# Outcomes are made once per leaf checked: the hot paths build them with the tuple's own
+# constructor, ``_new(Match, (bindings, reprocess))``, not the named tuple's ``__new__``.
+_new: Final = tuple.__new__
+
 Condition: TypeAlias = Union[None, str, Sequence[str], Callable[[Bindings], Any]]
 RowTest: TypeAlias = Callable[[Bindings, Row], bool]
 
@@ -388,7 +393,7 @@ class AttrLeaf(Leaf):
 
     def _check(self, bindings: Bindings, row: Row) -> Outcome:
         if self.onlyif is not None and not self.onlyif(bindings, row):
-            return Match(bindings, self._again(row))
+            return _new(Match, (bindings, self._again(row)))
         state = bindings._map.get(self) or self.initial
         cells = row.cells
         invalid = self.invalid
@@ -398,10 +403,10 @@ class AttrLeaf(Leaf):
                 break
         else:
             if self.required and not self.force_undefined:
-                return Miss(bindings, self)
-            return Match(bindings)
+                return _new(Miss, (bindings, self, ()))
+            return _new(Match, (bindings, ()))
         if self.force_undefined:
-            return Miss(bindings, self)
+            return _new(Miss, (bindings, self, ()))
         if self.evaluate:
             return self._evaluated(bindings, row, state, source, evaluate_cell(text))
         condition = state.value
@@ -409,7 +414,7 @@ class AttrLeaf(Leaf):
             if callable(condition):
                 condition = condition(bindings)
             if not meets_conditions(text, condition):
-                return Miss(bindings, self)
+                return _new(Miss, (bindings, self, ()))
         return self._matched(bindings, row, state, source, text, ())
 
     def _evaluated(self, bindings: Bindings, row: Row, state: LeafState, source: str, evaled: Any) -> Outcome:
@@ -429,7 +434,7 @@ class AttrLeaf(Leaf):
                 if meets_conditions(value, condition):
                     break
             else:
-                return Miss(bindings, self)
+                return _new(Miss, (bindings, self, ()))
             rest = [other for other in candidates if other != candidate]
             if rest:
                 again = (_multivalue(row, source, rest),)
@@ -449,7 +454,7 @@ class AttrLeaf(Leaf):
             bindings = bindings.with_state(self, new_state)
         if self.reprocess is not None:
             again += self._again(row)
-        return Match(bindings, again)
+        return _new(Match, (bindings, again))
 
 
 def _multivalue(row: Row, source: str, values: Sequence[Any]) -> Request:
@@ -509,7 +514,7 @@ class ValueLeaf(Leaf):
         if value != state.value or value not in state.found:
             found = state.found if value in state.found else state.found + (value,)
             bindings = bindings.with_state(self, LeafState(value, (), state.pins, found))
-        return Match(bindings, again)
+        return _new(Match, (bindings, again))
 
 
 _REDUCERS: Final = ("all", "any", "notany", "notall")
@@ -578,7 +583,7 @@ class Node(Constraint):
 
 def _reduce_all(node: Node, bindings: Bindings, row: Row) -> Outcome:
     if not node.parts:
-        return Miss(bindings, node)
+        return _new(Miss, (bindings, node, ()))
     collected: list[Request] = []
     first_miss: Miss | None = None
     for part in node.parts:
@@ -588,24 +593,24 @@ def _reduce_all(node: Node, bindings: Bindings, row: Row) -> Outcome:
             if first_miss is None:
                 collected.extend(out.reprocess)
         elif not out.reprocess:
-            return Miss(bindings, out.leaf)
+            return _new(Miss, (bindings, out.leaf, ()))
         elif first_miss is None:
             first_miss = out
     if first_miss is None:
-        return Match(bindings, tuple(collected))
+        return _new(Match, (bindings, tuple(collected)))
     return Miss(bindings, first_miss.leaf, first_miss.reprocess)
 
 
 def _reduce_any(node: Node, bindings: Bindings, row: Row) -> Outcome:
     if not node.parts:
-        return Miss(bindings, node)
+        return _new(Miss, (bindings, node, ()))
     collected: list[Request] = []
     leaf: Constraint = node
     for part in node.parts:
         out = part(bindings, row)
         bindings = out.bindings
         if out.matched:
-            return Match(bindings, out.reprocess)
+            return _new(Match, (bindings, out.reprocess))
         collected.extend(out.reprocess)
         leaf = out.leaf
     return Miss(bindings, leaf, tuple(collected))
