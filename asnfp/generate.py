@@ -363,9 +363,9 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
         return [(s, None) for s, a in sorted(state.associations.items(), key=lambda item: item[0])
                 if allowed is None or qualified(a.ruleset, a.rule) in allowed]
     slots: dict[int, Outcome | None] = {}
-    for name, buckets in state.by_rule.items():
-        if allowed is not None and name not in allowed:
-            continue
+    by_rule = state.by_rule
+    named = by_rule.items() if allowed is None else ((n, by_rule[n]) for n in allowed if n in by_rule)
+    for name, buckets in named:
         leaves = plan_.keys[name]
         space = None if memo is None else memo.space(plan_.spaces[name])
         gate = plan_.gates[name][0]
@@ -422,7 +422,9 @@ def _filtered(request: Request, current: Category) -> Category | None:
     return request.work_over if current in (Category.RULES, Category.BOTH) else None
 
 
-def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Iterable[Request], current: Category) -> tuple[dict[Any, Work], ...]:
+def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Sequence[Request], current: Category) -> tuple[dict[Any, Work], ...]:
+    if not requests:
+        return queue
     lists = list(queue)
     copied: set[int] = set()
     for request in requests:
