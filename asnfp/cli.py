@@ -31,6 +31,7 @@ from asnfp.rule import Registry, load_rules
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
 from asnfp.io import serialize
 from asnfp.pool import Pool, orphan_table, read_pool
+from asnfp.workers import available_workers
 
 __all__ = ("main", "build_parser", "run_generate", "run_rules", "write_outputs")
 
@@ -79,6 +80,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--no-merge", action="store_true",
                    help="deprecated: not merging is the default")
     p.add_argument("--per-pool-algorithm", action="store_true", help="the per-pool algorithm")
+    p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
+                   help="processes to share the candidate runs among (default: one per core; "
+                        "1: none)")
     p.set_defaults(command=run_generate)
 
 
@@ -134,7 +138,26 @@ def _options(args: argparse.Namespace) -> Options:
         version_id=args.version_id,
         finalize=not args.no_finalize,
         merge=args.merge,
+        workers=available_workers() if args.workers is None else args.workers,
     )
+
+
+def _workers(text: str) -> int:
+    """Read ``--workers``: a whole number of processes, at least 1.
+
+    >>> _workers("2")
+    2
+    >>> _workers("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be a whole number, at least 1: '0'
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, at least 1: {text!r}")
+    return value
 
 
 def check_version_id(version_id: str | bool | None) -> None:

@@ -49,6 +49,7 @@ from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
 from asnfp.row import Row, with_cell
 from asnfp.rule import Registry, Rule, with_global
+from asnfp.workers import Shared, run_folds
 
 __all__ = (
     "Work",
@@ -66,6 +67,8 @@ __all__ = (
     "Options",
     "generate_per_candidate",
     "generate_per_pool",
+    "Fold",
+    "run_folds_of",
     "filter_discovered",
 )
 
@@ -632,12 +635,54 @@ def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: 
     ...     generate(rules, rows) == generate(rules, rows, indexed=False))
     ([2, 1], True)
     """
-    vid = timestamp() if version_id is True else (version_id or None)
-    plan_ = plan(registry, vid, global_leaf, indexed)
-    if memo is None and indexed:
-        memo = Memo()
-    final = run_work(plan_, Generation.start(rows), memo if indexed else None)
+    plan_ = plan(registry, _stamp(version_id), global_leaf, indexed)
+    return _fold(Fold(plan_, rows), Memo() if memo is None else memo)
+
+
+def _stamp(version_id: str | bool | None) -> str | None:
+    return timestamp() if version_id is True else (version_id or None)
+
+
+class Fold(NamedTuple):
+    """One fold of a driver: a plan and the rows it starts from."""
+
+    plan: Plan
+    rows: Sequence[Row]
+
+
+def _fold(fold: Fold, memo: Memo) -> list[Association]:
+    """The associations of one fold, in creation order (``memo`` unused when the plan
+    is not indexed)."""
+    final = run_work(fold.plan, Generation.start(fold.rows), memo if fold.plan.indexed else None)
     return [final.associations[slot] for slot in sorted(final.associations)]
+
+
+def _shared(folds: Sequence[Fold]) -> Shared:
+    """What the folds' results may hold that exists before they run: the rules, their
+    trees, the rows."""
+    shared = Shared()
+    for fold in folds:
+        for _, _, rule in fold.plan.rules:
+            shared.add(rule)
+            shared.add_tree(rule.constraint)
+            shared.add_tree(rule.creation)
+        shared.add(*fold.rows)
+    return shared
+
+
+def run_folds_of(folds: Sequence[Fold], workers: int) -> list[list[Association]]:
+    """The associations of each fold (see :mod:`asnfp.workers`): the folds are shared
+    out among ``workers`` processes, by their numbers of rows.
+
+    >>> from asnfp.row import make_row
+    >>> from asnfp.rule import registry
+    >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))]))
+    >>> folds = [Fold(p, [make_row(0, {"filter": "a"})]), Fold(p, [make_row(1, {"filter": "b"})])]
+    >>> [[a.bindings for a in asns] for asns in run_folds_of(folds, workers=2)]
+    [[Bindings(f='a')], [Bindings(f='b')]]
+    """
+    return run_folds(folds, _fold, weights=[len(f.rows) for f in folds], workers=workers,
+                     shared=lambda: _shared(folds))
 
 
 # --------------------------------------------------------------------------- candidates
@@ -728,7 +773,8 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
 class Options(msgspec.Struct, frozen=True, kw_only=True):
     """How to run: candidate ids (``None``: all), all candidates, discovery, version id,
     finalize, merge; ``indexed=False`` runs the simple model (every row offered to every
-    association)."""
+    association); ``workers``: how many processes the per-candidate driver's folds may
+    be shared out among (:mod:`asnfp.workers`)."""
 
     ids: tuple[str, ...] | None = None
     all_candidates: bool = True
@@ -737,6 +783,7 @@ class Options(msgspec.Struct, frozen=True, kw_only=True):
     finalize: bool = True
     merge: bool = False
     indexed: bool = True
+    workers: int = 1
 
 
 def _numbered(registry: Registry, asns: list[Association]) -> list[Association]:
@@ -769,17 +816,18 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
         for ident, kind in pairs:
             known.setdefault(ident, kind)
         pairs = [(i, known[i]) for i in options.ids if i in known]
-    found: list[Association] = []
-    memo = Memo()
+    vid = _stamp(options.version_id)
+    folds = []
     for ident, kind in pairs:
         registry = make_registry("candidate")
-        found += generate(registry, candidate_pool(rows, ident, kind),
-                          version_id=options.version_id,
-                          global_leaf=candidate_leaf([ident], registry.empty),
-                          indexed=options.indexed, memo=memo)
+        leaf = candidate_leaf([ident], registry.empty)
+        folds.append(Fold(plan(registry, vid, leaf, options.indexed), candidate_pool(rows, ident, kind)))
     discover_registry = make_registry("discover")
-    discovered = (generate(discover_registry, rows, version_id=options.version_id,
-                           indexed=options.indexed, memo=memo) if options.discover else [])
+    if options.discover:
+        folds.append(Fold(plan(discover_registry, vid, None, options.indexed), rows))
+    results = run_folds_of(folds, options.workers)
+    found = [asn for asns in results[:len(pairs)] for asn in asns]
+    discovered = results[len(pairs)] if options.discover else []
     numbered = _numbered(discover_registry, found + discovered)
     found, discovered = numbered[:len(found)], numbered[len(found):]
     if options.discover:

@@ -1,0 +1,109 @@
+"""Folds shared out among forked processes (asnfp.workers): the same associations as
+one process, byte for byte; a failure in a child is the failure one process gives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asnfp.api import rule_name
+from asnfp.association import is_valid
+from asnfp.cli import main
+from asnfp.constraints import all_of, attr, lift
+from asnfp.generate import Options, RuleFailed, generate_per_candidate
+from asnfp.io import serialize
+from asnfp.jwst import default_registry
+from asnfp.pool import read_pool
+from asnfp.row import make_row
+from asnfp.rule import Rule, registry
+from asnfp.workers import Shared, run_folds, share_out
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "jw01234_imaging_pool.csv"
+USER_RULES = ROOT / "examples" / "nircam_short_by_module.py"
+forking = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
+
+
+def _files(rows, workers):
+    asns = generate_per_candidate(default_registry, rows, Options(workers=workers))
+    return [serialize(a, rule_name(a), "json") for a in asns if is_valid(a)]
+
+
+@forking
+@pytest.mark.parametrize("case", ["pool_004_wfs", "pool_013_coron_nircam", "pool_019_niriss_wfss",
+                                  "pool_021_tso", "jw87800_20180412T163456_pool"])
+def test_two_workers_write_what_one_writes(conformance_dir, case):
+    import json
+
+    spec = json.loads((conformance_dir / "cases" / case / "case.json").read_text())
+    rows = read_pool(conformance_dir / spec["pool"]).rows
+    one = _files(rows, 1)
+    assert one and _files(rows, 2) == one and _files(rows, 3) == one
+
+
+@forking
+def test_the_shipped_example_with_a_user_rule_is_the_same_on_two_workers(tmp_path):
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        assert main(["generate", str(EXAMPLE), "-r", str(USER_RULES), "-p", str(out), "-j", workers]) == 0
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] and outputs[0] == outputs[1]
+
+
+def _boom(row):
+    if row["filter"] == "f2":
+        raise ZeroDivisionError("no f2")
+    return True
+
+
+@forking
+def test_a_rule_that_fails_in_a_child_fails_as_in_one_process():
+    rule = Rule(name="Boom", asn_type="t", level=2, constraint=all_of(attr("f", "filter"), lift(_boom, "boom")))
+    rows = [make_row(i, {"filter": f"f{i}", "asn_candidate": f"[('o00{i}', 'observation')]"}) for i in range(4)]
+    messages = []
+    for workers in (1, 2):
+        with pytest.raises(RuleFailed) as failed:
+            generate_per_candidate(lambda name: registry([rule], name=name), rows, Options(workers=workers))
+        messages.append(str(failed.value))
+    assert messages[0] == messages[1] == "rule Boom, row 3: raised ZeroDivisionError: no f2"
+
+
+@settings(max_examples=100, deadline=None)
+@given(weights=st.lists(st.integers(0, 1000), max_size=30), workers=st.integers(1, 4))
+def test_every_fold_goes_to_one_worker_and_no_worker_waits_long(weights, workers):
+    shares = share_out(weights, workers)
+    assert sorted(i for share in shares for i in share) == list(range(len(weights)))
+    assert all(share == sorted(share) for share in shares)
+    loads = [sum(weights[i] for i in share) for share in shares]
+    if weights:  # the heaviest-first greedy share: no worker has more than the least plus one fold
+        assert max(loads) - min(loads) <= max(weights)
+
+
+@forking
+@settings(max_examples=10, deadline=None)
+@given(units=st.lists(st.integers(-50, 50), min_size=1, max_size=12), workers=st.integers(2, 3))
+def test_folds_come_back_in_their_order(units, workers):
+    got = run_folds(units, lambda u, cache: [u, -u], weights=[abs(u) for u in units], workers=workers,
+                    shared=Shared)
+    assert got == [[u, -u] for u in units]
+
+
+def test_shared_objects_come_back_as_themselves_and_the_rest_by_value():
+    leaf, row = attr("f", "filter", lambda b: "x"), make_row(0, {"filter": "x"})
+    shared = Shared()
+    shared.add(row)
+    shared.add_tree(leaf)
+    back = shared.loads(shared.dumps({"leaf": leaf, "row": row, "made": [row.index, "new"]}))
+    assert back["leaf"] is leaf and back["row"] is row and back["made"] == [0, "new"]
+
+
+def test_workers_must_be_at_least_one(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["generate", str(EXAMPLE), "-j", "0"])
+    assert exited.value.code == 2
+    assert "-j/--workers: must be a whole number, at least 1: '0'" in capsys.readouterr().err
