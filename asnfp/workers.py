@@ -178,8 +178,12 @@ def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Seque
     if workers > 1 and hasattr(os, "fork"):
         try:
             return _forked(units, run, weights, workers, shared())
-        except Exception:  # noqa: BLE001  (a fold failed: fail as one process does, below)
-            pass
+        except Exception:  # noqa: BLE001  (a fold failed: fail as one process does)
+            return _one_by_one(units, run)
+    return _one_by_one(units, run)
+
+
+def _one_by_one(units: Sequence[U], run: Callable[[U, Memo], R]) -> list[R]:
     memo = Memo()
     return [run(unit, memo) for unit in units]
 
