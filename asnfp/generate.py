@@ -63,6 +63,7 @@ __all__ = (
     "index_leaves",
     "candidate_ids",
     "candidate_pool",
+    "candidate_pools",
     "candidate_leaf",
     "Options",
     "generate_per_candidate",
@@ -738,6 +739,30 @@ def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
     return [with_cell(r, CANDIDATE_COLUMN, text) for r in rows if ident in r.cells.get(CANDIDATE_COLUMN, "")]
 
 
+def candidate_pools(rows: Sequence[Row], pairs: Sequence[tuple[str, str]]) -> list[list[Row]]:
+    """:func:`candidate_pool` of every ``(id, type)`` pair, each candidate's text read
+    once per distinct text (rows of one observation share theirs) rather than once per
+    row and candidate.
+
+    >>> from asnfp.row import make_row
+    >>> rows = [make_row(i, {"asn_candidate": t}) for i, t in enumerate(["[('o001', 'observation')]", "null",
+    ...         "[('o001', 'observation'), ('c1000', 'mosaic')]"])]
+    >>> pairs = [("o001", "observation"), ("c1000", "mosaic")]
+    >>> [[r.index for r in pool] for pool in candidate_pools(rows, pairs)] == [
+    ...     [r.index for r in candidate_pool(rows, *pair)] for pair in pairs]
+    True
+    """
+    by_text: dict[str, list[int]] = {}
+    for position, row in enumerate(rows):
+        by_text.setdefault(row.cells.get(CANDIDATE_COLUMN, ""), []).append(position)
+    pools = []
+    for ident, kind in pairs:
+        text = f"[('{ident}', '{kind}')]"
+        positions = sorted(p for found, at in by_text.items() if ident in found for p in at)
+        pools.append([with_cell(rows[p], CANDIDATE_COLUMN, text) for p in positions])
+    return pools
+
+
 def candidate_leaf(ids: Sequence[str] | None, empty: frozenset[str] = frozenset()) -> AttrLeaf:
     """The global constraint of a candidate run: the row belongs to one of ``ids``
     (any candidate when ``None``); it pins, and the association's id is read from it.
@@ -818,10 +843,10 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
         pairs = [(i, known[i]) for i in options.ids if i in known]
     vid = _stamp(options.version_id)
     folds = []
-    for ident, kind in pairs:
+    for (ident, _), pool in zip(pairs, candidate_pools(rows, pairs)):
         registry = make_registry("candidate")
         leaf = candidate_leaf([ident], registry.empty)
-        folds.append(Fold(plan(registry, vid, leaf, options.indexed), candidate_pool(rows, ident, kind)))
+        folds.append(Fold(plan(registry, vid, leaf, options.indexed), pool))
     discover_registry = make_registry("discover")
     if options.discover:
         folds.append(Fold(plan(discover_registry, vid, None, options.indexed), rows))

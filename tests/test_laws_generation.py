@@ -95,3 +95,18 @@ def test_every_rule_describes_itself_on_one_line():
     for rule in RULES:
         text = rule.constraint.describe()
         assert text and "\n" not in text
+
+
+_IDS = st.sampled_from(["o001", "o0011", "o002", "c1000", "c10001"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(st.one_of(st.just("null"), st.lists(st.tuples(_IDS, st.sampled_from(["observation", "mosaic"])),
+                                                             min_size=1, max_size=3).map(str)), max_size=12),
+       pairs=st.lists(st.tuples(_IDS, st.sampled_from(["observation", "mosaic"])), max_size=4))
+def test_candidate_pools_read_once_are_the_pools_read_row_by_row(texts, pairs):
+    from asnfp.generate import candidate_pool, candidate_pools
+    from asnfp.row import make_row
+
+    rows = [make_row(i, {"asn_candidate": t, "filename": f"f{i}"}) for i, t in enumerate(texts)]
+    assert candidate_pools(rows, pairs) == [candidate_pool(rows, ident, kind) for ident, kind in pairs]
