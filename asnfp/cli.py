@@ -11,13 +11,15 @@ errors into one line on stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
-import tempfile
+import tempfile  # noqa: F401  (doctests)
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -284,37 +286,60 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
     if orphans:
         taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
         files.append((orphans, orphan_table(pool, taken).encode("utf-8")))
-    if target.exists() and not target.is_dir():
+    existed = target.exists()
+    if existed and not target.is_dir():
         raise AsnfpError(f"{target}: exists and is not a folder")
-    for name, _ in files:  # checked before anything moves, so a clash leaves no partial output
-        if (target / name).is_dir():
+    for name, _ in files if existed else ():  # checked before anything moves: a clash leaves no output
+        if os.path.isdir(os.path.join(target, name)):
             raise AsnfpError(f"{target / name}: exists and is a folder, not a file")
-    base = _existing_ancestor(target)
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".asnfp-", dir=base))
-    except OSError as err:
-        raise AsnfpError(f"{target}: cannot write there ({err.strerror})") from None
-    moved: list[Path] = []  # on any failure these are removed again: no partial output
-    where = target
+    staging = _staging_folder(_existing_ancestor(target), target)
+    moved: list[str] = []  # on any failure these are removed again: no partial output
+    where = str(target)
     try:
         for name, data in files:
-            path, where = staging / name, target / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        where = target
-        target.mkdir(parents=True, exist_ok=True)
+            path, where = os.path.join(staging, name), os.path.join(target, name)
+            if os.path.dirname(name):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            _write_file(path, data)
+        where = str(target)
+        if not existed:  # a new folder: the staging folder becomes it, all at once
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(staging, target)
+            return
         for name, _ in files:
-            destination = where = target / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / name, destination)
+            destination = where = os.path.join(target, name)
+            if os.path.dirname(name):
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+            os.replace(os.path.join(staging, name), destination)
             moved.append(destination)
         moved = []
     except OSError as err:
         raise AsnfpError(f"{where}: cannot write ({err.strerror})") from None
     finally:
         for path in moved:  # a file it overwrote is not restored
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+
+
+def _staging_folder(base: Path, target: Path) -> str:
+    """A new folder in ``base`` (made as any folder is, so that it can become the
+    target itself)."""
+    for _ in range(100):
+        staging = os.path.join(base, f".asnfp-{secrets.token_hex(6)}")
+        try:
+            os.mkdir(staging)
+            return staging
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise AsnfpError(f"{target}: cannot write there ({err.strerror})") from None
+    raise AsnfpError(f"{target}: cannot write there (no free temporary name)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,6 +42,7 @@ __all__ = (
     "Bindings",
     "NO_BINDINGS",
     "LeafState",
+    "described",
     "Match",
     "Miss",
     "Outcome",
@@ -311,6 +312,17 @@ class Constraint:
         return ()
 
 
+@lru_cache(maxsize=65536)
+def described(constraint: Constraint) -> str:
+    """``constraint.describe()``, once per tree: trees never change, and every file an
+    association writes spells its rule's tree out.
+
+    >>> described(attr("f", "filter", "f150w"))
+    "attr(f: filter ~ 'f150w')"
+    """
+    return constraint.describe()
+
+
 class Leaf(Constraint):
     """A constraint with state of its own (kept in :class:`Bindings`)."""
 
@@ -559,7 +571,7 @@ class Node(Constraint):
         label = f"{self.name}=" if self.name else ""
         flags = _flags(rp_on_match=self.on_match and self.work_over.name,
                        rp_on_fail=self.on_fail and self.work_over.name)
-        inner = ", ".join(p.describe() for p in self.parts)
+        inner = ", ".join(described(p) for p in self.parts)
         return f"{label}{self.kind}({inner}{flags})"
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:

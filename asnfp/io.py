@@ -24,6 +24,7 @@ import yaml
 
 from asnfp import __version__
 from asnfp.association import Association, Member
+from asnfp.constraints import described
 from asnfp.errors import AsnfpError
 from asnfp.naming import association_file_stem
 
@@ -131,7 +132,7 @@ def to_file(asn: Association, rule_name: str) -> AssociationFile:
         version_id=asn.version_id,
         degraded_status=DEGRADED_NOT_OK if asn.degraded else DEGRADED_OK,
         program=asn.program,
-        constraints=asn.rule.constraint.describe(),
+        constraints=described(asn.rule.constraint),
         asn_id=asn.asn_id,
         asn_pool=asn.asn_pool,
         target=asn.target,

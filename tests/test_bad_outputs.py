@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from asnfp import cli
 from asnfp.generate import RuleFailed
 from tests.test_bad_input import (
     EXPECTED,
@@ -100,8 +101,8 @@ def test_disk_full_while_staging(here: Path, capsys: pytest.CaptureFixture[str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     name = pool(here, "pool.csv", GOOD)
     full = OSError(errno.ENOSPC, "No space left on device")
-    fake = _fail_on_call(2, full, Path.write_bytes)
-    monkeypatch.setattr(Path, "write_bytes", fake)
+    fake = _fail_on_call(2, full, cli._write_file)
+    monkeypatch.setattr(cli, "_write_file", fake)
     line = assert_error(run(["generate", name, "-p", "out"], capsys),
                         "asnfp: error: out/", ": cannot write (No space left on device)")
     assert line == f"asnfp: error: out/{EXPECTED[1]}: cannot write (No space left on device)"
@@ -132,15 +133,17 @@ def test_failed_move_rolls_back_the_files_already_moved(here: Path, capsys: pyte
 
 # --- (d) an interrupted run ------------------------------------------------------------------
 
-def test_sigterm_leaves_no_output_nor_staging(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_leaves_no_output_nor_staging(tmp_path: Path, workers: str) -> None:
+    """With two workers, the child is stopped too (the parent waits for it)."""
     if not MEGA_POOL.is_file():
         pytest.skip(f"{MEGA_POOL} is absent")
     out = tmp_path / "out"
-    proc = subprocess.Popen(_command("generate", str(MEGA_POOL), "-p", str(out)), cwd=tmp_path,
+    proc = subprocess.Popen(_command("generate", str(MEGA_POOL), "-p", str(out), "-j", workers), cwd=tmp_path,
                             env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)
-        assert proc.poll() is None, "it finished within 1 s: nothing was interrupted"
+        time.sleep(0.5)
+        assert proc.poll() is None, "it finished within 0.5 s: nothing was interrupted"
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
