@@ -22,6 +22,9 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Final
+
 import msgspec
 from immutables import Map
 from msgspec.structs import replace
@@ -46,6 +49,8 @@ __all__ = (
     "qualified",
     "with_product_name",
     "keep_sticky",
+    "Members",
+    "settled",
 )
 
 
@@ -196,9 +201,98 @@ def _keys(asn: Association) -> Map:
     return Map((m.key, None) for m in members)
 
 
+class Members(Sequence[Member]):
+    """The members of a product while it grows: a sequence that appends in constant time
+    (a tuple copied at each append makes a product of n members cost n² to build, and
+    the discovery run builds products of thousands). Full chunks of
+    :data:`Members.CHUNK` members are shared by every later sequence; only the last,
+    short chunk is copied. It equals the tuple of the same members; each fold gives its
+    products back with plain tuples (:func:`settled`).
+
+    >>> m = Members.of(("a", "b")).append("c")
+    >>> len(m), m[-1], m[-1:], m == ("a", "b", "c"), tuple(m) + ("d",) == m + ("d",)
+    (3, 'c', ('c',), True, True)
+    """
+
+    CHUNK: Final = 64
+    __slots__ = ("_chunks", "_tail")
+
+    def __init__(self, chunks: tuple[tuple[Member, ...], ...], tail: tuple[Member, ...]) -> None:
+        self._chunks = chunks
+        self._tail = tail
+
+    @classmethod
+    def of(cls, members: Iterable[Member]) -> Members:
+        """The growing sequence of ``members``."""
+        if isinstance(members, Members):
+            return members
+        items = tuple(members)
+        cut = len(items) - len(items) % cls.CHUNK
+        return cls(tuple(items[i:i + cls.CHUNK] for i in range(0, cut, cls.CHUNK)), items[cut:])
+
+    def append(self, member: Member) -> Members:
+        """A new sequence with ``member`` at the end; this one is left as it is."""
+        tail = self._tail + (member,)
+        if len(tail) == self.CHUNK:
+            return Members(self._chunks + (tail,), ())
+        return Members(self._chunks, tail)
+
+    def __len__(self) -> int:
+        return len(self._chunks) * self.CHUNK + len(self._tail)
+
+    def __iter__(self) -> Iterator[Member]:
+        for chunk in self._chunks:
+            yield from chunk
+        yield from self._tail
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("Members index out of range")
+        chunk, at = divmod(index, self.CHUNK)
+        return self._chunks[chunk][at] if chunk < len(self._chunks) else self._tail[at]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Members, tuple)):
+            return len(self) == len(other) and tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __add__(self, other: Iterable[Member]) -> tuple[Member, ...]:
+        return tuple(self) + tuple(other)
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> Any:
+        return (Members.of, (tuple(self),))
+
+
+def settled(asn: Association) -> Association:
+    """``asn`` with every product's members a plain tuple again (when a fold ends).
+
+    >>> a = Association(rule=_DEMO, ruleset=None, products=(Product("p", Members.of(("x",))),))
+    >>> type(settled(a).products[0].members).__name__
+    'tuple'
+    """
+    if not any(isinstance(p.members, Members) for p in asn.products):
+        return asn
+    products = tuple(replace(p, members=tuple(p.members)) if isinstance(p.members, Members) else p
+                     for p in asn.products)
+    known, keys = asn.member_keys
+    return replace(asn, products=products, member_keys=(products[-1].members if known is asn.products[-1].members
+                                                        else tuple(known), keys))
+
+
 def _append(asn: Association, member: Member, row: Row) -> Association:
     *head, last = asn.products
-    product = replace(last, members=last.members + (member,))
+    product = replace(last, members=Members.of(last.members).append(member))
     filename = row.get("filename")
     names = asn.filenames if filename is None else asn.filenames.set(filename, None)
     keys = _keys(asn).set(member.key, None)

@@ -29,7 +29,7 @@ import msgspec
 from immutables import Map
 from msgspec.structs import replace
 
-from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer, qualified
+from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer, qualified, settled
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
@@ -47,6 +47,7 @@ from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
+from asnfp.routes import Route, index_routes, is_open
 from asnfp.row import Row, with_cell
 from asnfp.rule import Registry, Rule, with_global
 from asnfp.workers import Shared, run_folds
@@ -159,20 +160,32 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
 
 class Plan(msgspec.Struct, frozen=True):
     """What a run knows before it starts: the rules as ``(name they run under, ruleset,
-    rule)`` (global constraint included), their index leaves by name, the version id,
+    rule)`` (global constraint included), their index routes (:mod:`asnfp.routes`) by
+    name, the version id,
     and the *gates* (:mod:`asnfp.gates`) of each rule's constraint and of its creation
     part, which prove misses without a check; and, by name, what
     a fresh check is remembered under (the rule before its global leaf was appended,
     whose misses hold whatever that leaf is) with the global leaf itself."""
 
     rules: tuple[tuple[str, str | None, Rule], ...]
-    keys: dict[str, tuple[AttrLeaf, ...]]
+    routes: dict[str, tuple[Route, ...]]
     version_id: str | None
     indexed: bool = True
     gates: dict[str, tuple[Gate | None, Gate | None]] = {}
     fresh: dict[str, tuple[Any, Any, Leaf | None]] = {}
     spaces: dict[str, Any] = {}
     gate_groups: tuple[GateGroup, ...] = ()
+
+
+def _rule_routes(base: Rule, run: Rule, leaf: Leaf | None) -> tuple[Route, ...]:
+    """The routes the associations of ``run`` (``base`` with the global ``leaf``) are
+    indexed by: ``base``'s when the leaf adds no route, so every run shares them. A rule
+    with sticky facts keeps what a miss leaves of them: only its plain index leaves."""
+    if run.sticky:
+        return (Route((), index_leaves(run.constraint)),)
+    if leaf is None or index_routes(leaf) == (Route(),):
+        return index_routes(base.constraint)
+    return index_routes(run.constraint)
 
 
 def _space(rule: Rule) -> Any:
@@ -198,7 +211,7 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     >>> from asnfp.constraints import attr
     >>> from asnfp.rule import Rule, registry
     >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))], name="candidate"))
-    >>> [(name, ruleset) for name, ruleset, _ in p.rules], [leaf.name for leaf in p.keys["candidate_R"]]
+    >>> [(name, ruleset) for name, ruleset, _ in p.rules], [leaf.name for leaf in p.routes["candidate_R"][0].leaves]
     ([('candidate_R', 'candidate')], ['f'])
     """
     parts = [(registry, global_leaf)] if isinstance(registry, Registry) else list(registry)
@@ -207,7 +220,7 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
         (qualified(reg.name, rule), reg.name, rule if leaf is None else with_global(rule, leaf))
         for reg, leaf, rule in bases
     )
-    keys = {name: index_leaves(rule.constraint) for name, _, rule in rules}
+    routes = {name: _rule_routes(base, run, leaf) for (name, _, run), (_, leaf, base) in zip(rules, bases)}
     gates = {
         name: (compile_gate(base.constraint), None if base.creation is None else compile_gate(base.creation))
         for (name, _, _), (_, _, base) in zip(rules, bases)
@@ -215,7 +228,7 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     fresh = {name: _fresh_keys(base, run, leaf) for (name, _, run), (_, leaf, base) in zip(rules, bases)}
     spaces = {name: _space(run) for name, _, run in rules}
     groups = _gate_groups(rules, bases, gates) if indexed else ()
-    return Plan(rules, keys, version_id, indexed, gates, fresh, spaces, groups)
+    return Plan(rules, routes, version_id, indexed, gates, fresh, spaces, groups)
 
 
 class GateGroup(NamedTuple):
@@ -246,22 +259,25 @@ def _gate_groups(rules: tuple[tuple[str, str | None, Rule], ...], bases: list[tu
 # --------------------------------------------------------------------------- the state
 
 Slots = Map  # slot -> None: a persistent set of slots
-Classes = dict[Any, Slots]
-Bucket = dict[tuple[str | None, ...], dict[tuple[str | None, ...], Classes]]
+Classes = Map  # class key -> Slots
+Bucket = dict[tuple[str | None, ...], Map]  # sources -> (values -> Classes): persistent maps
+Signature = tuple[tuple[str | None, ...], tuple[str | None, ...]]
+_ANY_VALUE: Final = object()  # a row with no valid value in an optional leaf: any value will do
 
 
 class Generation(msgspec.Struct, frozen=True):
     """The fold's state: associations by creation slot, the index that tells which
     associations a row could join, and the work list still to do.
 
-    The index holds, for each rule and each value of its index leaves, the slots in
-    *classes*: associations with equal bindings, which a row meets the same way. The
+    The index holds, for each rule, each of its routes and each value of the route's
+    index leaves, the slots in *classes*: associations with equal bindings, which a row
+    meets the same way. The
     associations, the file-name index and the slots of a class are persistent maps
     (:class:`immutables.Map`): a step that changes one association costs the same
     however many there are."""
 
     associations: Map  # slot -> Association
-    by_rule: dict[str, Bucket]
+    by_rule: dict[str, tuple[Bucket, ...]]  # by rule, one bucket per route
     by_file: Map  # file name -> the rules (qualified names) of the associations holding it
     queue: tuple[dict[tuple[RuleKey, Category, bool], Work], ...]
 
@@ -279,11 +295,13 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
-def _signature(plan_: Plan, asn: Association) -> tuple[tuple[str | None, ...], tuple[str | None, ...]]:
+def _signature(route: Route, bindings: Any) -> Signature:
+    """Where a class is filed on ``route``: the column and value each leaf pinned
+    (``None`` for a leaf not pinned yet)."""
     sources: list[str | None] = []
     values: list[str | None] = []
-    for leaf in plan_.keys[qualified(asn.ruleset, asn.rule)]:
-        state = asn.bindings.state(leaf)
+    for leaf in route.leaves:
+        state = bindings.state(leaf)
         if state.pins or not isinstance(state.value, str):
             sources.append(None)
             values.append(None)
@@ -293,17 +311,35 @@ def _signature(plan_: Plan, asn: Association) -> tuple[tuple[str | None, ...], t
     return tuple(sources), tuple(values)
 
 
-def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLeaf, ...]) -> tuple[str | None, ...] | None:
-    values: list[str | None] = []
+def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLeaf, ...]) -> tuple[Any, ...] | None:
+    """The values ``row`` shows in ``sources``: ``None`` when a required leaf has no
+    valid value there (no class filed there can take the row), ``_ANY_VALUE`` where an
+    optional one has none (it lets the row through whatever it pinned)."""
+    values: list[Any] = []
     for source, leaf in zip(sources, leaves):
         if source is None:
             values.append(None)
             continue
         value = row.cells.get(source)
         if value is None or value in leaf.invalid:
-            return None
+            if leaf.required:
+                return None
+            values.append(_ANY_VALUE)
+            continue
         values.append(value.lower())
     return tuple(values)
+
+
+def _filed(table: Map, values: tuple[Any, ...]) -> Iterator[Classes]:
+    """The classes of ``table`` filed under ``values`` (``_ANY_VALUE`` matching any)."""
+    if _ANY_VALUE not in values:
+        found = table.get(values)
+        if found is not None:
+            yield found
+        return
+    for filed, classes in table.items():
+        if all(v is _ANY_VALUE or v == f for v, f in zip(values, filed)):
+            yield classes
 
 
 def _class_key(asn: Association) -> Any:
@@ -370,21 +406,46 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
     by_rule = state.by_rule
     named = by_rule.items() if allowed is None else ((n, by_rule[n]) for n in allowed if n in by_rule)
     for name, buckets in named:
-        leaves = plan_.keys[name]
         space = None if memo is None else memo.space(plan_.spaces[name])
         gate = plan_.gates[name][0]
-        for sources, table in buckets.items():
-            values = _row_values(row, sources, leaves)
-            if values is None:
-                continue
-            for key, members in table.get(values, {}).items():
-                out = None if space is None else _class_outcome(state, key, members, row, space, gate)
-                if memo is None or out is not None:
-                    slots.update(dict.fromkeys(members, out))
+        for key, members in _reachable(plan_.routes[name], buckets, row, memo).items():
+            out = None if space is None else _class_outcome(state, key, members, row, space, gate)
+            if memo is None or out is not None:
+                slots.update(dict.fromkeys(members, out))
     filename = row.cells.get("filename")
     if filename is not None and filename in state.by_file:  # holders of the file: see _holders
         slots = {s: o for s, o in slots.items() if filename not in state.associations[s].filenames}
     return sorted(slots.items(), key=lambda item: item[0])
+
+
+def _open(route: Route, row: Row, memo: Memo | None) -> bool:
+    """Whether ``route`` is open for ``row``: kept by the cells its guards read."""
+    if not route.guards:
+        return True
+    if memo is None:
+        return is_open(route, row)
+    cells = row.cells
+    projection = tuple([cells.get(c) for c in route.columns])
+    table = memo.table(route.token)
+    known = table.get(projection)
+    if known is None:
+        known = table[projection] = is_open(route, row)
+    return known
+
+
+def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
+               memo: Memo | None) -> dict[Any, Slots]:
+    """The classes (key: slots) filed under ``row``'s values on a route open for it."""
+    found: dict[Any, Slots] = {}
+    for route, bucket in zip(routes, buckets):
+        if not bucket or not _open(route, row, memo):
+            continue
+        for sources, table in bucket.items():
+            values = _row_values(row, sources, route.leaves)
+            if values is not None:
+                for classes in _filed(table, values):
+                    found.update(classes)
+    return found
 
 
 def _holders(state: Generation, row: Row, allowed: frozenset[str] | None) -> set[str]:
@@ -396,27 +457,35 @@ def _holders(state: Generation, row: Row, allowed: frozenset[str] | None) -> set
     return set(names if allowed is None else names & allowed)
 
 
-def _moved(plan_: Plan, by_rule: dict[str, Bucket], asn: Association, old: Association | None) -> dict[str, Bucket]:
-    """The index with ``asn`` filed under its class (and out of ``old``'s class)."""
+def _moved(plan_: Plan, by_rule: dict[str, tuple[Bucket, ...]], asn: Association,
+           old: Association | None) -> dict[str, tuple[Bucket, ...]]:
+    """The index with ``asn`` filed under its class on every route (and out of
+    ``old``'s class, which may have been filed elsewhere: a leaf may have pinned since)."""
     new_key = _class_key(asn)
     old_key = None if old is None else _class_key(old)
     if old is not None and old_key == new_key:
         return by_rule
-    sources, values = _signature(plan_, asn)
     name = qualified(asn.ruleset, asn.rule)
-    buckets = dict(by_rule.get(name, {}))
-    table = dict(buckets.get(sources, {}))
-    classes = dict(table.get(values, {}))
+    routes = plan_.routes[name]
+    buckets = by_rule.get(name) or tuple({} for _ in routes)
+    moved = tuple(_refiled(bucket, route, asn, new_key, old, old_key) for route, bucket in zip(routes, buckets))
+    return {**by_rule, name: moved}
+
+
+def _refiled(bucket: Bucket, route: Route, asn: Association, new_key: Any, old: Association | None,
+             old_key: Any) -> Bucket:
+    bucket = dict(bucket)  # a few entries (one per set of pinned leaves); below, persistent maps
     if old is not None:
+        sources, values = _signature(route, old.bindings)
+        classes = bucket[sources][values]
         rest = classes[old_key].delete(asn.slot)
-        if rest:
-            classes[old_key] = rest
-        else:
-            del classes[old_key]
-    classes[new_key] = classes.get(new_key, EMPTY_MAP).set(asn.slot, None)
-    table[values] = classes
-    buckets[sources] = table
-    return {**by_rule, name: buckets}
+        classes = classes.set(old_key, rest) if rest else classes.delete(old_key)
+        bucket[sources] = bucket[sources].set(values, classes)
+    sources, values = _signature(route, asn.bindings)
+    table = bucket.get(sources, EMPTY_MAP)
+    classes = table.get(values, EMPTY_MAP)
+    bucket[sources] = table.set(values, classes.set(new_key, classes.get(new_key, EMPTY_MAP).set(asn.slot, None)))
+    return bucket
 
 
 def _filtered(request: Request, current: Category) -> Category | None:
@@ -655,7 +724,7 @@ def _fold(fold: Fold, memo: Memo) -> list[Association]:
     """The associations of one fold, in creation order (``memo`` unused when the plan
     is not indexed)."""
     final = run_work(fold.plan, Generation.start(fold.rows), memo if fold.plan.indexed else None)
-    return [final.associations[slot] for slot in sorted(final.associations)]
+    return [settled(final.associations[slot]) for slot in sorted(final.associations)]
 
 
 def _shared(folds: Sequence[Fold]) -> Shared:
