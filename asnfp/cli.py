@@ -38,6 +38,9 @@ from asnfp.workers import available_workers
 __all__ = ("main", "build_parser", "run_generate", "run_rules", "write_outputs")
 
 REFERENCE_VERSION = "3.0.0"
+#: ``-j`` by default: one process per core, at most this many (each child copies the
+#: pages of the pool it touches, so more would cost memory for little speed).
+DEFAULT_WORKERS_MAX = 4
 VERSION_ID_MAX = 64
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -83,8 +86,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="deprecated: not merging is the default")
     p.add_argument("--per-pool-algorithm", action="store_true", help="the per-pool algorithm")
     p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
-                   help="processes to share the candidate runs among (default: one per core; "
-                        "1: none)")
+                   help="processes to share the candidate runs among (default: one per core, at "
+                        f"most {DEFAULT_WORKERS_MAX}; 1: one process)")
     p.set_defaults(command=run_generate)
 
 
@@ -140,7 +143,7 @@ def _options(args: argparse.Namespace) -> Options:
         version_id=args.version_id,
         finalize=not args.no_finalize,
         merge=args.merge,
-        workers=available_workers() if args.workers is None else args.workers,
+        workers=min(available_workers(), DEFAULT_WORKERS_MAX) if args.workers is None else args.workers,
     )
 
 
