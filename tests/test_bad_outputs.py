@@ -189,3 +189,14 @@ def test_user_rule_that_raises_keeps_its_traceback_when_asked(tmp_path: Path) ->
         main(["generate", str(EXAMPLE_POOL), "-r", str(tmp_path / "boom_rules.py"),
               "--ignore-default", "-p", str(tmp_path / "out")])
     assert isinstance(raised.value.__cause__, ZeroDivisionError)
+
+
+# --- (f) the reader of the output goes away ---------------------------------------------------
+
+def test_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    """`asnfp rules | head -1`: no "internal error", no traceback, the status of SIGPIPE."""
+    proc = subprocess.Popen(_command("rules"), cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # before it writes anything: its first write fails
+    err = proc.stderr.read()
+    assert (proc.wait(timeout=60), err) == (141, "")
