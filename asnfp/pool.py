@@ -132,7 +132,12 @@ def _simple_table(text: str, delimiter: str) -> tuple[list[str], list[list[str]]
     header = [h.strip() for h in lines[0].split(delimiter)]
     if len(header) < 2 or not all(_SIMPLE_NAME.fullmatch(h) for h in header):
         return None
-    rows = [[c.strip() for c in line.split(delimiter)] for line in lines[1:]]
+    # strip every cell of a line where some cell may have white space at an end
+    odd = any(c in text for c in "\x0b\x0c\x1c\x1d\x1e\x1f")
+    padded = (" " + delimiter, delimiter + " ")
+    rows = [[c.strip() for c in line.split(delimiter)]
+            if odd or line[:1].isspace() or line[-1:].isspace() or padded[0] in line or padded[1] in line
+            else line.split(delimiter) for line in lines[1:]]
     if any(len(r) != len(header) or _RULE_LINE.fullmatch(line.strip())
            for r, line in zip(rows, lines[1:])):
         return None
@@ -145,9 +150,10 @@ def _filled(columns: list[list[str]]) -> list[list[str]]:
     out = []
     shared: dict[str, str] = {}  # one string object per distinct value: pools repeat values
     for values in columns:
-        width = max((len(v) for v in values), default=0) or 1
+        width = max(map(len, values), default=0) or 1
         fill = "null"[:width]
-        out.append([shared.setdefault(low, low) for low in (v.lower() if v else fill for v in values)])
+        read = {v: shared.setdefault(low, low) for v in set(values) for low in (v.lower() if v else fill,)}
+        out.append([read[v] for v in values])
     return out
 
 
@@ -163,7 +169,7 @@ def _read_fast(path: str, delimiter: str) -> Pool | None:
     columns = [h.lower() for h in header]
     if len(set(columns)) != len(columns):
         return None
-    data = _filled([[r[i] for r in rows] for i in range(len(columns))])
+    data = _filled([list(column) for column in zip(*rows)] if rows else [[] for _ in columns])
     meta = PoolMeta(path, tuple(comments))
     cells = zip(*data) if rows else ()
     return Pool(tuple(columns), tuple(Row(i, dict(zip(columns, c)), meta) for i, c in enumerate(cells)), meta)
