@@ -83,7 +83,8 @@ class Association(msgspec.Struct, frozen=True, kw_only=True):
     holds. ``slot`` is its creation number in its run; ``sequence`` its final number.
     ``filenames`` (the members' pool file names) and ``member_keys`` (the current
     product's members and their keys) are persistent maps, so that taking a row costs
-    the same however many members there are."""
+    the same however many members there are; a finished fold drops them
+    (:func:`settled`)."""
 
     rule: Rule
     ruleset: str | None
@@ -275,19 +276,18 @@ class Members(Sequence[Member]):
 
 
 def settled(asn: Association) -> Association:
-    """``asn`` with every product's members a plain tuple again (when a fold ends).
+    """``asn`` as a fold leaves it: every product's members a plain tuple again, and
+    without the file-name and member-key indexes, which only taking rows reads (they
+    would only cost memory, and time to send between processes).
 
-    >>> a = Association(rule=_DEMO, ruleset=None, products=(Product("p", Members.of(("x",))),))
-    >>> type(settled(a).products[0].members).__name__
-    'tuple'
+    >>> a = Association(rule=_DEMO, ruleset=None, products=(Product("p", Members.of(("x",))),),
+    ...                 filenames=Map({"x": None}))
+    >>> type(settled(a).products[0].members).__name__, len(settled(a).filenames)
+    ('tuple', 0)
     """
-    if not any(isinstance(p.members, Members) for p in asn.products):
-        return asn
     products = tuple(replace(p, members=tuple(p.members)) if isinstance(p.members, Members) else p
                      for p in asn.products)
-    known, keys = asn.member_keys
-    return replace(asn, products=products, member_keys=(products[-1].members if known is asn.products[-1].members
-                                                        else tuple(known), keys))
+    return replace(asn, products=products, filenames=EMPTY_MAP, member_keys=((), EMPTY_MAP))
 
 
 def _append(asn: Association, member: Member, row: Row) -> Association:
