@@ -292,7 +292,12 @@ def settled(asn: Association) -> Association:
 
 def _append(asn: Association, member: Member, row: Row) -> Association:
     *head, last = asn.products
-    product = replace(last, members=Members.of(last.members).append(member))
+    grown = last.members
+    if type(grown) is tuple and len(grown) < Members.CHUNK:
+        grown = grown + (member,)  # a short product: copying is cheaper than chunks
+    else:
+        grown = Members.of(grown).append(member)
+    product = replace(last, members=grown)
     filename = row.get("filename")
     names = asn.filenames if filename is None else asn.filenames.set(filename, None)
     keys = _keys(asn).set(member.key, None)

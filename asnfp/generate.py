@@ -408,7 +408,7 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
     for name, buckets in named:
         space = None if memo is None else memo.space(plan_.spaces[name])
         gate = plan_.gates[name][0]
-        for key, members in _reachable(plan_.routes[name], buckets, row, memo).items():
+        for key, members in _reachable(plan_.routes[name], buckets, row, memo):
             out = None if space is None else _class_outcome(state, key, members, row, space, gate)
             if memo is None or out is not None:
                 slots.update(dict.fromkeys(members, out))
@@ -434,8 +434,16 @@ def _open(route: Route, row: Row, memo: Memo | None) -> bool:
 
 
 def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
-               memo: Memo | None) -> dict[Any, Slots]:
-    """The classes (key: slots) filed under ``row``'s values on a route open for it."""
+               memo: Memo | None) -> Iterable[tuple[Any, Slots]]:
+    """The classes (key, slots) filed under ``row``'s values on a route open for it,
+    each once."""
+    if len(routes) == 1:  # most rules: no class can be reached twice
+        route, bucket = routes[0], buckets[0]
+        if not bucket or not _open(route, row, memo):
+            return ()
+        return [item for sources, table in bucket.items()
+                if (values := _row_values(row, sources, route.leaves)) is not None
+                for classes in _filed(table, values) for item in classes.items()]
     found: dict[Any, Slots] = {}
     for route, bucket in zip(routes, buckets):
         if not bucket or not _open(route, row, memo):
@@ -445,7 +453,7 @@ def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
             if values is not None:
                 for classes in _filed(table, values):
                     found.update(classes)
-    return found
+    return found.items()
 
 
 def _holders(state: Generation, row: Row, allowed: frozenset[str] | None) -> set[str]:

@@ -362,3 +362,13 @@ def test_allowed_candidates_as_members_come_is_the_reference_full_scan(kinds, ac
         _, asn, _ = offer(asn, row)
     seen = kinds[:-1] if before_append else kinds  # validated before it is appended: the last is unseen
     assert is_valid(asn) == (acid_type == "observation" or "background" in seen)
+
+
+@given(st.text(alphabet="ab./_-", min_size=1, max_size=10))
+def test_level2_product_names_cut_the_extension_as_a_posix_path_does(name):
+    from pathlib import PurePosixPath
+
+    from asnfp.jwst.level2 import _without_extension
+
+    path = PurePosixPath(name)
+    assert _without_extension(name) == (str(path.parent / path.stem) if str(path.parent) != "." else path.stem)

@@ -221,9 +221,21 @@ def product_name(asn: Association) -> str:
     science = next((m for m in current_product(asn).members if m.exptype == "science"), None)
     if science is None:
         return "undefined"
-    path = PurePosixPath(science.expname)
-    root = str(path.parent / path.stem) if str(path.parent) != "." else path.stem
-    return remove_suffix(root)[0]
+    return remove_suffix(_without_extension(science.expname))[0]
+
+
+def _without_extension(name: str) -> str:
+    """The path without its last suffix, as ``PurePosixPath`` reads it (a plain file name
+    is read by hand: this runs once per Level-2 association).
+
+    >>> [_without_extension(n) for n in ("a_rate.fits", "d/a.b.fits", ".fits", "a.", "x")]
+    ['a_rate', 'd/a.b', '.fits', 'a.', 'x']
+    """
+    if "/" not in name and not name.startswith(".") and not name.endswith("."):
+        dot = name.rfind(".")
+        return name[:dot] if dot > 0 else name
+    path = PurePosixPath(name)
+    return str(path.parent / path.stem) if str(path.parent) != "." else path.stem
 
 
 def _make_member(asn: Association, row: Row) -> Member:
