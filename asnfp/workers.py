@@ -26,6 +26,7 @@ the folds run one after the other.
 from __future__ import annotations
 
 import copyreg
+import ctypes
 import io
 import os
 import pickle
@@ -227,9 +228,11 @@ def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[f
     try:
         for share in theirs:
             read_end, write_end = os.pipe()
+            parent = os.getpid()
             pid = os.fork()
             if pid == 0:
                 os.close(read_end)
+                _die_with(parent)
                 _child(write_end, units, share, run, table)
             os.close(write_end)
             children.append((pid, read_end, share))
@@ -259,6 +262,21 @@ def _collected(pid: int, read_end: int, units: Sequence[U], share: Sequence[int]
 
 class ChildFailed(Exception):
     """A fold failed in a child process (the folds then run again in the parent)."""
+
+
+def _die_with(parent: int) -> None:
+    """In a child: be killed when the parent dies, however it dies (Linux; elsewhere a
+    child left alone ends when it tries to send its share)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG: Final = 1
 
 
 def _stop(pid: int, read_end: int) -> None:

@@ -107,3 +107,56 @@ def test_workers_must_be_at_least_one(capsys):
         main(["generate", str(EXAMPLE), "-j", "0"])
     assert exited.value.code == 2
     assert "-j/--workers: must be a whole number, at least 1: '0'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the child")
+def test_a_child_dies_with_its_parent(tmp_path):
+    """kill -9 of asnfp leaves no child computing on its own."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pool = tmp_path / "pool.csv"
+    pool.write_text(_big_pool(6000))  # the child has seconds of work left when the parent dies
+    proc = subprocess.Popen([sys.executable, "-m", "asnfp.cli", "generate", str(pool), "-p", str(tmp_path / "out"),
+                             "-j", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[str] = []
+    for _ in range(100):  # until the child is there
+        time.sleep(0.05)
+        children = _children(proc.pid)
+        if children or proc.poll() is not None:
+            break
+    assert children, "no child seen"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for _ in range(10):  # half a second: far less than the child's share
+        time.sleep(0.05)
+        if not any(Path(f"/proc/{c}").exists() and "zombie" not in _state(c) for c in children):
+            break
+    assert not any(Path(f"/proc/{c}").exists() and "zombie" not in _state(c) for c in children)
+
+
+def _children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+
+
+def _state(pid: str) -> str:
+    try:
+        return next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("State"))
+    except (OSError, StopIteration):
+        return "zombie"
+
+
+def _big_pool(rows: int) -> str:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from make_pool import make_pool
+    finally:
+        sys.path.pop(0)
+    return make_pool(rows, kind="nircam", seed=0)
