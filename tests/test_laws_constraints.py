@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import assume, example, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from asnfp.constraints import (
@@ -157,3 +157,16 @@ def test_public_modules_declare_all():
 
     for name in ("all_of", "any_of", "not_any", "not_all", "attr", "value_leaf", "lift"):
         assert name in c.__all__
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.integers(0, 3), st.booleans()), max_size=12))
+def test_bindings_hash_as_their_items_do_however_they_were_built(changes):
+    from asnfp.constraints import NO_BINDINGS, Bindings, attr
+
+    leaves = {name: attr(name, name) for name in "abcd"}
+    built = NO_BINDINGS
+    for name, value, is_fact in changes:
+        built = built.with_fact(name, value) if is_fact else built.with_state(leaves[name], value)
+    fresh = Bindings(dict(reversed(list(built.items()))))  # the same items, in another order
+    assert built == fresh and hash(built) == hash(fresh)
