@@ -129,23 +129,35 @@ def repeated_parts(constraint: Constraint) -> frozenset[Constraint]:
     return frozenset(twice)
 
 
+Compiled = tuple[Gate, frozenset[str]]  # a gate and the columns its leaves read
+
+
 @lru_cache(maxsize=65536)
-def _compiled(constraint: Constraint, repeated: frozenset[Constraint]) -> Gate | None:
+def _compiled(constraint: Constraint, repeated: frozenset[Constraint]) -> Compiled | None:
     if constraint in repeated:
         return None
     if isinstance(constraint, Node):
         if constraint.on_fail:
             return None
+        parts = [_compiled(part, repeated) for part in constraint.parts]
         if constraint.kind == "any":
-            parts = tuple(_compiled(part, repeated) for part in constraint.parts)
             if not parts or any(part is None for part in parts):
                 return None
-            return _every_part(parts)  # type: ignore[arg-type]
+            return _every_part(tuple(g for g, _ in parts)), _union(parts)  # type: ignore[misc]
         if constraint.kind == "all":
-            found = tuple(g for g in (_compiled(part, repeated) for part in constraint.parts) if g is not None)
-            return _any_part(found) if found else None
+            found = [part for part in parts if part is not None]
+            return (_any_part(tuple(g for g, _ in found)), _union(found)) if found else None
         return None
-    return leaf_gate(constraint)  # (a leaf with no condition misses only when its column is missing: rare)
+    gate = leaf_gate(constraint)  # (a leaf with no condition misses only when its column is missing: rare)
+    if gate is None:
+        return None
+    if isinstance(constraint, ValueLeaf):
+        return gate, frozenset(constraint.columns or ())
+    return gate, frozenset(constraint.initial.sources)  # type: ignore[attr-defined]
+
+
+def _union(parts: list[Compiled]) -> frozenset[str]:
+    return frozenset().union(*(columns for _, columns in parts))
 
 
 @lru_cache(maxsize=4096)
@@ -161,7 +173,8 @@ def compile_gate(constraint: Constraint) -> Gate | None:
     >>> compile_gate(all_of(twice, twice)) is None
     True
     """
-    return _compiled(constraint, repeated_parts(constraint))
+    compiled = _compiled(constraint, repeated_parts(constraint))
+    return None if compiled is None else compiled[0]
 
 
 @lru_cache(maxsize=4096)
@@ -175,23 +188,5 @@ def gate_columns(constraint: Constraint) -> frozenset[str]:
     >>> sorted(gate_columns(all_of(attr("p", "pupil", "x"), any_of(attr("e", "exp_type", "x"), lift(bool, "y")))))
     ['pupil']
     """
-    return _columns(constraint, repeated_parts(constraint)) or frozenset()
-
-
-def _columns(constraint: Constraint, repeated: frozenset[Constraint]) -> frozenset[str] | None:
-    """The columns of the leaves :func:`_compiled` makes a gate of (``None``: no gate)."""
-    if constraint in repeated:
-        return None
-    if isinstance(constraint, Node):
-        if constraint.on_fail or constraint.kind not in ("all", "any"):
-            return None
-        parts = [_columns(part, repeated) for part in constraint.parts]
-        if constraint.kind == "any" and (not parts or any(p is None for p in parts)):
-            return None
-        found = [p for p in parts if p is not None]
-        return frozenset().union(*found) if found else None
-    if leaf_gate(constraint) is None:
-        return None
-    if isinstance(constraint, ValueLeaf):
-        return frozenset(constraint.columns or ())
-    return frozenset(constraint.initial.sources)  # type: ignore[attr-defined]
+    compiled = _compiled(constraint, repeated_parts(constraint))
+    return frozenset() if compiled is None else compiled[1]

@@ -47,7 +47,7 @@ from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.naming import timestamp
-from asnfp.routes import Route, index_routes, is_open
+from asnfp.routes import Route, index_routes, is_index_leaf, is_open
 from asnfp.row import Row, with_cell
 from asnfp.rule import Registry, Rule, with_global
 from asnfp.workers import Shared, run_folds
@@ -145,27 +145,18 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
         if constraint.kind != "all" or constraint.on_fail:
             return ()
         return tuple(leaf for part in constraint.parts for leaf in index_leaves(part))
-    if (
-        isinstance(constraint, AttrLeaf)
-        and constraint.required
-        and constraint.initial.pins
-        and constraint.onlyif is None
-        and not constraint.force_undefined
-        and not constraint.evaluate
-        and not callable(constraint.initial.value)
-    ):
-        return (constraint,)
+    if is_index_leaf(constraint) and constraint.required:  # type: ignore[attr-defined]
+        return (constraint,)  # type: ignore[return-value]
     return ()
 
 
 class Plan(msgspec.Struct, frozen=True):
     """What a run knows before it starts: the rules as ``(name they run under, ruleset,
     rule)`` (global constraint included), their index routes (:mod:`asnfp.routes`) by
-    name, the version id,
-    and the *gates* (:mod:`asnfp.gates`) of each rule's constraint and of its creation
-    part, which prove misses without a check; and, by name, what
-    a fresh check is remembered under (the rule before its global leaf was appended,
-    whose misses hold whatever that leaf is) with the global leaf itself."""
+    name, the version id, and the *gates* (:mod:`asnfp.gates`) of each rule's
+    constraint and of its creation part, which prove misses without a check; and, by
+    name, what a fresh check is remembered under (the rule before its global leaf was
+    appended, whose misses hold whatever that leaf is) with the global leaf itself."""
 
     rules: tuple[tuple[str, str | None, Rule], ...]
     routes: dict[str, tuple[Route, ...]]
@@ -424,13 +415,7 @@ def _open(route: Route, row: Row, memo: Memo | None) -> bool:
         return True
     if memo is None:
         return is_open(route, row)
-    cells = row.cells
-    projection = tuple([cells.get(c) for c in route.columns])
-    table = memo.table(route.token)
-    known = table.get(projection)
-    if known is None:
-        known = table[projection] = is_open(route, row)
-    return known
+    return memo.by_cells(route.token, route.columns, row, lambda: is_open(route, row))  # type: ignore[no-any-return]
 
 
 def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
@@ -438,22 +423,19 @@ def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
     """The classes (key, slots) filed under ``row``'s values on a route open for it,
     each once."""
     if len(routes) == 1:  # most rules: no class can be reached twice
-        route, bucket = routes[0], buckets[0]
-        if not bucket or not _open(route, row, memo):
-            return ()
-        return [item for sources, table in bucket.items()
-                if (values := _row_values(row, sources, route.leaves)) is not None
-                for classes in _filed(table, values) for item in classes.items()]
-    found: dict[Any, Slots] = {}
-    for route, bucket in zip(routes, buckets):
-        if not bucket or not _open(route, row, memo):
-            continue
-        for sources, table in bucket.items():
-            values = _row_values(row, sources, route.leaves)
-            if values is not None:
-                for classes in _filed(table, values):
-                    found.update(classes)
-    return found.items()
+        return list(_on_route(routes[0], buckets[0], row, memo))
+    return dict(item for route, bucket in zip(routes, buckets) for item in _on_route(route, bucket, row, memo)).items()
+
+
+def _on_route(route: Route, bucket: Bucket, row: Row, memo: Memo | None) -> Iterator[tuple[Any, Slots]]:
+    """The classes filed under ``row``'s values on ``route``, if it is open for the row."""
+    if not bucket or not _open(route, row, memo):
+        return
+    for sources, table in bucket.items():
+        values = _row_values(row, sources, route.leaves)
+        if values is not None:
+            for classes in _filed(table, values):
+                yield from classes.items()
 
 
 def _holders(state: Generation, row: Row, allowed: frozenset[str] | None) -> set[str]:
@@ -570,22 +552,13 @@ def _ungated(plan_: Plan, row: Row, memo: Memo | None) -> tuple[tuple[str, str |
     On no bindings gates read known columns only, so the answer is kept by those cells."""
     if not plan_.indexed:
         return plan_.rules
-    cells = row.cells
     positions: list[int] = []
     for group in plan_.gate_groups:
-        table = None
-        if memo is not None:
-            projection = tuple([cells.get(column) for column in group.columns])
-            table = memo.table(group.key)
-            known = table.get(projection)
-            if known is not None:
-                positions += known
-                continue
-        ungated = tuple(i for i in group.positions
-                        if not any(gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[plan_.rules[i][0]]))
-        if table is not None:
-            table[projection] = ungated  # by position: plans with one group key list the same rules
-        positions += ungated
+        def ungated(group: GateGroup = group) -> tuple[int, ...]:
+            return tuple(i for i in group.positions if not any(
+                gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[plan_.rules[i][0]]))
+        # by position: plans with one group key list the same rules
+        positions += ungated() if memo is None else memo.by_cells(group.key, group.columns, row, ungated)
     positions.sort()
     return tuple([plan_.rules[i] for i in positions])
 
@@ -812,8 +785,7 @@ def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
     >>> [r["asn_candidate"] for r in candidate_pool([make_row(0, {"asn_candidate": "[('o001', 'observation')]"})], "o001", "observation")]
     ["[('o001', 'observation')]"]
     """
-    text = f"[('{ident}', '{kind}')]"
-    return [with_cell(r, CANDIDATE_COLUMN, text) for r in rows if ident in r.cells.get(CANDIDATE_COLUMN, "")]
+    return candidate_pools(list(rows), [(ident, kind)])[0]
 
 
 def candidate_pools(rows: Sequence[Row], pairs: Sequence[tuple[str, str]]) -> list[list[Row]]:

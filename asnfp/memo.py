@@ -31,7 +31,7 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Final, NamedTuple
 
 from asnfp.constraints import Request
@@ -261,6 +261,23 @@ class Memo:
         found = self._tables.get(key)
         if found is None:
             found = self._tables[key] = {}
+        return found
+
+    def by_cells(self, key: Hashable, columns: tuple[str, ...], row: Row, compute: Callable[[], Any]) -> Any:
+        """An answer that depends on the cells of ``columns`` alone: the one kept for
+        ``row``'s cells there in the table of ``key``, or ``compute()``, kept.
+
+        >>> from asnfp.row import make_row
+        >>> memo = Memo()
+        >>> memo.by_cells("k", ("a",), make_row(0, {"a": "x"}), lambda: 1), memo.by_cells("k", ("a",), make_row(1, {"a": "x"}), lambda: 2)
+        (1, 1)
+        """
+        cells = row.cells
+        projection = tuple([cells.get(column) for column in columns])
+        table = self.table(key)
+        found = table.get(projection)
+        if found is None:
+            found = table[projection] = compute()
         return found
 
     def misses(self, key: Hashable, row: Row) -> bool:
