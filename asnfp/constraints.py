@@ -186,10 +186,9 @@ class Match(NamedTuple):
     bindings: Bindings
     reprocess: tuple[Request, ...] = ()
 
-    @property
-    def matched(self) -> bool:
-        """Always ``True``; lets callers test ``outcome.matched``."""
-        return True
+    #: Always ``True``; lets callers test ``outcome.matched`` (a class attribute, not
+    #: a property: outcomes are tested in the innermost loops).
+    matched = True
 
 
 class Miss(NamedTuple):
@@ -201,10 +200,8 @@ class Miss(NamedTuple):
     leaf: Constraint
     reprocess: tuple[Request, ...] = ()
 
-    @property
-    def matched(self) -> bool:
-        """Always ``False``."""
-        return False
+    #: Always ``False``.
+    matched = False
 
 
 Outcome: TypeAlias = Union[Match, Miss]
@@ -228,6 +225,16 @@ _escape: Final = lru_cache(maxsize=65536)(re.escape)
 @lru_cache(maxsize=None)
 def _anchored(condition: str) -> re.Pattern[str]:
     return re.compile("^" + condition + "$", re.IGNORECASE)
+
+
+#: ``condition -> match`` of the anchored regex, for the conditions met so far (a dict
+#: look-up is cheaper than the call of a cached function).
+_MATCHERS: Final[dict[str, Callable[[str], Any]]] = {}
+
+
+def _matcher(condition: str) -> Callable[[str], Any]:
+    found = _MATCHERS[condition] = _anchored(condition).match
+    return found
 
 
 def meets_conditions(value: str, conditions: str | Sequence[str]) -> bool:
@@ -423,10 +430,15 @@ class AttrLeaf(Leaf):
             return self._evaluated(bindings, row, state, source, evaluate_cell(text))
         condition = state.value
         if condition is not None:
-            if callable(condition):
-                condition = condition(bindings)
-            if not meets_conditions(text, condition):
-                return _new(Miss, (bindings, self, ()))
+            if type(condition) is str:  # the common case: one regex (a pinned value too)
+                match = _MATCHERS.get(condition) or _matcher(condition)
+                if match(text) is None:
+                    return _new(Miss, (bindings, self, ()))
+            else:
+                if callable(condition):
+                    condition = condition(bindings)
+                if not meets_conditions(text, condition):
+                    return _new(Miss, (bindings, self, ()))
         return self._matched(bindings, row, state, source, text, ())
 
     def _evaluated(self, bindings: Bindings, row: Row, state: LeafState, source: str, evaled: Any) -> Outcome:
@@ -459,9 +471,11 @@ class AttrLeaf(Leaf):
         found = state.found
         new_found = found if escaped in found else found + (escaped,)
         if state.pins:
-            new_state = LeafState(escaped, (source,), False, new_found)
+            new_state = _new(LeafState, (escaped, (source,), False, new_found, False))
+        elif new_found is found:
+            new_state = state
         else:
-            new_state = state if new_found is found else state._replace(found=new_found)
+            new_state = _new(LeafState, (state.value, state.sources, state.pins, new_found, state.matched))
         if new_state is not state:
             bindings = bindings.with_state(self, new_state)
         if self.reprocess is not None:
