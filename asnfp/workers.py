@@ -1,23 +1,25 @@
 """Independent folds on several processor cores.
 
 The default driver runs one fold per candidate and one for discovery, and no fold reads
-another's result. With more than one worker, the folds are shared out among forked
-copies of the process (``os.fork``: each starts with every object the parent had), each
-fold going to the worker with the least work so far (the work of a fold is estimated
-by its caller). The parent runs its own share; each child runs its share, sends its
-associations back through a pipe, and exits. The result is the list of every fold's
+another's result. With more than one worker, the folds are handed out among forked
+copies of the process (``os.fork``: each starts with every object the parent had). The
+fold numbers wait in a pipe, heaviest first (the work of a fold is estimated by its
+caller); each process, the parent included, takes the next number whenever it is free,
+so that the processes finish together however wrong the estimates are. Each child sends
+its associations back through a pipe and exits. The result is the list of every fold's
 result, in the order of the folds: the same as running them one after the other, since
 each fold is a pure function of its inputs (each process has a cache of its own, see
-:mod:`asnfp.memo`).
+:mod:`asnfp.memo`), whichever process ran it.
 
 What a child sends back is pickled. The objects that existed before the fork (rules,
 constraint trees, the functions they hold, pool rows) are sent as references to the
 parent's own objects (:class:`Shared`), so that an association comes back holding the
-very leaves and rows the parent has; everything a fold made is sent by value. A child
-that cannot send its result has it computed again in the parent. When a fold fails (in
-any process), the folds run again one after the other, so that the failure is the one a
-single process meets first. Without ``os.fork`` (Windows), or with one worker,
-the folds run one after the other.
+very leaves and rows the parent has; everything a fold made is sent by value. The folds
+of a child that cannot send its result are computed again in the parent. When a fold
+fails (in any process), the folds run again one after the other, so that the failure is
+the one a single process meets first. Without ``os.fork`` (Windows), with one worker, or
+with more folds than a pipe holds, the folds are shared out before the fork
+(:func:`share_out`) or run one after the other.
 
 >>> run_folds([3, 1, 2], lambda n, cache: n * 10, weights=[3, 1, 2], workers=2, shared=Shared)
 [30, 10, 20]
@@ -31,11 +33,18 @@ import io
 import os
 import pickle
 import signal
+import struct
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, Final, TypeVar
 
 from asnfp.constraints import Constraint, LeafState, Node
 from asnfp.memo import Memo
+
+try:
+    import fcntl
+except ImportError:  # not Unix
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ("ChildFailed", "Shared", "available_workers", "run_folds", "share_out")
 
@@ -181,18 +190,51 @@ def _run_share(units: Sequence[U], share: Sequence[int], run: Callable[[U, Memo]
     return {i: run(units[i], memo) for i in share}
 
 
-def _child(write_end: int, units: Sequence[U], share: Sequence[int], run: Callable[[U, Memo], R],
-           shared: Shared) -> None:
-    """Run a share in the forked child and send it back; never returns."""
+_NUMBER: Final = struct.Struct("<I")
+
+
+def _queued(order: Sequence[int]) -> int | None:
+    """A pipe holding the fold numbers in ``order``, closed for writing (its read end),
+    or ``None`` when they do not fit in a pipe."""
+    data = b"".join(_NUMBER.pack(i) for i in order)
+    read_end, write_end = os.pipe()
+    try:
+        if len(data) > _PIPE_BUFFER and fcntl is not None:
+            fcntl.fcntl(write_end, _F_SETPIPE_SZ, len(data))
+        os.set_blocking(write_end, False)
+        written = os.write(write_end, data) if data else 0
+    except OSError:
+        written = -1
+    os.close(write_end)
+    if written != len(data):
+        os.close(read_end)
+        return None
+    return read_end
+
+
+def _run_queued(units: Sequence[U], queue: int, run: Callable[[U, Memo], R]) -> dict[int, R]:
+    """Run the folds whose numbers this process takes from ``queue`` until it is empty.
+    (A read of one number is atomic: every number has the same size and was written
+    before any process reads.)"""
+    memo = Memo()
+    results: dict[int, R] = {}
+    while data := os.read(queue, _NUMBER.size):
+        (i,) = _NUMBER.unpack(data)
+        results[i] = run(units[i], memo)
+    return results
+
+
+def _child(write_end: int, work: Callable[[], dict[int, R]], shared: Shared) -> None:
+    """Do ``work`` in the forked child and send its results back; never returns."""
     status = 0
     try:
         try:
-            payload = shared.dumps(("done", _run_share(units, share, run)))
+            payload = shared.dumps(("done", work()))
         except BaseException as err:  # noqa: BLE001  (the parent hears of it)
             payload = shared.dumps(("failed", f"{type(err).__name__}: {err}"))
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
-    except BaseException:  # noqa: BLE001  (nothing can be sent: the parent computes the share)
+    except BaseException:  # noqa: BLE001  (nothing can be sent: the parent computes the folds)
         status = 1
     finally:
         os._exit(status)
@@ -223,38 +265,49 @@ def _one_by_one(units: Sequence[U], run: Callable[[U, Memo], R]) -> list[R]:
 
 def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[float], workers: int,
             table: Shared) -> list[R]:
-    mine, *theirs = share_out(weights, workers)
-    children: list[tuple[int, int, list[int]]] = []
+    queue = _queued(sorted(range(len(units)), key=lambda i: -weights[i]))
+    if queue is None:  # too many folds for a pipe: share them out before the fork
+        mine, *theirs = share_out(weights, workers)
+        works = [partial(_run_share, units, share, run) for share in theirs]
+        own = partial(_run_share, units, mine, run)
+    else:
+        works = [partial(_run_queued, units, queue, run)] * (workers - 1)
+        own = partial(_run_queued, units, queue, run)
+    children: list[tuple[int, int]] = []
     try:
-        for share in theirs:
+        for work in works:
             read_end, write_end = os.pipe()
             parent = os.getpid()
             pid = os.fork()
             if pid == 0:
                 os.close(read_end)
                 _die_with(parent)
-                _child(write_end, units, share, run, table)
+                _child(write_end, work, table)
             os.close(write_end)
-            children.append((pid, read_end, share))
-        results = _run_share(units, mine, run)
+            children.append((pid, read_end))
+        results = own()
         while children:
-            pid, read_end, share = children.pop(0)
-            results.update(_collected(pid, read_end, units, share, run, table))
+            pid, read_end = children.pop(0)
+            results.update(_collected(pid, read_end, table))
     finally:
-        for pid, read_end, _ in children:  # interrupted: stop the children
+        for pid, read_end in children:  # interrupted: stop the children
             _stop(pid, read_end)
+        if queue is not None:
+            os.close(queue)
+    missing = [i for i in range(len(units)) if i not in results]  # a child could not send them
+    results.update(_run_share(units, missing, run))
     return [results[i] for i in range(len(units))]
 
 
-def _collected(pid: int, read_end: int, units: Sequence[U], share: Sequence[int],
-               run: Callable[[U, Memo], R], shared: Shared) -> dict[int, R]:
+def _collected(pid: int, read_end: int, shared: Shared) -> dict[int, Any]:
+    """What a child sent: its folds' results (none when it could not send them)."""
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
     os.waitpid(pid, 0)
     try:
         kind, value = shared.loads(data)
-    except Exception:  # noqa: BLE001  (the child could not send its share: compute it here)
-        return _run_share(units, share, run)
+    except Exception:  # noqa: BLE001  (the child could not send its folds: the parent computes them)
+        return {}
     if kind == "failed":
         raise ChildFailed(value)
     return value  # type: ignore[no-any-return]
@@ -277,6 +330,8 @@ def _die_with(parent: int) -> None:
 
 
 _PR_SET_PDEATHSIG: Final = 1
+_F_SETPIPE_SZ: Final = 1031  # Linux: grow a pipe's buffer
+_PIPE_BUFFER: Final = 65536  # what a pipe holds at least (Linux)
 
 
 def _stop(pid: int, read_end: int) -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import asnfp.workers as workers_module
 from asnfp.api import rule_name
 from asnfp.association import is_valid
 from asnfp.cli import main
@@ -82,6 +83,28 @@ def test_every_fold_goes_to_one_worker_and_no_worker_waits_long(weights, workers
     loads = [sum(weights[i] for i in share) for share in shares]
     if weights:  # the heaviest-first greedy share: no worker has more than the least plus one fold
         assert max(loads) - min(loads) <= max(weights)
+
+
+@forking
+@settings(max_examples=20, deadline=None)
+@given(weights=st.lists(st.integers(0, 1000), max_size=40))
+def test_the_queue_gives_every_fold_once_heaviest_first(weights):
+    order = sorted(range(len(weights)), key=lambda i: -weights[i])
+    queue = workers_module._queued(order)
+    try:
+        taken = workers_module._run_queued(list(range(len(weights))), queue, lambda unit, cache: unit)
+    finally:
+        os.close(queue)
+    assert list(taken) == order and all(taken[i] == i for i in order)
+
+
+@forking
+def test_folds_that_do_not_fit_in_a_pipe_are_shared_out_before_the_fork(monkeypatch):
+    monkeypatch.setattr(workers_module, "_queued", lambda order: None)
+    units = list(range(100))
+    got = run_folds(units, lambda u, cache: (u, os.getpid()), weights=[1] * 100, workers=2, shared=Shared)
+    assert [u for u, _ in got] == units
+    assert len({pid for _, pid in got}) == 2  # share_out gave each process half
 
 
 @forking
