@@ -6,14 +6,16 @@ copies of the process (``os.fork``: each starts with every object the parent had
 fold numbers wait in a pipe, heaviest first (the work of a fold is estimated by its
 caller); each process, the parent included, takes the next number whenever it is free,
 so that the processes finish together however wrong the estimates are. Each child sends
-its associations back through a pipe and exits. The result is the list of every fold's
+each fold's associations back through a pipe as soon as the fold is done (a thread of
+the parent reads them while the parent works), and exits when the pipe is empty. The result is the list of every fold's
 result, in the order of the folds: the same as running them one after the other, since
 each fold is a pure function of its inputs (each process has a cache of its own, see
 :mod:`asnfp.memo`), whichever process ran it.
 
 What a child sends back is pickled. The objects that existed before the fork (rules,
 constraint trees, the functions they hold, pool rows) are sent as references to the
-parent's own objects (:class:`Shared`), so that an association comes back holding the
+parent's own objects (:class:`Shared`, whose table each process builds after the fork:
+the objects have the same addresses in both), so that an association comes back holding the
 very leaves and rows the parent has; everything a fold made is sent by value. The folds
 of a child that cannot send its result are computed again in the parent. When a fold
 fails (in any process), the folds run again one after the other, so that the failure is
@@ -34,7 +36,8 @@ import os
 import pickle
 import signal
 import struct
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -109,11 +112,12 @@ class Shared:
     def __len__(self) -> int:
         return len(self._objects)
 
-    def dumps(self, value: object) -> bytes:
-        """Pickle ``value``, with shared objects as references. The types of the shared
-        objects get reducers of their own (a table the pickler reads in C), so that the
-        objects of other types cost nothing extra; so do leaf states, whose condition
-        may be a shared function."""
+    def pickler(self, file: Any) -> pickle.Pickler:
+        """A pickler writing to ``file``, with shared objects as references. The types
+        of the shared objects get reducers of their own (a table the pickler reads in
+        C), so that the objects of other types cost nothing extra; so do leaf states,
+        whose condition may be a shared function. Objects it pickled once are sent as
+        references to the first copy in later dumps."""
         objects = self._objects
 
         def by_reference(obj: object) -> Any:
@@ -129,15 +133,13 @@ class Shared:
 
         reducers = {type(obj): by_reference for obj in objects.values() if not callable(obj) or
                     isinstance(obj, Constraint)}
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = {**copyreg.dispatch_table, **reducers, LeafState: leaf_state}
-        pickler.dump(value)
-        return buffer.getvalue()
+        return pickler
 
-    def loads(self, data: bytes) -> Any:
-        """Unpickle what :meth:`dumps` made (in the process that shared the objects, or
-        a fork of it)."""
+    def unpickler(self, file: Any) -> pickle.Unpickler:
+        """An unpickler of what :meth:`pickler` wrote (in the process that shared the
+        objects, or a fork of it), one ``load()`` per ``dump()``."""
         objects = self._objects
 
         def state(condition: int, *rest: Any) -> LeafState:
@@ -151,7 +153,17 @@ class Shared:
                     return state
                 return super().find_class(module, name)
 
-        return _Unpickler(io.BytesIO(data)).load()
+        return _Unpickler(file)
+
+    def dumps(self, value: object) -> bytes:
+        """Pickle ``value``, with shared objects as references (see :meth:`pickler`)."""
+        buffer = io.BytesIO()
+        self.pickler(buffer).dump(value)
+        return buffer.getvalue()
+
+    def loads(self, data: bytes) -> Any:
+        """Unpickle what :meth:`dumps` made."""
+        return self.unpickler(io.BytesIO(data)).load()
 
 
 def _shared(key: int) -> object:
@@ -185,7 +197,7 @@ def share_out(weights: Sequence[float], workers: int) -> list[list[int]]:
     return [sorted(share) for share in shares]
 
 
-def _run_share(units: Sequence[U], share: Sequence[int], run: Callable[[U, Memo], R]) -> dict[int, R]:
+def _run_share(units: Sequence[U], share: Iterable[int], run: Callable[[U, Memo], R]) -> dict[int, R]:
     memo = Memo()
     return {i: run(units[i], memo) for i in share}
 
@@ -212,32 +224,60 @@ def _queued(order: Sequence[int]) -> int | None:
     return read_end
 
 
-def _run_queued(units: Sequence[U], queue: int, run: Callable[[U, Memo], R]) -> dict[int, R]:
-    """Run the folds whose numbers this process takes from ``queue`` until it is empty.
-    (A read of one number is atomic: every number has the same size and was written
-    before any process reads.)"""
-    memo = Memo()
-    results: dict[int, R] = {}
+def _taken(queue: int) -> Iterator[int]:
+    """The fold numbers this process takes from ``queue``, one whenever it is free,
+    until it is empty. (A read of one number is atomic: every number has the same size
+    and was written before any process reads.)"""
     while data := os.read(queue, _NUMBER.size):
-        (i,) = _NUMBER.unpack(data)
-        results[i] = run(units[i], memo)
-    return results
+        yield _NUMBER.unpack(data)[0]
 
 
-def _child(write_end: int, work: Callable[[], dict[int, R]], shared: Shared) -> None:
-    """Do ``work`` in the forked child and send its results back; never returns."""
+def _child(write_end: int, units: Sequence[U], numbers: Iterator[int], run: Callable[[U, Memo], R],
+           shared: Callable[[], Shared]) -> None:
+    """Run the folds ``numbers`` gives in the forked child, sending each result as soon
+    as it is ready (so that pickling overlaps the work left); never returns."""
     status = 0
     try:
-        try:
-            payload = shared.dumps(("done", work()))
-        except BaseException as err:  # noqa: BLE001  (the parent hears of it)
-            payload = shared.dumps(("failed", f"{type(err).__name__}: {err}"))
         with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(payload)
-    except BaseException:  # noqa: BLE001  (nothing can be sent: the parent computes the folds)
+            pickler = shared().pickler(pipe)
+            try:
+                memo = Memo()
+                for i in numbers:
+                    pickler.dump(("fold", i, run(units[i], memo)))
+            except BaseException as err:  # noqa: BLE001  (the parent hears of it)
+                pickler.dump(("failed", f"{type(err).__name__}: {err}"))
+            else:
+                pickler.dump(("end",))
+    except BaseException:  # noqa: BLE001  (nothing more can be sent: the parent computes the rest)
         status = 1
     finally:
         os._exit(status)
+
+
+class _Received:
+    """What one child sent, read by a thread of the parent while the parent works: the
+    results of its folds, and its failure message if a fold failed there."""
+
+    def __init__(self, read_end: int, table: Shared) -> None:
+        self.results: dict[int, Any] = {}
+        self.failure: str | None = None
+        self._thread = threading.Thread(target=self._read, args=(read_end, table), daemon=True)
+        self._thread.start()
+
+    def _read(self, read_end: int, table: Shared) -> None:
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                unpickler = table.unpickler(pipe)
+                while (message := unpickler.load())[0] == "fold":
+                    self.results[message[1]] = message[2]
+                if message[0] == "failed":
+                    self.failure = message[1]
+        except Exception:  # noqa: BLE001, S110  (cut short: the parent computes what is missing)
+            pass
+
+    def wait(self) -> None:
+        """Wait until everything the child sent is read."""
+        self._thread.join()
 
 
 def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Sequence[float],
@@ -252,7 +292,7 @@ def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Seque
     workers = max(1, min(workers, len(units)))
     if workers > 1 and hasattr(os, "fork"):
         try:
-            return _forked(units, run, weights, workers, shared())
+            return _forked(units, run, weights, workers, shared)
         except Exception:  # noqa: BLE001  (a fold failed: fail as one process does)
             return _one_by_one(units, run)
     return _one_by_one(units, run)
@@ -264,53 +304,46 @@ def _one_by_one(units: Sequence[U], run: Callable[[U, Memo], R]) -> list[R]:
 
 
 def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[float], workers: int,
-            table: Shared) -> list[R]:
+            shared: Callable[[], Shared]) -> list[R]:
     queue = _queued(sorted(range(len(units)), key=lambda i: -weights[i]))
     if queue is None:  # too many folds for a pipe: share them out before the fork
         mine, *theirs = share_out(weights, workers)
-        works = [partial(_run_share, units, share, run) for share in theirs]
-        own = partial(_run_share, units, mine, run)
+        numbers: list[Callable[[], Iterator[int]]] = [partial(iter, share) for share in [mine, *theirs]]
     else:
-        works = [partial(_run_queued, units, queue, run)] * (workers - 1)
-        own = partial(_run_queued, units, queue, run)
-    children: list[tuple[int, int]] = []
+        numbers = [partial(_taken, queue)] * workers
+    forked: list[tuple[int, int]] = []  # (pid, read end)
+    received: list[_Received] = []
     try:
-        for work in works:
+        for take in numbers[1:]:
             read_end, write_end = os.pipe()
             parent = os.getpid()
             pid = os.fork()
             if pid == 0:
                 os.close(read_end)
                 _die_with(parent)
-                _child(write_end, work, table)
+                _child(write_end, units, take(), run, shared)
             os.close(write_end)
-            children.append((pid, read_end))
-        results = own()
-        while children:
-            pid, read_end = children.pop(0)
-            results.update(_collected(pid, read_end, table))
+            forked.append((pid, read_end))
+        table = shared()
+        received = [_Received(read_end, table) for _, read_end in forked]
+        results = _run_share(units, numbers[0](), run)
+        for child in received:
+            child.wait()
+            if child.failure is not None:
+                raise ChildFailed(child.failure)
+            results.update(child.results)
     finally:
-        for pid, read_end in children:  # interrupted: stop the children
-            _stop(pid, read_end)
+        for pid, _ in forked:  # the children have sent everything, or are stopped now
+            _stop(pid)
+        for child in received:
+            child.wait()
+        for _, read_end in forked[len(received):]:  # never read
+            os.close(read_end)
         if queue is not None:
             os.close(queue)
     missing = [i for i in range(len(units)) if i not in results]  # a child could not send them
     results.update(_run_share(units, missing, run))
     return [results[i] for i in range(len(units))]
-
-
-def _collected(pid: int, read_end: int, shared: Shared) -> dict[int, Any]:
-    """What a child sent: its folds' results (none when it could not send them)."""
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    os.waitpid(pid, 0)
-    try:
-        kind, value = shared.loads(data)
-    except Exception:  # noqa: BLE001  (the child could not send its folds: the parent computes them)
-        return {}
-    if kind == "failed":
-        raise ChildFailed(value)
-    return value  # type: ignore[no-any-return]
 
 
 class ChildFailed(Exception):
@@ -334,13 +367,13 @@ _F_SETPIPE_SZ: Final = 1031  # Linux: grow a pipe's buffer
 _PIPE_BUFFER: Final = 65536  # what a pipe holds at least (Linux)
 
 
-def _stop(pid: int, read_end: int) -> None:
+def _stop(pid: int) -> None:
+    """Stop a child (if it is still there) and wait for it."""
     try:
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
     except OSError:
         pass
     try:
-        os.close(read_end)
+        os.waitpid(pid, 0)
     except OSError:
         pass
