@@ -168,13 +168,13 @@ class Plan(msgspec.Struct, frozen=True):
     gate_groups: tuple[GateGroup, ...] = ()
 
 
-def _rule_routes(base: Rule, run: Rule, leaf: Leaf | None) -> tuple[Route, ...]:
-    """The routes the associations of ``run`` (``base`` with the global ``leaf``) are
-    indexed by: ``base``'s when the leaf adds no route, so every run shares them. A rule
-    with sticky facts keeps what a miss leaves of them: only its plain index leaves."""
+def _rule_routes(base: Rule, run: Rule, leaf_adds_routes: bool) -> tuple[Route, ...]:
+    """The routes the associations of ``run`` (``base`` with a global leaf) are indexed
+    by: ``base``'s when the leaf adds no route, so every run shares them. A rule with
+    sticky facts keeps what a miss leaves of them: only its plain index leaves."""
     if run.sticky:
         return (Route((), index_leaves(run.constraint)),)
-    if leaf is None or index_routes(leaf) == (Route(),):
+    if not leaf_adds_routes:
         return index_routes(base.constraint)
     return index_routes(run.constraint)
 
@@ -207,19 +207,38 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     """
     parts = [(registry, global_leaf)] if isinstance(registry, Registry) else list(registry)
     bases = [(reg, leaf, rule) for reg, leaf in parts for rule in reg.rules]
-    rules = tuple(
-        (qualified(reg.name, rule), reg.name, rule if leaf is None else with_global(rule, leaf))
-        for reg, leaf, rule in bases
-    )
-    routes = {name: _rule_routes(base, run, leaf) for (name, _, run), (_, leaf, base) in zip(rules, bases)}
+    names, gates, groups = _template(tuple(reg for reg, _ in parts), indexed)
+    runs = [rule if leaf is None else with_global(rule, leaf) for _, leaf, rule in bases]
+    rules = tuple((name, reg.name, run) for name, (reg, _, _), run in zip(names, bases, runs))
+    adds_routes = {id(leaf): leaf is not None and index_routes(leaf) != (Route(),) for _, leaf in parts}
+    routes = {name: _rule_routes(base, run, adds_routes[id(leaf)])
+              for name, (_, leaf, base), run in zip(names, bases, runs)}
+    fresh = {name: _fresh_keys(base, run, leaf) for name, (_, leaf, base), run in zip(names, bases, runs)}
+    spaces = {name: _space(run) for name, run in zip(names, runs)}
+    return Plan(rules, routes, version_id, indexed, gates, fresh, spaces, groups)
+
+
+_TEMPLATES: dict[Any, Any] = {}
+
+
+def _template(registries: tuple[Registry, ...], indexed: bool) -> tuple[list[str], dict[str, tuple[Gate | None, Gate | None]], tuple[GateGroup, ...]]:
+    """What a plan of ``registries`` holds whatever its global leaves are: the rules'
+    names, their gates and gate groups (made once for every candidate run: same
+    registries, same rules)."""
+    key = (indexed, tuple((reg.name, tuple(map(id, reg.rules))) for reg in registries))
+    found = _TEMPLATES.get(key)
+    if found is not None:
+        return found[1]  # type: ignore[no-any-return]
+    bases = [rule for reg in registries for rule in reg.rules]
+    names = [qualified(reg.name, rule) for reg in registries for rule in reg.rules]
     gates = {
         name: (compile_gate(base.constraint), None if base.creation is None else compile_gate(base.creation))
-        for (name, _, _), (_, _, base) in zip(rules, bases)
+        for name, base in zip(names, bases)
     } if indexed else {}
-    fresh = {name: _fresh_keys(base, run, leaf) for (name, _, run), (_, leaf, base) in zip(rules, bases)}
-    spaces = {name: _space(run) for name, _, run in rules}
-    groups = _gate_groups(rules, bases, gates) if indexed else ()
-    return Plan(rules, routes, version_id, indexed, gates, fresh, spaces, groups)
+    groups = _gate_groups(names, bases, gates) if indexed else ()
+    made = names, gates, groups
+    _TEMPLATES[key] = (bases, made)  # the rules kept alive: their ids stay theirs
+    return made
 
 
 class GateGroup(NamedTuple):
@@ -233,17 +252,17 @@ class GateGroup(NamedTuple):
     key: HashedOnce
 
 
-def _gate_groups(rules: tuple[tuple[str, str | None, Rule], ...], bases: list[tuple[Any, Any, Rule]],
+def _gate_groups(names: list[str], bases: list[Rule],
                  gates: dict[str, tuple[Gate | None, Gate | None]]) -> tuple[GateGroup, ...]:
     by_candidate: dict[bool, tuple[set[str], list[int]]] = {}
-    for i, (_, _, base) in enumerate(bases):
+    for i, base in enumerate(bases):
         columns = {c for part in (base.constraint, base.creation) if part is not None for c in gate_columns(part)}
         found = by_candidate.setdefault(CANDIDATE_COLUMN in columns, (set(), []))
         found[0].update(columns)
         found[1].append(i)
     return tuple(GateGroup(tuple(sorted(columns)), tuple(positions),
                            HashedOnce((tuple(sorted(columns)), tuple(positions),
-                                       tuple(gates[rules[i][0]] for i in positions))))
+                                       tuple(gates[names[i]] for i in positions))))
                  for columns, positions in by_candidate.values())
 
 
