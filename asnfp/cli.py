@@ -15,7 +15,6 @@ import contextlib
 import gc
 import os
 import re
-import secrets
 import shutil
 import signal
 import sys
@@ -334,7 +333,7 @@ def _staging_folder(base: Path, target: Path) -> str:
     """A new folder in ``base`` (made as any folder is, so that it can become the
     target itself)."""
     for _ in range(100):
-        staging = os.path.join(base, f".asnfp-{secrets.token_hex(6)}")
+        staging = os.path.join(base, f".asnfp-{os.urandom(6).hex()}")
         try:
             os.mkdir(staging)
             return staging
