@@ -81,32 +81,33 @@ _ABSENT: Final = object()
 
 
 class _Reads(dict):  # type: ignore[type-arg]
-    """A row's cells that note the first read of each column, and whether anything was
-    read that a column-by-column trace cannot describe."""
+    """A row's cells that note the first read of each column (``trace``: column ->
+    value found, ``None`` when absent, in the order of the first reads), and whether
+    anything was read that a column-by-column trace cannot describe."""
 
-    __slots__ = ("opaque", "seen", "trace")
+    __slots__ = ("opaque", "trace")
 
     def __init__(self, cells: dict[str, str]) -> None:
         super().__init__(cells)
-        self.trace: list[tuple[str, str | None]] = []
-        self.seen: set[str] = set()
+        self.trace: dict[Any, str | None] = {}
         self.opaque = False
 
-    def _note(self, column: Any) -> None:
-        if column not in self.seen:
-            self.seen.add(column)
-            self.trace.append((column, dict.get(self, column)))
-
     def get(self, column: Any, default: Any = None) -> Any:
-        self._note(column)
+        trace = self.trace
+        if column not in trace:
+            trace[column] = dict.get(self, column)
         return dict.get(self, column, default)
 
     def __getitem__(self, column: Any) -> Any:
-        self._note(column)
+        trace = self.trace
+        if column not in trace:
+            trace[column] = dict.get(self, column)
         return dict.__getitem__(self, column)
 
     def __contains__(self, column: object) -> bool:
-        self._note(column)
+        trace = self.trace
+        if column not in trace:
+            trace[column] = dict.get(self, column)  # type: ignore[call-overload]
         return dict.__contains__(self, column)
 
     def _everything(self) -> None:
@@ -150,7 +151,7 @@ class TracingRow(Row):
     >>> from asnfp.row import make_row
     >>> t = tracing(make_row(3, {"a": "x"}))
     >>> t["a"], t.reads.trace, t.reads.opaque, t.index, t.reads.opaque
-    ('x', [('a', 'x')], False, 3, True)
+    ('x', {'a': 'x'}, False, 3, True)
     """
 
     __slots__ = ("_index", "_meta", "reads")
@@ -188,7 +189,7 @@ def tracing(row: Row) -> TracingRow:
     >>> from asnfp.row import make_row
     >>> t = tracing(make_row(0, {"a": "x"}))
     >>> t.get("b"), "a" in t, t.reads.trace
-    (None, True, [('b', None), ('a', 'x')])
+    (None, True, {'b': None, 'a': 'x'})
     """
     return TracingRow(row)
 
@@ -272,9 +273,10 @@ class Memo:
         >>> memo.by_cells("k", ("a",), make_row(0, {"a": "x"}), lambda: 1), memo.by_cells("k", ("a",), make_row(1, {"a": "x"}), lambda: 2)
         (1, 1)
         """
-        cells = row.cells
-        projection = tuple([cells.get(column) for column in columns])
-        table = self.table(key)
+        projection = tuple(map(row.cells.get, columns))
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = {}
         found = table.get(projection)
         if found is None:
             found = table[projection] = compute()
@@ -312,8 +314,8 @@ class Memo:
         reads = traced.reads
         if reads.opaque:
             return
-        columns = tuple(column for column, _ in reads.trace)
-        values = tuple(value for _, value in reads.trace)
+        columns = tuple(reads.trace)
+        values = tuple(reads.trace.values())
         entries = self._reads.setdefault(key, [])
         for known, answers in entries:
             if known == columns:
