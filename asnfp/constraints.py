@@ -404,13 +404,7 @@ class AttrLeaf(Leaf):
         return (Request((row,), self.reprocess, None, self.only_on_match),)
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
-        if not self.tracks:
-            return self._check(bindings, row)
-        out = self._check(bindings, row)
-        state = out.bindings.state(self)
-        return out._replace(bindings=out.bindings.with_state(self, state._replace(matched=out.matched)))
-
-    def _check(self, bindings: Bindings, row: Row) -> Outcome:
+        # (the check itself: a leaf that tracks its last answer is a _TrackingLeaf)
         if self.onlyif is not None and not self.onlyif(bindings, row):
             return _new(Match, (bindings, self._again(row)))
         state = bindings._map.get(self) or self.initial
@@ -481,6 +475,17 @@ class AttrLeaf(Leaf):
         if self.reprocess is not None:
             again += self._again(row)
         return _new(Match, (bindings, again))
+
+
+class _TrackingLeaf(AttrLeaf):
+    """An attribute leaf that keeps, in its state, whether its last check matched."""
+
+    __slots__ = ()
+
+    def __call__(self, bindings: Bindings, row: Row) -> Outcome:
+        out = AttrLeaf.__call__(self, bindings, row)
+        state = out.bindings.state(self)
+        return out._replace(bindings=out.bindings.with_state(self, state._replace(matched=out.matched)))
 
 
 def _multivalue(row: Row, source: str, values: Sequence[Any]) -> Request:
@@ -680,7 +685,7 @@ def attr(
     columns = (sources,) if isinstance(sources, str) else tuple(sources)
     if isinstance(value, list):
         value = tuple(value)
-    return AttrLeaf(
+    return (_TrackingLeaf if tracks else AttrLeaf)(
         name,
         columns,
         value,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import lru_cache, reduce
+from functools import lru_cache, partial, reduce
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -434,7 +434,7 @@ def _open(route: Route, row: Row, memo: Memo | None) -> bool:
         return True
     if memo is None:
         return is_open(route, row)
-    return memo.by_cells(route.token, route.columns, row, lambda: is_open(route, row))  # type: ignore[no-any-return]
+    return memo.by_cells(route.token, route.columns, row, partial(is_open, route, row))  # type: ignore[no-any-return]
 
 
 def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
