@@ -401,7 +401,7 @@ class AttrLeaf(Leaf):
     def _again(self, row: Row) -> tuple[Request, ...]:
         if self.reprocess is None:
             return ()
-        return (Request((row,), self.reprocess, None, self.only_on_match),)
+        return (_new(Request, ((row,), self.reprocess, None, self.only_on_match)),)
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
         # (the check itself: a leaf that tracks its last answer is a _TrackingLeaf)
@@ -538,13 +538,13 @@ class ValueLeaf(Leaf):
         satisfied = state.value is None or self.test(state.value, got)
         again: tuple[Request, ...] = ()
         if (satisfied and self.on_match) or (not satisfied and self.on_fail):
-            again = (Request((row,), self.work_over, self.rules),)
+            again = (_new(Request, ((row,), self.work_over, self.rules, False)),)
         if not satisfied:
-            return Miss(bindings, self, again)
+            return _new(Miss, (bindings, self, again))
         value = got if state.pins else state.value
         if value != state.value or value not in state.found:
             found = state.found if value in state.found else state.found + (value,)
-            bindings = bindings.with_state(self, LeafState(value, (), state.pins, found))
+            bindings = bindings.with_state(self, _new(LeafState, (value, (), state.pins, found, False)))
         return _new(Match, (bindings, again))
 
 
@@ -555,7 +555,7 @@ class Node(Constraint):
     """An inner node: ``all``, ``any``, ``notany`` or ``notall`` over its parts, with an
     optional name and the reference's node-level re-process flags."""
 
-    __slots__ = ("kind", "parts", "on_match", "on_fail", "work_over", "rules")
+    __slots__ = ("kind", "parts", "on_match", "on_fail", "work_over", "rules", "_reduce")
 
     def __init__(
         self,
@@ -577,6 +577,7 @@ class Node(Constraint):
         self.on_fail = on_fail
         self.work_over = work_over
         self.rules = rules
+        self._reduce = _reduce_all if kind == "all" else _reduce_any if kind == "any" else _reduce_not
 
     @property
     def plain(self) -> bool:
@@ -594,18 +595,9 @@ class Node(Constraint):
         return f"{label}{self.kind}({inner}{flags})"
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
-        kind = self.kind
-        if kind == "all":
-            out = _reduce_all(self, bindings, row)
-        elif kind == "any":
-            out = _reduce_any(self, bindings, row)
-        else:
-            inner = (_reduce_any if kind == "notany" else _reduce_all)(self, bindings, row)
-            out = (
-                Match(inner.bindings, inner.reprocess)
-                if not inner.matched
-                else Miss(inner.bindings, self, inner.reprocess)
-            )
+        out = self._reduce(self, bindings, row)
+        if not (self.on_match or self.on_fail):
+            return out
         if (out.matched and self.on_match) or (not out.matched and self.on_fail):
             extra = Request((row,), self.work_over, self.rules)
             return out._replace(reprocess=out.reprocess + (extra,))
@@ -615,36 +607,45 @@ class Node(Constraint):
 def _reduce_all(node: Node, bindings: Bindings, row: Row) -> Outcome:
     if not node.parts:
         return _new(Miss, (bindings, node, ()))
-    collected: list[Request] = []
+    collected: tuple[Request, ...] = ()
     first_miss: Miss | None = None
     for part in node.parts:
         out = part(bindings, row)
         bindings = out.bindings
         if out.matched:
-            if first_miss is None:
-                collected.extend(out.reprocess)
+            if first_miss is None and out.reprocess:
+                collected += out.reprocess
         elif not out.reprocess:
             return _new(Miss, (bindings, out.leaf, ()))
         elif first_miss is None:
             first_miss = out
     if first_miss is None:
-        return _new(Match, (bindings, tuple(collected)))
+        return _new(Match, (bindings, collected))
     return Miss(bindings, first_miss.leaf, first_miss.reprocess)
 
 
 def _reduce_any(node: Node, bindings: Bindings, row: Row) -> Outcome:
     if not node.parts:
         return _new(Miss, (bindings, node, ()))
-    collected: list[Request] = []
+    collected: tuple[Request, ...] = ()
     leaf: Constraint = node
     for part in node.parts:
         out = part(bindings, row)
         bindings = out.bindings
         if out.matched:
             return _new(Match, (bindings, out.reprocess))
-        collected.extend(out.reprocess)
+        if out.reprocess:
+            collected += out.reprocess
         leaf = out.leaf
-    return Miss(bindings, leaf, tuple(collected))
+    return _new(Miss, (bindings, leaf, collected))
+
+
+def _reduce_not(node: Node, bindings: Bindings, row: Row) -> Outcome:
+    """``notany`` and ``notall``: the other answer of ``any`` and ``all``."""
+    inner = (_reduce_any if node.kind == "notany" else _reduce_all)(node, bindings, row)
+    if not inner.matched:
+        return Match(inner.bindings, inner.reprocess)
+    return Miss(inner.bindings, node, inner.reprocess)
 
 
 # --------------------------------------------------------------------------- constructors

@@ -32,6 +32,7 @@ from msgspec.structs import replace
 from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer, qualified, settled
 from asnfp.constraints import (
     NO_BINDINGS,
+    _new,
     AttrLeaf,
     Outcome,
     attr,
@@ -415,9 +416,10 @@ def _candidates(plan_: Plan, state: Generation, row: Row, allowed: frozenset[str
     slots: dict[int, Outcome | None] = {}
     by_rule = state.by_rule
     named = by_rule.items() if allowed is None else ((n, by_rule[n]) for n in allowed if n in by_rule)
+    spaces, gates = plan_.spaces, plan_.gates
     for name, buckets in named:
-        space = None if memo is None else memo.space(plan_.spaces[name])
-        gate = plan_.gates[name][0]
+        space = None if memo is None else memo.space(spaces[name])
+        gate = gates[name][0]
         for key, members in _reachable(plan_.routes[name], buckets, row, memo):
             out = None if space is None else _class_outcome(state, key, members, row, space, gate)
             if memo is None or out is not None:
@@ -513,12 +515,12 @@ def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Sequence[Request], cu
         category = _filtered(request, current)
         if category is None:
             continue
-        work = Work(request.rows, request.rules or (), category, request.only_on_match)
+        work = _new(Work, (request.rows, request.rules or (), category, request.only_on_match))
         if category not in copied:
             lists[category] = dict(lists[category])
             copied.add(category)
         waiting = lists[category].get(work.key)
-        lists[category][work.key] = work if waiting is None else waiting._replace(rows=Appended(waiting.rows, work.rows))
+        lists[category][work.key] = work if waiting is None else _new(Work, (_new(Appended, (waiting.rows, work.rows)), *waiting[1:]))
     return tuple(lists)
 
 

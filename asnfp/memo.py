@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Final, NamedTuple
 
-from asnfp.constraints import Request
+from asnfp.constraints import Request, _new
 from asnfp.row import PoolMeta, Row
 
 __all__ = ("PURE_MISS", "Answer", "HashedOnce", "Memo", "TracingRow", "answer", "tracing")
@@ -57,9 +57,11 @@ class Answer(NamedTuple):
         >>> Answer(Match(NO_BINDINGS), ((Category.EXISTING, None, False),)).for_row(make_row(4, {})).reprocess[0].rows
         (Row(4, {}),)
         """
+        outcome = self.outcome
         if not self.requests:
-            return self.outcome
-        return self.outcome._replace(reprocess=tuple(Request((row,), *asked) for asked in self.requests))
+            return outcome
+        requests = tuple([_new(Request, ((row,), *asked)) for asked in self.requests])
+        return _new(type(outcome), (*outcome[:-1], requests))  # reprocess: the last field
 
 
 def answer(outcome: Any, traced: TracingRow) -> Answer | None:

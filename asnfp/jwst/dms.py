@@ -146,17 +146,19 @@ def exposure_type(row: Row) -> str:
     >>> exposure_type(make_row(0, {"exp_type": "nrc_image", "is_psf": "t"}))
     'psf'
     """
-    pointing = valid(row, "pntgtype")
-    if pointing is not None and pointing != "science":
+    get = row.cells.get  # (valid(), written out: this runs for every member and many checks)
+    pointing = get("pntgtype")
+    if pointing is not None and pointing not in EMPTY and pointing != "science":
         return pointing
-    exp_type = valid(row, "exp_type")
-    if exp_type is None:
+    exp_type = get("exp_type")
+    if exp_type is None or exp_type in EMPTY:
         raise MissingColumn("exp_type", row.index, "exposure type cannot be determined")
     result = EXPTYPE_MAP.get(exp_type, "science")
     if result != "science":
         return result
     for special, column in SPECIAL_EXPOSURE_MODIFIERS:
-        if valid(row, column) is not None:
+        value = get(column)
+        if value is not None and value not in EMPTY:
             return special
     return result
 
