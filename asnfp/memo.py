@@ -82,66 +82,66 @@ def answer(outcome: Any, traced: TracingRow) -> Answer | None:
 _ABSENT: Final = object()
 
 
-class _Reads(dict):  # type: ignore[type-arg]
+class _Reads:
     """A row's cells that note the first read of each column (``trace``: column ->
     value found, ``None`` when absent, in the order of the first reads), and whether
-    anything was read that a column-by-column trace cannot describe."""
+    anything was read that a column-by-column trace cannot describe. It reads the row's
+    own dict (never copied) and offers what code reads of a dict."""
 
-    __slots__ = ("opaque", "trace")
+    __slots__ = ("_cells", "opaque", "trace")
 
     def __init__(self, cells: dict[str, str]) -> None:
-        super().__init__(cells)
+        self._cells = cells
         self.trace: dict[Any, str | None] = {}
         self.opaque = False
 
     def get(self, column: Any, default: Any = None) -> Any:
+        value = self._cells.get(column)
         trace = self.trace
         if column not in trace:
-            trace[column] = dict.get(self, column)
-        return dict.get(self, column, default)
+            trace[column] = value
+        return default if value is None else value
 
     def __getitem__(self, column: Any) -> Any:
+        value = self._cells.get(column)
         trace = self.trace
         if column not in trace:
-            trace[column] = dict.get(self, column)
-        return dict.__getitem__(self, column)
+            trace[column] = value
+        if value is None:
+            raise KeyError(column)
+        return value
 
     def __contains__(self, column: object) -> bool:
+        value = self._cells.get(column)  # type: ignore[call-overload]
         trace = self.trace
         if column not in trace:
-            trace[column] = dict.get(self, column)  # type: ignore[call-overload]
-        return dict.__contains__(self, column)
+            trace[column] = value
+        return value is not None
 
-    def _everything(self) -> None:
+    def _everything(self) -> dict[str, str]:
         self.opaque = True
+        return self._cells
 
     def __iter__(self) -> Iterator[str]:
-        self._everything()
-        return dict.__iter__(self)
+        return iter(self._everything())
 
     def __len__(self) -> int:
-        self._everything()
-        return dict.__len__(self)
+        return len(self._everything())
 
     def keys(self) -> Any:
-        self._everything()
-        return dict.keys(self)
+        return self._everything().keys()
 
     def items(self) -> Any:
-        self._everything()
-        return dict.items(self)
+        return self._everything().items()
 
     def values(self) -> Any:
-        self._everything()
-        return dict.values(self)
+        return self._everything().values()
 
     def copy(self) -> dict[str, str]:
-        self._everything()
-        return dict(dict.items(self))
+        return dict(self._everything())
 
     def __eq__(self, other: object) -> bool:
-        self._everything()
-        return dict.__eq__(self, other)
+        return self._everything() == (other._everything() if isinstance(other, _Reads) else other)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -178,7 +178,7 @@ class TracingRow(Row):
 
     def __hash__(self) -> int:
         self.reads.opaque = True
-        return hash((self._index, tuple(dict.items(self.reads))))
+        return hash((self._index, tuple(self.reads.items())))
 
     def __eq__(self, other: object) -> bool:
         self.reads.opaque = True
