@@ -444,19 +444,27 @@ def _reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
     """The classes (key, slots) filed under ``row``'s values on a route open for it,
     each once."""
     if len(routes) == 1:  # most rules: no class can be reached twice
-        return list(_on_route(routes[0], buckets[0], row, memo))
+        return _on_route(routes[0], buckets[0], row, memo)
     return dict(item for route, bucket in zip(routes, buckets) for item in _on_route(route, bucket, row, memo)).items()
 
 
-def _on_route(route: Route, bucket: Bucket, row: Row, memo: Memo | None) -> Iterator[tuple[Any, Slots]]:
+def _on_route(route: Route, bucket: Bucket, row: Row, memo: Memo | None) -> list[tuple[Any, Slots]]:
     """The classes filed under ``row``'s values on ``route``, if it is open for the row."""
+    found: list[tuple[Any, Slots]] = []
     if not bucket or not _open(route, row, memo):
-        return
+        return found
     for sources, table in bucket.items():
         values = _row_values(row, sources, route.leaves)
-        if values is not None:
-            for classes in _filed(table, values):
-                yield from classes.items()
+        if values is None:
+            continue
+        if _ANY_VALUE not in values:  # (_filed's plain case, written out: one look-up)
+            classes = table.get(values)
+            if classes is not None:
+                found.extend(classes.items())
+            continue
+        for classes in _filed(table, values):
+            found.extend(classes.items())
+    return found
 
 
 def _holders(state: Generation, row: Row, allowed: frozenset[str] | None) -> set[str]:
