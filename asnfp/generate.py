@@ -741,12 +741,16 @@ def _shared(folds: Sequence[Fold]) -> Shared:
     """What the folds' results may hold that exists before they run: the rules, their
     trees, the rows."""
     shared = Shared()
+    creations: dict[int, Any] = {}  # (the creation trees: the same few in every plan)
     for fold in folds:
-        for _, _, rule in fold.plan.rules:
-            shared.add(rule)
+        rules = [rule for _, _, rule in fold.plan.rules]
+        shared.add(*rules)
+        for rule in rules:
             shared.add_tree(rule.constraint)
-            shared.add_tree(rule.creation)
+            creations[id(rule.creation)] = rule.creation
         shared.add(*fold.rows)
+    for creation in creations.values():
+        shared.add_tree(creation)
     return shared
 
 

@@ -92,14 +92,17 @@ class Shared:
         >>> len(shared)
         4
         """
-        stack = [] if constraint is None else [constraint]
+        objects = self._objects
+        if constraint is None or id(constraint) in objects:
+            return
+        stack = [constraint]
         while stack:
             node = stack.pop()
-            if id(node) in self._objects:
+            if id(node) in objects:
                 continue
-            self._objects[id(node)] = node
-            if isinstance(node, Node):  # a node holds no functions
-                stack.extend(node.parts)
+            objects[id(node)] = node
+            if isinstance(node, Node):  # a node holds no functions of a rule's own
+                stack.extend([part for part in node.parts if id(part) not in objects])
                 continue
             for attribute in _slots(type(node)):
                 value = getattr(node, attribute, None)
