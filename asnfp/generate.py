@@ -33,6 +33,8 @@ from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer
 from asnfp.constraints import (
     NO_BINDINGS,
     _new,
+    Match,
+    Miss,
     AttrLeaf,
     Outcome,
     attr,
@@ -164,7 +166,7 @@ class Plan(msgspec.Struct, frozen=True):
     version_id: str | None
     indexed: bool = True
     gates: dict[str, tuple[Gate | None, Gate | None]] = {}
-    fresh: dict[str, tuple[Any, Any, Leaf | None]] = {}
+    fresh: dict[str, tuple[Any, Any, Leaf | None, bool]] = {}
     spaces: dict[str, Any] = {}
     gate_groups: tuple[GateGroup, ...] = ()
 
@@ -185,12 +187,24 @@ def _space(rule: Rule) -> Any:
     return (rule.constraint, rule.sticky)
 
 
-def _fresh_keys(base: Rule, run: Rule, leaf: Leaf | None) -> tuple[Any, Any, Leaf | None]:
+def _fresh_keys(base: Rule, run: Rule, leaf: Leaf | None) -> tuple[Any, Any, Leaf | None, bool]:
     """The memo spaces a fresh check of ``run`` (``base`` with the global ``leaf``) is
-    remembered in: its pure misses before the leaf in ``base``'s, everything else in
-    ``run``'s (the same space when there is no global leaf)."""
+    remembered in (the same space when there is no global leaf), the leaf, and whether
+    the check splits into the base's check then the leaf's (see :func:`_fresh_outcome`):
+    when ``run``'s top is an ``all`` with no flags whose parts are the base's top, or its
+    top's parts, then the leaf."""
     base_space = _space(base)
-    return base_space, base_space if leaf is None else _space(run), leaf
+    return base_space, base_space if leaf is None else _space(run), leaf, _splits(base, run, leaf)
+
+
+def _splits(base: Rule, run: Rule, leaf: Leaf | None) -> bool:
+    top, base_top = run.constraint, base.constraint
+    if leaf is None or not isinstance(top, Node) or top.kind != "all" or top.on_match or top.on_fail:
+        return False
+    if top.parts == (base_top, leaf):
+        return True
+    return (isinstance(base_top, Node) and base_top.kind == "all" and bool(base_top.parts)
+            and not base_top.on_match and not base_top.on_fail and top.parts == (*base_top.parts, leaf))
 
 
 def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id: str | None = None,
@@ -593,13 +607,25 @@ def _ungated(plan_: Plan, row: Row, memo: Memo | None) -> tuple[tuple[str, str |
 
 
 def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> Outcome | str:
-    """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``. Pure misses
-    that came before the global leaf are remembered under the rule without it (whatever
-    that leaf is, they miss), every other answer under the rule as it runs."""
-    base_key, run_key, global_leaf = plan_.fresh[name]
-    base, run = memo.space(base_key), memo.space(run_key)
+    """What a new association of ``rule`` makes of ``row``, or ``PURE_MISS``.
+
+    A rule run with a global leaf (a candidate run) is its base tree with the leaf as
+    the last part of its top ``all``: its check is the base tree's check, then the
+    leaf's (:func:`then_leaf`), so the base's answers are remembered under the base rule
+    and shared by every run and by discovery. Otherwise pure misses that came before
+    the global leaf are remembered under the rule without it (whatever that leaf is,
+    they miss), every other answer under the rule as it runs."""
+    base_key, run_key, global_leaf, split = plan_.fresh[name]
+    base = memo.space(base_key)
+    if global_leaf is None or split:
+        out = _remembered(base, base_key[0], rule, row)
+        if global_leaf is None or out is PURE_MISS:
+            return out
+        out = _checked(rule, row, then_leaf, out, global_leaf, row)
+        return PURE_MISS if not out.matched and not out.reprocess else out
+    run = memo.space(run_key)
     known = base.lookup(NO_BINDINGS, row)
-    if run is not base and known is not PURE_MISS:  # other answers in base hold no global leaf
+    if known is not PURE_MISS:  # other answers in base hold no global leaf
         known = run.lookup(NO_BINDINGS, row)
     if known is not None:
         return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
@@ -609,6 +635,42 @@ def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> 
         (base if out.leaf is not global_leaf else run).remember(NO_BINDINGS, traced)
         return PURE_MISS
     return _kept(run, NO_BINDINGS, out, traced, row)
+
+
+def _remembered(space: Memo, constraint: Constraint, rule: Rule, row: Row) -> Outcome | str:
+    """``constraint`` checked on ``row`` with no bindings (``PURE_MISS`` for a pure
+    miss), known to ``space`` or checked and remembered there."""
+    known = space.lookup(NO_BINDINGS, row)
+    if known is not None:
+        return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
+    traced = tracing(row)
+    out = _checked(rule, row, constraint, NO_BINDINGS, traced)
+    if not out.matched and not out.reprocess:
+        space.remember(NO_BINDINGS, traced)
+        return PURE_MISS
+    return _kept(space, NO_BINDINGS, out, traced, row)
+
+
+def then_leaf(out: Outcome, leaf: Constraint, row: Row) -> Outcome:
+    """The outcome of ``all(parts..., leaf)`` (no flags) from ``out``, the outcome of
+    ``all(parts...)`` that did not miss purely: ``leaf`` checked on the bindings ``out``
+    left, and the requests kept as ``all`` keeps them (those of the matches before the
+    first miss that asks for something; none after a pure miss).
+
+    >>> from asnfp.constraints import Match, all_of, attr
+    >>> from asnfp.row import make_row
+    >>> first, leaf, row = attr("f", "filter"), attr("p", "pupil", "clear"), make_row(0, {"filter": "a", "pupil": "b"})
+    >>> then_leaf(first(NO_BINDINGS, row), leaf, row) == all_of(first, leaf)(NO_BINDINGS, row)
+    True
+    """
+    after = leaf(out.bindings, row)
+    if not after.matched and not after.reprocess:
+        return _new(Miss, (after.bindings, after.leaf, ()))
+    if out.matched:
+        if after.matched:
+            return _new(Match, (after.bindings, out.reprocess + after.reprocess))
+        return _new(Miss, (after.bindings, after.leaf, after.reprocess))
+    return _new(Miss, (after.bindings, out.leaf, out.reprocess))  # type: ignore[union-attr]
 
 
 class RuleFailed(Exception):

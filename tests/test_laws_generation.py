@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from msgspec.structs import replace
-
 from laws import assert_members_share_pinned_values, assert_one_science_per_level2
+from msgspec.structs import replace
 
 from asnfp.association import is_valid
 from asnfp.generate import Options, generate_per_candidate
@@ -15,7 +14,7 @@ from asnfp.io import serialize
 from asnfp.jwst import RULES, default_registry
 from asnfp.pool import Pool, orphan_table
 from asnfp.row import PoolMeta, Row
-from asnfp.testing import imaging_pools
+from asnfp.testing import attr_leaves, constraint_trees, imaging_pools, rows
 
 slow = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -110,3 +109,43 @@ def test_candidate_pools_read_once_are_the_pools_read_row_by_row(texts, pairs):
 
     rows = [make_row(i, {"asn_candidate": t, "filename": f"f{i}"}) for i, t in enumerate(texts)]
     assert candidate_pools(rows, pairs) == [candidate_pool(rows, ident, kind) for ident, kind in pairs]
+
+
+def _asking_leaves():
+    from asnfp.constraints import Category, attr
+    from asnfp.testing import COLUMNS
+
+    return st.builds(lambda column, value, pins: attr("ask", column, value, pins=pins, reprocess=Category.EXISTING),
+                     st.sampled_from(COLUMNS), st.sampled_from((None, "a.*", "b")), st.booleans())
+
+
+def _parts():
+    from asnfp.constraints import Node
+
+    flagged = st.builds(lambda c, on_match, on_fail: Node("any", (c,), on_match=on_match, on_fail=on_fail),
+                        constraint_trees(max_leaves=4), st.booleans(), st.booleans())
+    return st.one_of(constraint_trees(max_leaves=4), flagged, _asking_leaves(), attr_leaves())
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(_parts(), min_size=1, max_size=4), flags=st.sampled_from([{}, {}, {"on_fail": True}]),
+       wrap=st.booleans(), leaf=st.one_of(_asking_leaves(), attr_leaves()), row=rows())
+def test_a_rule_with_a_global_leaf_checks_as_its_base_then_the_leaf(parts, flags, wrap, leaf, row):
+    """The split fresh check of a candidate run (generate._fresh_outcome): the base's
+    outcome, then the global leaf, gives what the whole tree gives."""
+    from asnfp.constraints import NO_BINDINGS, all_of, any_of
+    from asnfp.generate import _splits, then_leaf
+    from asnfp.rule import Rule, with_global
+
+    top = any_of(*parts) if wrap else all_of(*parts, **flags)
+    base = Rule(name="R", asn_type="t", level=2, constraint=top)
+    run = with_global(base, leaf)
+    whole = run.constraint(NO_BINDINGS, row)
+    if not _splits(base, run, leaf):
+        assert flags or not top.parts
+        return
+    first = top(NO_BINDINGS, row)
+    if not first.matched and not first.reprocess:
+        assert not whole.matched and not whole.reprocess
+    else:
+        assert then_leaf(first, leaf, row) == whole
