@@ -987,8 +987,8 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
         pairs = [(i, known[i]) for i in options.ids if i in known]
     vid = _stamp(options.version_id)
     folds = []
+    registry = make_registry("candidate")  # (one for every candidate run: registries are values)
     for (ident, _), pool in zip(pairs, candidate_pools(rows, pairs)):
-        registry = make_registry("candidate")
         leaf = candidate_leaf([ident], registry.empty)
         folds.append(Fold(plan(registry, vid, leaf, options.indexed), pool))
     discover_registry = make_registry("discover")
