@@ -257,6 +257,35 @@ def _child(write_end: int, units: Sequence[U], numbers: Iterator[int], run: Call
         os._exit(status)
 
 
+#: A child's results are unpickled as they come while its stream is this short; beyond,
+#: the rest is kept as bytes and unpickled once the parent's own folds are done (else the
+#: parent holds a big fold's working state and most of the child's results at once:
+#: 2.14 GB for both processes at 100k rows, against 1.8 GB).
+EAGER_BYTES: Final = 8 << 20
+
+
+class _Stream(io.RawIOBase):
+    """The bytes of a child's pipe, counted as they are read; :meth:`keep_rest` reads
+    all that is left into memory and goes on from there."""
+
+    def __init__(self, pipe: Any) -> None:
+        super().__init__()
+        self._source = pipe
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._source.readinto(buffer)
+        self.count += n or 0
+        return n  # type: ignore[no-any-return]
+
+    def keep_rest(self) -> None:
+        """Read the pipe to its end (the child's last fold) into memory."""
+        self._source = io.BytesIO(self._source.read())
+
+
 class _Received:
     """What one child sent, read by a thread of the parent while the parent works: the
     results of its folds, and its failure message if a fold failed there."""
@@ -264,23 +293,41 @@ class _Received:
     def __init__(self, read_end: int, table: Shared) -> None:
         self.results: dict[int, Any] = {}
         self.failure: str | None = None
+        self._later: pickle.Unpickler | None = None
         self._thread = threading.Thread(target=self._read, args=(read_end, table), daemon=True)
         self._thread.start()
 
     def _read(self, read_end: int, table: Shared) -> None:
         try:
             with os.fdopen(read_end, "rb") as pipe:
-                unpickler = table.unpickler(pipe)
-                while (message := unpickler.load())[0] == "fold":
-                    self.results[message[1]] = message[2]
-                if message[0] == "failed":
-                    self.failure = message[1]
+                stream = _Stream(pipe)
+                unpickler = table.unpickler(stream)
+                while stream.count < EAGER_BYTES:
+                    if not self._took(unpickler.load()):
+                        return
+                stream.keep_rest()
+                self._later = unpickler
         except Exception:  # noqa: BLE001, S110  (cut short: the parent computes what is missing)
             pass
 
+    def _took(self, message: tuple[Any, ...]) -> bool:
+        """Keep one message; tell whether more follow."""
+        if message[0] == "fold":
+            self.results[message[1]] = message[2]
+            return True
+        if message[0] == "failed":
+            self.failure = message[1]
+        return False
+
     def wait(self) -> None:
-        """Wait until everything the child sent is read."""
+        """Wait until everything the child sent is read (and unpickle what was kept)."""
         self._thread.join()
+        unpickler, self._later = self._later, None
+        try:
+            while unpickler is not None and self._took(unpickler.load()):
+                pass
+        except Exception:  # noqa: BLE001, S110  (cut short: the parent computes what is missing)
+            pass
 
 
 def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Sequence[float],

@@ -4,6 +4,7 @@ one process, byte for byte; a failure in a child is the failure one process give
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,25 @@ def test_the_queue_gives_every_fold_once_heaviest_first(weights):
     finally:
         os.close(queue)
     assert taken == order
+
+
+def _slowly(unit, cache):
+    time.sleep(0.005)  # (so that both processes take folds)
+    return unit, os.getpid(), [unit] * 50
+
+
+@forking
+@pytest.mark.parametrize("eager_bytes", [0, 1, 200])
+def test_a_childs_results_kept_as_bytes_come_back_the_same(monkeypatch, eager_bytes):
+    monkeypatch.setattr(workers_module, "EAGER_BYTES", eager_bytes)
+    units = list(range(40))
+    got = run_folds(units, _slowly, weights=[1] * 40, workers=2, shared=Shared)
+    assert [(u, data) for u, _, data in got] == [(u, [u] * 50) for u in units]
+    assert len({pid for _, pid, _ in got}) == 2  # the child's share came back through the pipe
+    rows = [make_row(i, {"filter": f"f{i}", "asn_candidate": f"[('o00{i}', 'observation')]"}) for i in range(4)]
+    rule = Rule(name="Boom", asn_type="t", level=2, constraint=all_of(attr("f", "filter"), lift(_boom, "boom")))
+    with pytest.raises(RuleFailed, match="row 3"):
+        generate_per_candidate(lambda name: registry([rule], name=name), rows, Options(workers=2))
 
 
 @forking
