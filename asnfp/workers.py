@@ -6,8 +6,11 @@ copies of the process (``os.fork``: each starts with every object the parent had
 fold numbers wait in a pipe, heaviest first (the work of a fold is estimated by its
 caller); each process, the parent included, takes the next number whenever it is free,
 so that the processes finish together however wrong the estimates are. Each child sends
-each fold's associations back through a pipe as soon as the fold is done (a thread of
-the parent reads them while the parent works), and exits when the pipe is empty. The result is the list of every fold's
+each fold's associations back through a pipe as soon as the fold is done, and exits
+when the queue is empty. A thread of the parent reads them while the parent works; it
+unpickles them as they come while the stream is short (:data:`EAGER_BYTES`), and keeps
+the rest of a long one as bytes until the parent's own folds are done, so that the
+parent never holds a big fold's state and most of a child's results at once. The result is the list of every fold's
 result, in the order of the folds: the same as running them one after the other, since
 each fold is a pure function of its inputs (each process has a cache of its own, see
 :mod:`asnfp.memo`), whichever process ran it.
