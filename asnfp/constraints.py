@@ -249,7 +249,7 @@ def meets_conditions(value: str, conditions: str | Sequence[str]) -> bool:
     True
     """
     if isinstance(conditions, str):
-        return _anchored(conditions).match(value) is not None
+        return (_MATCHERS.get(conditions) or _matcher(conditions))(value) is not None
     return any(_anchored(c).match(value) is not None for c in conditions)
 
 

@@ -75,6 +75,7 @@ __all__ = (
     "Fold",
     "run_folds_of",
     "filter_discovered",
+    "then_leaf",
 )
 
 RuleKey = tuple[str, ...]
@@ -233,7 +234,8 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     return Plan(rules, routes, version_id, indexed, gates, fresh, spaces, groups)
 
 
-_TEMPLATES: dict[Any, Any] = {}
+_TEMPLATES: dict[Any, Any] = {}  # a cache: plans of the same registries share their template
+_MOST_TEMPLATES: Final = 64
 
 
 def _template(registries: tuple[Registry, ...], indexed: bool) -> tuple[list[str], dict[str, tuple[Gate | None, Gate | None]], tuple[GateGroup, ...]]:
@@ -252,6 +254,8 @@ def _template(registries: tuple[Registry, ...], indexed: bool) -> tuple[list[str
     } if indexed else {}
     groups = _gate_groups(names, bases, gates) if indexed else ()
     made = names, gates, groups
+    if len(_TEMPLATES) >= _MOST_TEMPLATES:
+        _TEMPLATES.clear()
     _TEMPLATES[key] = (bases, made)  # the rules kept alive: their ids stay theirs
     return made
 
@@ -356,12 +360,8 @@ def _row_values(row: Row, sources: tuple[str | None, ...], leaves: tuple[AttrLea
 
 
 def _filed(table: Map, values: tuple[Any, ...]) -> Iterator[Classes]:
-    """The classes of ``table`` filed under ``values`` (``_ANY_VALUE`` matching any)."""
-    if _ANY_VALUE not in values:
-        found = table.get(values)
-        if found is not None:
-            yield found
-        return
+    """The classes of ``table`` filed under ``values``, some of which are ``_ANY_VALUE``
+    (matching any; values without one are a single look-up, see :func:`_on_route`)."""
     for filed, classes in table.items():
         if all(v is _ANY_VALUE or v == f for v, f in zip(values, filed)):
             yield classes
@@ -471,7 +471,7 @@ def _on_route(route: Route, bucket: Bucket, row: Row, memo: Memo | None) -> list
         values = _row_values(row, sources, route.leaves)
         if values is None:
             continue
-        if _ANY_VALUE not in values:  # (_filed's plain case, written out: one look-up)
+        if _ANY_VALUE not in values:
             classes = table.get(values)
             if classes is not None:
                 found.extend(classes.items())
@@ -623,30 +623,25 @@ def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> 
             return out
         out = _checked(rule, row, then_leaf, out, global_leaf, row)
         return PURE_MISS if not out.matched and not out.reprocess else out
-    run = memo.space(run_key)
-    known = base.lookup(NO_BINDINGS, row)
-    if known is not PURE_MISS:  # other answers in base hold no global leaf
-        known = run.lookup(NO_BINDINGS, row)
-    if known is not None:
-        return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
-    traced = tracing(row)
-    out = _checked(rule, row, rule.constraint, NO_BINDINGS, traced)
-    if not out.matched and not out.reprocess:
-        (base if out.leaf is not global_leaf else run).remember(NO_BINDINGS, traced)
+    if base.lookup(NO_BINDINGS, row) is PURE_MISS:  # (its other answers hold no global leaf)
         return PURE_MISS
-    return _kept(run, NO_BINDINGS, out, traced, row)
+    run = memo.space(run_key)
+    return _remembered(run, rule.constraint, rule, row,
+                       lambda out: base if out.leaf is not global_leaf else run)
 
 
-def _remembered(space: Memo, constraint: Constraint, rule: Rule, row: Row) -> Outcome | str:
+def _remembered(space: Memo, constraint: Constraint, rule: Rule, row: Row,
+                misses: Callable[[Outcome], Memo] | None = None) -> Outcome | str:
     """``constraint`` checked on ``row`` with no bindings (``PURE_MISS`` for a pure
-    miss), known to ``space`` or checked and remembered there."""
+    miss), known to ``space`` or checked and remembered there (a pure miss in
+    ``misses(outcome)`` when given)."""
     known = space.lookup(NO_BINDINGS, row)
     if known is not None:
         return known if known is PURE_MISS else known.for_row(row)  # type: ignore[union-attr]
     traced = tracing(row)
     out = _checked(rule, row, constraint, NO_BINDINGS, traced)
     if not out.matched and not out.reprocess:
-        space.remember(NO_BINDINGS, traced)
+        (space if misses is None else misses(out)).remember(NO_BINDINGS, traced)
         return PURE_MISS
     return _kept(space, NO_BINDINGS, out, traced, row)
 

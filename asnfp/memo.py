@@ -253,19 +253,6 @@ class Memo:
             found = self._spaces[key] = Memo()
         return found
 
-    def table(self, key: Hashable) -> dict[Any, Any]:
-        """A plain cache table of the caller's own, one per ``key``, kept as long as the
-        memo (for answers that depend on known cells only).
-
-        >>> memo = Memo()
-        >>> memo.table("gates") is memo.table("gates"), memo.table("gates") is memo.table("other")
-        (True, False)
-        """
-        found = self._tables.get(key)
-        if found is None:
-            found = self._tables[key] = {}
-        return found
-
     def by_cells(self, key: Hashable, columns: tuple[str, ...], row: Row, compute: Callable[[], Any]) -> Any:
         """An answer that depends on the cells of ``columns`` alone: the one kept for
         ``row``'s cells there in the table of ``key``, or ``compute()``, kept.

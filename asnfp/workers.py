@@ -10,16 +10,18 @@ each fold's associations back through a pipe as soon as the fold is done, and ex
 when the queue is empty. A thread of the parent reads them while the parent works; it
 unpickles them as they come while the stream is short (:data:`EAGER_BYTES`), and keeps
 the rest of a long one as bytes until the parent's own folds are done, so that the
-parent never holds a big fold's state and most of a child's results at once. The result is the list of every fold's
-result, in the order of the folds: the same as running them one after the other, since
-each fold is a pure function of its inputs (each process has a cache of its own, see
-:mod:`asnfp.memo`), whichever process ran it.
+parent never holds a big fold's state and most of a child's results at once.
+
+The result is the list of every fold's result, in the order of the folds: the same as
+running them one after the other, since each fold is a pure function of its inputs
+(each process has a cache of its own, see :mod:`asnfp.memo`), whichever process ran it.
 
 What a child sends back is pickled. The objects that existed before the fork (rules,
 constraint trees, the functions they hold, pool rows) are sent as references to the
-parent's own objects (:class:`Shared`, whose table each process builds after the fork:
-the objects have the same addresses in both), so that an association comes back holding the
-very leaves and rows the parent has; everything a fold made is sent by value. The folds
+parent's own objects (:class:`Shared`, whose table each process builds after the
+fork: the objects have the same addresses in both), so that an association comes back
+holding the very leaves and rows the parent has; everything a fold made is sent by
+value. The folds
 of a child that cannot send its result are computed again in the parent. When a fold
 fails (in any process), the folds run again one after the other, so that the failure is
 the one a single process meets first. Without ``os.fork`` (Windows), with one worker, or
