@@ -273,8 +273,9 @@ def prune_keeping_duplicates(asns: Sequence[Association], done: int) -> list[Ass
 
 
 def finalize_level(level: int, keep_duplicates: bool = False) -> Callable[[list[Association]], list[Association]]:
-    """Return the finalize callback of one level: run each association's own finalize
-    hook (in order), prune and resequence; associations of other levels come first.
+    """Return the finalize callback of one level: drop the invalid associations, run
+    each valid one's own finalize hook (in order), prune and resequence; associations
+    of other levels come first.
 
     >>> finalize_level(2)([])
     []
@@ -284,7 +285,7 @@ def finalize_level(level: int, keep_duplicates: bool = False) -> Callable[[list[
         others = [a for a in asns if a.rule.level != level or is_duplicate(a)]
         mine: list[Association] = []
         for asn in asns:
-            if asn.rule.level == level and not is_duplicate(asn):
+            if asn.rule.level == level and not is_duplicate(asn) and is_valid(asn):
                 mine += asn.rule.finalize(asn) or ()
         if keep_duplicates:
             return others + resequence(prune_keeping_duplicates(mine, sum(map(is_duplicate, asns))))

@@ -44,14 +44,16 @@ from asnfp.constraints import (
     Node,
     Request,
     evaluate_cell,
+    leaves,
 )
 from asnfp.errors import AsnfpError, MissingColumn
 from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
-from asnfp.naming import timestamp
+from asnfp.futile import without_futile
+from asnfp.naming import DISCOVERED, acid_from, timestamp
 from asnfp.routes import Route, index_routes, is_index_leaf, is_open
-from asnfp.row import Row, with_cell
+from asnfp.row import Row, make_row, with_cell
 from asnfp.rule import Registry, Rule, with_global
 from asnfp.workers import Shared, run_folds
 
@@ -68,6 +70,7 @@ __all__ = (
     "candidate_ids",
     "candidate_pool",
     "candidate_pools",
+    "candidate_text",
     "candidate_leaf",
     "Options",
     "generate_per_candidate",
@@ -878,6 +881,15 @@ def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
     return candidate_pools(list(rows), [(ident, kind)])[0]
 
 
+def candidate_text(ident: str, kind: str) -> str:
+    """The candidate column of a row in the run of the candidate ``(ident, kind)``.
+
+    >>> candidate_text("o001", "observation")
+    "[('o001', 'observation')]"
+    """
+    return f"[('{ident}', '{kind}')]"
+
+
 def candidate_pools(rows: Sequence[Row], pairs: Sequence[tuple[str, str]]) -> list[list[Row]]:
     """:func:`candidate_pool` of every ``(id, type)`` pair, each candidate's text read
     once per distinct text (rows of one observation share theirs) rather than once per
@@ -896,7 +908,7 @@ def candidate_pools(rows: Sequence[Row], pairs: Sequence[tuple[str, str]]) -> li
         by_text.setdefault(row.cells.get(CANDIDATE_COLUMN, ""), []).append(position)
     pools = []
     for ident, kind in pairs:
-        text = f"[('{ident}', '{kind}')]"
+        text = candidate_text(ident, kind)
         positions = sorted(p for found, at in by_text.items() if ident in found for p in at)
         pools.append([with_cell(rows[p], CANDIDATE_COLUMN, text) for p in positions])
     return pools
@@ -962,6 +974,46 @@ def _finish(registry: Registry, asns: list[Association], options: Options) -> li
     return asns
 
 
+def _run_registries(candidates: Registry, discovery: Registry | None,
+                    options: Options) -> Callable[[Leaf | None, str, str], Registry]:
+    """The registry each run of the per-candidate driver uses: without the rules that are
+    futile for the candidate type of the run's associations (:mod:`asnfp.futile`), when
+    the associations are finalized and their creation numbers are not shown.
+
+    A candidate run's rows all carry the text of its one candidate, so the candidate type
+    is the one its leaf reads from that text. Its associations are compared with the
+    discovered ones before finalizing (:func:`filter_discovered`), by the first letter of
+    their ids too: a run whose id may share that letter with a discovered id keeps them.
+    """
+    found: dict[tuple[str, str | None], Registry] = {}
+
+    def trimmed(registry: Registry, kind: str | None) -> Registry:
+        if kind is None or not options.finalize or registry.shows_creation_numbers:
+            return registry
+        if (registry.name or "", kind) not in found:
+            found[registry.name or "", kind] = without_futile(registry, kind)
+        return found[registry.name or "", kind]
+
+    def run_registry(leaf: Leaf | None, ident: str, kind: str) -> Registry:
+        if leaf is None:
+            return trimmed(discovery, kind) if discovery is not None else candidates
+        if discovery is not None and _compared_with_discovered(ident, discovery):
+            return candidates
+        out = leaf(NO_BINDINGS, make_row(-1, {CANDIDATE_COLUMN: candidate_text(ident, kind)}))
+        return trimmed(candidates, acid_from(out.bindings, leaf).type if out.matched else None)
+
+    return run_registry
+
+
+def _compared_with_discovered(ident: str, discovery: Registry) -> bool:
+    """Whether an association of the candidate ``ident`` may be equal to a discovered one:
+    equal ids start alike, and a discovered id is ``a3001`` unless its rule has a candidate
+    leaf of its own."""
+    own = any(isinstance(leaf, AttrLeaf) and leaf.is_acid for rule in discovery.rules
+              for leaf in leaves(rule.constraint))
+    return own or ident[:1] == DISCOVERED.id[:1]
+
+
 def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
                            options: Options = Options()) -> list[Association]:
     """The reference's default driver: one run per candidate on that candidate's rows,
@@ -983,12 +1035,13 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
     vid = _stamp(options.version_id)
     folds = []
     registry = make_registry("candidate")  # (one for every candidate run: registries are values)
-    for (ident, _), pool in zip(pairs, candidate_pools(rows, pairs)):
-        leaf = candidate_leaf([ident], registry.empty)
-        folds.append(Fold(plan(registry, vid, leaf, options.indexed), pool))
     discover_registry = make_registry("discover")
+    run_registry = _run_registries(registry, discover_registry if options.discover else None, options)
+    for (ident, kind), pool in zip(pairs, candidate_pools(rows, pairs)):
+        leaf = candidate_leaf([ident], registry.empty)
+        folds.append(Fold(plan(run_registry(leaf, ident, kind), vid, leaf, options.indexed), pool))
     if options.discover:
-        folds.append(Fold(plan(discover_registry, vid, None, options.indexed), rows))
+        folds.append(Fold(plan(run_registry(None, "", DISCOVERED.type), vid, None, options.indexed), rows))
     results = run_folds_of(folds, options.workers)
     found = [asn for asns in results[:len(pairs)] for asn in asns]
     discovered = results[len(pairs)] if options.discover else []

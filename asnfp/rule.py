@@ -29,15 +29,37 @@ from asnfp.constraints import Constraint, Leaf, Node, all_of, find  # noqa: F401
 if TYPE_CHECKING:
     from asnfp.association import Association, Member
 
-__all__ = ("Rule", "Check", "Registry", "replace", "with_global", "registry", "lookup", "load_rules")
+__all__ = ("Rule", "Check", "candidate_type_check", "Registry", "replace", "with_global", "registry", "lookup",
+           "load_rules")
 
 
 class Check(msgspec.Struct, frozen=True):
     """A validity check: once ``test(association, member)`` is true for some added
-    member, it stays true (the reference's sticky validity tests)."""
+    member, it stays true (the reference's sticky validity tests).
+
+    ``passes_for(kind)``, when given, tells whether the check can pass at all for an
+    association whose candidate type (lower case: ``observation``, ``discovered``, ...)
+    is ``kind``. Where it cannot, every association of the rule is invalid, and a run
+    whose associations all have that type may leave the rule out (:mod:`asnfp.futile`).
+    It must never say no where ``test`` could say yes (a law test checks the catalogue's).
+    """
 
     name: str
     test: Callable[[Any, Any], bool]
+    passes_for: Callable[[str], bool] | None = None
+
+
+def candidate_type_check(name: str, allowed: Callable[[str], bool]) -> Check:
+    """A check on the association's candidate type alone (lower case), which says so.
+
+    >>> from asnfp.association import Association
+    >>> from asnfp.constraints import attr
+    >>> c = candidate_type_check("is_mosaic", lambda kind: kind == "mosaic")
+    >>> r = Rule(name="R", asn_type="t", level=3, constraint=attr("a", "a"), validity=(c,))
+    >>> c.test(Association(rule=r, ruleset=None, acid_type="MOSAIC"), None), c.passes_for("discovered")
+    (True, False)
+    """
+    return Check(name, lambda asn, member: allowed(asn.acid_type.lower()), passes_for=allowed)
 
 
 def _plain_member(asn: Association, row: Any) -> Member:
@@ -81,8 +103,9 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     file layout), ``constraint``; the hooks ``exptype(bindings, row)`` (a member's
     exposure type), ``make_member(asn, row)``,
     ``on_create(asn, row)`` (first row), ``on_add(asn, row)`` (after each member),
-    ``product_name(asn)``, ``finalize(asn)`` (``None`` drops the association, else the
-    associations that replace it); ``validity`` checks; ``check_before_append``
+    ``product_name(asn)``, ``finalize(asn)`` (run on valid associations only, since an
+    invalid one is dropped; ``None`` drops it too, else the associations that replace
+    it); ``validity`` checks; ``check_before_append``
     (Level 3 runs validity before appending the member, Level 2 after); ``tags``;
     ``force_match``, a leaf whose value, once set, replaces the "taken" answer of a
     check (the reference's ``force_match`` leaf); ``sticky``, association facts that a
@@ -136,8 +159,11 @@ class Registry(msgspec.Struct, frozen=True):
     """An ordered, immutable collection of rules, with the finalize callbacks that run
     over the associations they made, the ruleset name (``candidate``, ``discover``)
     that prefixes each rule's name in ``asn_rule``, the cell values that mean "absent"
-    to the leaves the drivers add (the candidate constraint), and ``number``, which
-    gives associations their numbers in creation order (before any finalization)."""
+    to the leaves the drivers add (the candidate constraint), ``number``, which
+    gives associations their numbers in creation order (before any finalization), and
+    ``shows_creation_numbers``: the finalizers write some associations under those
+    numbers (a debug run's duplicate files), so a run may not leave out the rules
+    whose associations finalization drops (:mod:`asnfp.futile`), since they count."""
 
     rules: tuple[Rule, ...]
     finalizers: tuple[Callable[[list[Any]], list[Any]], ...] = ()
@@ -145,6 +171,7 @@ class Registry(msgspec.Struct, frozen=True):
     name: str | None = None
     empty: frozenset[str] = frozenset()
     number: Callable[[list[Any]], list[Any]] | None = None
+    shows_creation_numbers: bool = False
 
     def rule_name(self, rule: Rule) -> str:
         """Return the name written as ``asn_rule``: ``{ruleset}_{rule}`` or the bare name.
@@ -165,6 +192,7 @@ def registry(
     name: str | None = None,
     empty: frozenset[str] = frozenset(),
     number: Callable[[list[Any]], list[Any]] | None = None,
+    shows_creation_numbers: bool = False,
 ) -> Registry:
     """Build a registry, keeping the rules' order; a later rule of the same name
     replaces an earlier one in place (as the reference's registry does).
@@ -178,7 +206,8 @@ def registry(
     by_name: dict[str, Rule] = {}
     for rule in rules:
         by_name[rule.name] = rule
-    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name, empty, number)
+    return Registry(tuple(by_name.values()), tuple(finalizers), merge, name, empty, number,
+                    shows_creation_numbers)
 
 
 def lookup(rule: Rule, name: str) -> Constraint | None:

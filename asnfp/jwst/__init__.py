@@ -56,4 +56,4 @@ def default_registry(name: str | None = None, rules: tuple[Rule, ...] = RULES,
     """
     finalizers = (finalize_level(2, keep_duplicates), finalize_level(3, keep_duplicates))
     return registry(rules, finalizers=finalizers, merge=merge_by_id(2), name=name, empty=EMPTY,
-                    number=creation_numbers)
+                    number=creation_numbers, shows_creation_numbers=keep_duplicates)

@@ -304,7 +304,8 @@ LEVEL2 = Rule(
     make_member=_make_member,
     on_create=_on_create,
     on_add=_on_add,
-    validity=(HAS_SCIENCE, Check("allowed_candidates", allowed_candidates)),
+    validity=(HAS_SCIENCE, Check("allowed_candidates", allowed_candidates,
+                                 passes_for=frozenset({"observation", "background"}).__contains__)),
 )
 
 

@@ -59,7 +59,7 @@ from asnfp.jwst.shared import (
 )
 from asnfp.naming import acid_from, first_found
 from asnfp.row import Row
-from asnfp.rule import Check, Rule
+from asnfp.rule import Check, Rule, candidate_type_check
 
 __all__ = (
     "LEVEL3",
@@ -487,16 +487,11 @@ def _make_member(asn: Association, row: Row) -> Member:
     return Member(name, exptype, row.cells.get("exposerr"), cell(row, "asn_candidate"), row)
 
 
-def _is_type_mosaic(asn: Association, member: Member) -> bool:
-    return asn.acid_type.lower() == "mosaic"
-
-
 HAS_PSF = Check("has_psf", lambda asn, member: member.exptype == "psf")
-IS_TYPE_OBSERVATION = Check("is_type_observation",
-                            lambda asn, member: asn.acid_type.lower() == "observation")
+IS_TYPE_OBSERVATION = candidate_type_check("is_type_observation", lambda kind: kind == "observation")
 # Level 3 checks run before the member is appended: one member already there means a pair.
 HAS_PAIR = Check("has_pair", lambda asn, member: len(current_product(asn).members) == 1)
-IS_NOT_GROUP = Check("is_not_group", lambda asn, member: asn.acid_type.lower() != "group")
+IS_NOT_GROUP = candidate_type_check("is_not_group", lambda kind: kind != "group")
 
 
 def science_finalize(asn: Association) -> tuple[Association, ...] | None:
@@ -581,7 +576,7 @@ def _image_background() -> Rule:
 def _image_mosaic() -> Rule:
     return _science_rule("Asn_Lv3ImageMosaic", "image3", all_of(
         optical_path(), image(), wfs_visit(), not_bkgd_or_tso()),
-        checks=(Check("is_type_mosaic", _is_type_mosaic),))
+        checks=(candidate_type_check("is_type_mosaic", lambda kind: kind == "mosaic"),))
 
 
 def _ami() -> Rule:
