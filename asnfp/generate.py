@@ -983,9 +983,11 @@ def _run_registries(candidates: Registry, discovery: Registry | None,
     A candidate run's rows all carry the text of its one candidate, so the candidate type
     is the one its leaf reads from that text. Its associations are compared with the
     discovered ones before finalizing (:func:`filter_discovered`), by the first letter of
-    their ids too: a run whose id may share that letter with a discovered id keeps them.
+    their ids too: a run whose id may share that letter with a discovered id (``a3001``,
+    unless a discovery rule has a candidate leaf of its own) keeps every rule.
     """
     found: dict[tuple[str, str | None], Registry] = {}
+    own_ids = discovery is not None and _has_own_candidates(discovery)
 
     def trimmed(registry: Registry, kind: str | None) -> Registry:
         if kind is None or not options.finalize or registry.shows_creation_numbers:
@@ -997,21 +999,19 @@ def _run_registries(candidates: Registry, discovery: Registry | None,
     def run_registry(leaf: Leaf | None, ident: str, kind: str) -> Registry:
         if leaf is None:
             return trimmed(discovery, kind) if discovery is not None else candidates
-        if discovery is not None and _compared_with_discovered(ident, discovery):
-            return candidates
+        if discovery is not None and (own_ids or ident[:1] == DISCOVERED.id[:1]):
+            return candidates  # (it may be equal to a discovered association)
         out = leaf(NO_BINDINGS, make_row(-1, {CANDIDATE_COLUMN: candidate_text(ident, kind)}))
         return trimmed(candidates, acid_from(out.bindings, leaf).type if out.matched else None)
 
     return run_registry
 
 
-def _compared_with_discovered(ident: str, discovery: Registry) -> bool:
-    """Whether an association of the candidate ``ident`` may be equal to a discovered one:
-    equal ids start alike, and a discovered id is ``a3001`` unless its rule has a candidate
-    leaf of its own."""
-    own = any(isinstance(leaf, AttrLeaf) and leaf.is_acid for rule in discovery.rules
-              for leaf in leaves(rule.constraint))
-    return own or ident[:1] == DISCOVERED.id[:1]
+def _has_own_candidates(registry: Registry) -> bool:
+    """Whether a rule of ``registry`` has a candidate leaf of its own (else every
+    association of a discovery run has the id ``a3001``)."""
+    return any(isinstance(leaf, AttrLeaf) and leaf.is_acid for rule in registry.rules
+               for leaf in leaves(rule.constraint))
 
 
 def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
