@@ -79,6 +79,9 @@ __all__ = (
     "run_folds_of",
     "filter_discovered",
     "then_leaf",
+    "made",
+    "run_rule",
+    "derivation",
 )
 
 RuleKey = tuple[str, ...]
@@ -158,14 +161,20 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
 
 
 class Plan(msgspec.Struct, frozen=True):
-    """What a run knows before it starts: the rules as ``(name they run under, ruleset,
-    rule)`` (global constraint included), their index routes (:mod:`asnfp.routes`) by
-    name, the version id, and the *gates* (:mod:`asnfp.gates`) of each rule's
-    constraint and of its creation part, which prove misses without a check; and, by
-    name, what a fresh check is remembered under (the rule before its global leaf was
-    appended, whose misses hold whatever that leaf is) with the global leaf itself."""
+    """What a run knows before it starts: its rules as *recipes* ``(name they run under,
+    ruleset, rule, global leaf, whether the leaf adds index routes)``, the version id,
+    and the *gates* (:mod:`asnfp.gates`) of each rule's constraint and of its creation
+    part, which prove misses without a check.
 
-    rules: tuple[tuple[str, str | None, Rule], ...]
+    What the run makes of a recipe, it makes when it first needs the rule (a row gets
+    past its gates), since most runs need few of their rules (:func:`made`): the rule
+    as it runs ``(name, ruleset, rule with its global leaf)`` in ``rules`` (at the
+    recipe's position), and by name its index routes (:mod:`asnfp.routes`), the memo
+    space of its checks, and what a fresh check is remembered under (the rule before
+    its global leaf was appended, whose misses hold whatever that leaf is) with the
+    global leaf itself. A plan that is not indexed has them all from the start."""
+
+    rules: list[tuple[str, str | None, Rule] | None]
     routes: dict[str, tuple[Route, ...]]
     version_id: str | None
     indexed: bool = True
@@ -173,6 +182,73 @@ class Plan(msgspec.Struct, frozen=True):
     fresh: dict[str, tuple[Any, Any, Leaf | None, bool]] = {}
     spaces: dict[str, Any] = {}
     gate_groups: tuple[GateGroup, ...] = ()
+    recipes: tuple[tuple[str, str | None, Rule, Leaf | None, bool], ...] = ()
+
+
+def made(plan_: Plan, i: int) -> tuple[str, str | None, Rule]:
+    """The rule of ``plan_``'s recipe ``i`` as the run runs it, made (with what the run
+    needs of it) on the first call. (The plan's tables are a cache: what is made is a
+    pure function of the recipe.)
+
+    >>> from asnfp.rule import Rule, registry
+    >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))]),
+    ...          global_leaf=attr("c", "asn_candidate"))
+    >>> before = list(p.rules)
+    >>> before, made(p, 0)[2].constraint, made(p, 0) is p.rules[0]
+    ([None], all(attr(f: filter), attr(c: asn_candidate)), True)
+    """
+    known = plan_.rules[i]
+    if known is not None:
+        return known
+    name, ruleset, base, leaf, adds_routes = plan_.recipes[i]
+    run = base if leaf is None else run_rule(base, leaf)
+    plan_.routes[name] = _rule_routes(base, run, adds_routes)
+    plan_.fresh[name] = _fresh_keys(base, run, leaf)
+    plan_.spaces[name] = _space(run)
+    entry = plan_.rules[i] = (name, ruleset, run)
+    return entry
+
+
+_RUNS: dict[tuple[int, int], tuple[Rule, Rule, Leaf]] = {}  # a cache: (base, leaf) -> run rule
+_DERIVED: dict[int, tuple[Rule, Leaf]] = {}  # run rule -> (base, leaf)
+_MOST_RUNS: Final = 1 << 16
+
+
+def run_rule(base: Rule, leaf: Leaf) -> Rule:
+    """``base`` with the global ``leaf`` appended (:func:`asnfp.rule.with_global`), one
+    object per pair while it is remembered: a process that unpickles another's
+    associations of a run gets that run's rule once (see :func:`derivation`).
+
+    >>> r = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
+    >>> leaf = attr("c", "asn_candidate")
+    >>> run_rule(r, leaf) is run_rule(r, leaf), run_rule(r, leaf).constraint.parts == with_global(r, leaf).constraint.parts
+    (True, True)
+    """
+    key = (id(base), id(leaf))
+    found = _RUNS.get(key)
+    if found is not None:
+        return found[0]
+    if len(_RUNS) >= _MOST_RUNS:
+        _RUNS.clear()
+        _DERIVED.clear()
+    run = with_global(base, leaf)
+    _RUNS[key] = (run, base, leaf)  # (base and leaf kept alive: their ids stay theirs)
+    _DERIVED[id(run)] = (base, leaf)
+    return run
+
+
+def derivation(obj: object) -> tuple[Callable[..., Rule], tuple[Rule, Leaf]] | None:
+    """How to make ``obj`` again if it is a run rule that :func:`run_rule` made: a
+    process pickles it as that call on its base and leaf (:class:`asnfp.workers.Shared`).
+
+    >>> r = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
+    >>> derivation(run_rule(r, attr("c", "asn_candidate")))[0] is run_rule, derivation(r)
+    (True, None)
+    """
+    found = _DERIVED.get(id(obj))
+    if found is None or _RUNS.get((id(found[0]), id(found[1])), (None,))[0] is not obj:
+        return None
+    return run_rule, found
 
 
 def _rule_routes(base: Rule, run: Rule, leaf_adds_routes: bool) -> tuple[Route, ...]:
@@ -221,20 +297,21 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     >>> from asnfp.constraints import attr
     >>> from asnfp.rule import Rule, registry
     >>> p = plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))], name="candidate"))
-    >>> [(name, ruleset) for name, ruleset, _ in p.rules], [leaf.name for leaf in p.routes["candidate_R"][0].leaves]
-    ([('candidate_R', 'candidate')], ['f'])
+    >>> [(name, ruleset) for name, ruleset, _ in map(partial(made, p), range(len(p.recipes)))]
+    [('candidate_R', 'candidate')]
+    >>> [leaf.name for leaf in p.routes["candidate_R"][0].leaves]
+    ['f']
     """
     parts = [(registry, global_leaf)] if isinstance(registry, Registry) else list(registry)
     bases = [(reg, leaf, rule) for reg, leaf in parts for rule in reg.rules]
     names, gates, groups = _template(tuple(reg for reg, _ in parts), indexed)
-    runs = [rule if leaf is None else with_global(rule, leaf) for _, leaf, rule in bases]
-    rules = tuple((name, reg.name, run) for name, (reg, _, _), run in zip(names, bases, runs))
     adds_routes = {id(leaf): leaf is not None and index_routes(leaf) != (Route(),) for _, leaf in parts}
-    routes = {name: _rule_routes(base, run, adds_routes[id(leaf)])
-              for name, (_, leaf, base), run in zip(names, bases, runs)}
-    fresh = {name: _fresh_keys(base, run, leaf) for name, (_, leaf, base), run in zip(names, bases, runs)}
-    spaces = {name: _space(run) for name, run in zip(names, runs)}
-    return Plan(rules, routes, version_id, indexed, gates, fresh, spaces, groups)
+    recipes = tuple((name, reg.name, base, leaf, adds_routes[id(leaf)]) for name, (reg, leaf, base) in zip(names, bases))
+    made_plan = Plan([None] * len(recipes), {}, version_id, indexed, gates, {}, {}, groups, recipes)
+    if not indexed:  # (every rule is offered every row)
+        for i in range(len(recipes)):
+            made(made_plan, i)
+    return made_plan
 
 
 _TEMPLATES: dict[Any, Any] = {}  # a cache: plans of the same registries share their template
@@ -597,16 +674,18 @@ def _ungated(plan_: Plan, row: Row, memo: Memo | None) -> tuple[tuple[str, str |
     """The rules whose gates do not prove that a new association would miss ``row``.
     On no bindings gates read known columns only, so the answer is kept by those cells."""
     if not plan_.indexed:
-        return plan_.rules
+        return tuple(plan_.rules)  # type: ignore[arg-type]  (all made)
     positions: list[int] = []
+    recipes = plan_.recipes
     for group in plan_.gate_groups:
         def ungated(group: GateGroup = group) -> tuple[int, ...]:
             return tuple(i for i in group.positions if not any(
-                gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[plan_.rules[i][0]]))
+                gate is not None and gate(NO_BINDINGS, row) for gate in plan_.gates[recipes[i][0]]))
         # by position: plans with one group key list the same rules
         positions += ungated() if memo is None else memo.by_cells(group.key, group.columns, row, ungated)
     positions.sort()
-    return tuple([plan_.rules[i] for i in positions])
+    rules = plan_.rules
+    return tuple([rules[i] or made(plan_, i) for i in positions])
 
 
 def _fresh_outcome(plan_: Plan, name: str, rule: Rule, row: Row, memo: Memo) -> Outcome | str:
@@ -800,17 +879,20 @@ def _fold(fold: Fold, memo: Memo) -> list[Association]:
 def _shared(folds: Sequence[Fold]) -> Shared:
     """What the folds' results may hold that exists before they run: the rules, their
     trees, the rows."""
-    shared = Shared()
-    creations: dict[int, Any] = {}  # (the creation trees: the same few in every plan)
+    shared = Shared(derivation)
+    rules: dict[int, Rule] = {}  # (the same few in every plan)
     for fold in folds:
-        rules = [rule for _, _, rule in fold.plan.rules]
-        shared.add(*rules)
-        for rule in rules:
-            shared.add_tree(rule.constraint)
-            creations[id(rule.creation)] = rule.creation
+        for _, _, base, leaf, _ in fold.plan.recipes:
+            rules[id(base)] = base
+            shared.add_tree(leaf)
+        for entry in fold.plan.rules:  # (made already: a plan that is not indexed)
+            if entry is not None:
+                rules[id(entry[2])] = entry[2]
         shared.add(*fold.rows)
-    for creation in creations.values():
-        shared.add_tree(creation)
+    shared.add(*rules.values())
+    for rule in rules.values():
+        shared.add_tree(rule.constraint)
+        shared.add_tree(rule.creation)
     return shared
 
 

@@ -75,12 +75,16 @@ def available_workers() -> int:
 
 
 class Shared:
-    """The objects that exist before the fork, by identity: pickled by reference."""
+    """The objects that exist before the fork, by identity: pickled by reference.
+    ``derivation(obj)``, when given, tells how to make again an object made after the
+    fork from shared ones, as ``(function, arguments)`` (else ``None``): such an object
+    is pickled as that call, the arguments by reference where they are shared."""
 
-    __slots__ = ("_objects",)
+    __slots__ = ("_derivation", "_objects")
 
-    def __init__(self) -> None:
+    def __init__(self, derivation: Callable[[object], tuple[Callable[..., Any], tuple[Any, ...]] | None] | None = None) -> None:
         self._objects: dict[int, object] = {}
+        self._derivation = derivation
 
     def add(self, *objects: object) -> None:
         """Share ``objects`` (kept alive as long as this table is)."""
@@ -127,11 +131,13 @@ class Shared:
         whose condition may be a shared function. Objects it pickled once are sent as
         references to the first copy in later dumps."""
         objects = self._objects
+        derivation = self._derivation
 
         def by_reference(obj: object) -> Any:
             if objects.get(id(obj), _NOT_SHARED) is obj:
                 return (_shared, (id(obj),))
-            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+            how = None if derivation is None else derivation(obj)
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL) if how is None else how
 
         def leaf_state(state: LeafState) -> Any:
             condition = state.value

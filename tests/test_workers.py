@@ -145,6 +145,26 @@ def test_shared_objects_come_back_as_themselves_and_the_rest_by_value():
     assert back["leaf"] is leaf and back["row"] is row and back["made"] == [0, "new"]
 
 
+def test_a_run_rule_made_after_the_fork_comes_back_as_the_run_rule_of_its_base_and_leaf():
+    """A run's rules are made when first needed, in whichever process runs it: they are
+    sent as their base and global leaf (shared), and made again where they arrive."""
+    from asnfp.generate import derivation, run_rule
+    from asnfp.rule import Rule, with_global
+
+    base = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
+    leaf = attr("c", "asn_candidate", ".+(o001).+")
+    shared = Shared(derivation)
+    shared.add(base)
+    shared.add_tree(base.constraint)
+    shared.add_tree(leaf)
+    run = run_rule(base, leaf)
+    data = shared.dumps([run, run])
+    back = shared.loads(data)
+    assert back[0] is back[1] is run_rule(base, leaf)
+    by_value = shared.dumps(with_global(base, leaf))  # (not made by run_rule: sent whole)
+    assert shared.loads(by_value) is not run and len(data) < len(by_value) / 2
+
+
 def test_workers_must_be_at_least_one(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["generate", str(EXAMPLE), "-j", "0"])
