@@ -28,6 +28,8 @@ duplicate files; the driver leaves rules out only when neither is written.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from msgspec.structs import replace
 
 from asnfp.constraints import AttrLeaf, Constraint, Node, ValueLeaf, leaves
@@ -36,6 +38,7 @@ from asnfp.rule import Registry, Rule
 __all__ = ("keeps_requests_home", "never_valid", "futile", "without_futile")
 
 
+@lru_cache(maxsize=65536)
 def keeps_requests_home(constraint: Constraint) -> bool:
     """Tell whether every re-processing request ``constraint`` can make names no rules
     (so that it goes back to the rule that made it). Leaves of unknown kinds may make

@@ -30,7 +30,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from asnfp.constraints import AttrLeaf, Bindings, Constraint, Node, ValueLeaf, _equal
+from asnfp.constraints import (
+    _MATCHERS,
+    AttrLeaf,
+    Bindings,
+    Constraint,
+    Node,
+    ValueLeaf,
+    _equal,
+    _matcher,
+    meets_conditions,
+)
 from asnfp.row import Row
 
 __all__ = ("Gate", "compile_gate", "fixed", "gate_columns", "leaf_gate", "repeated_parts")
@@ -65,9 +75,36 @@ def fixed(constraint: Constraint) -> bool:
 def _leaf_gate(leaf: Constraint) -> Gate:
     if isinstance(leaf, ValueLeaf):
         return _computed_gate(leaf)
+    if isinstance(leaf, AttrLeaf):
+        return _attr_gate(leaf)
 
     def misses(bindings: Bindings, row: Row) -> bool:
         return not leaf(bindings, row).matched
+    return misses
+
+
+def _attr_gate(leaf: AttrLeaf) -> Gate:
+    """The gate of a fixed attribute leaf: whether its check misses, found as the check
+    finds it (the first valid cell of the sources its state names, against its state's
+    condition) but without making the outcome. (A fixed leaf has no ``onlyif``, is not
+    evaluated, never forced undefined, and its condition is a regex or a list of them.)"""
+    initial, invalid, required = leaf.initial, leaf.invalid, leaf.required
+
+    def misses(bindings: Bindings, row: Row) -> bool:
+        state = bindings._map.get(leaf) or initial
+        cells = row.cells
+        for source in state.sources:
+            text = cells.get(source)
+            if text is not None and text not in invalid:
+                break
+        else:
+            return required
+        condition = state.value
+        if condition is None:
+            return False
+        if type(condition) is str:
+            return (_MATCHERS.get(condition) or _matcher(condition))(text) is None
+        return not meets_conditions(text, condition)
     return misses
 
 

@@ -5,12 +5,13 @@ has a gate for fresh checks."""
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asnfp.constraints import NO_BINDINGS, all_of, any_of, attr, value_leaf
-from asnfp.gates import compile_gate, gate_columns
+from asnfp.gates import compile_gate, fixed, gate_columns, leaf_gate
 from asnfp.jwst import RULES
 from asnfp.row import make_row
-from asnfp.testing import constraint_trees, rows
+from asnfp.testing import attr_leaves, constraint_trees, rows
 
 
 @settings(max_examples=300, deadline=None)
@@ -22,6 +23,22 @@ def test_a_gate_that_says_miss_proves_a_pure_miss(tree, first, second):
         if gate is not None and gate(bindings, second):
             out = tree(bindings, second)
             assert not out.matched and not out.reprocess
+
+
+@settings(max_examples=300, deadline=None)
+@given(leaf=attr_leaves(), first=rows(), second=rows(index=1), tracks=st.booleans())
+def test_a_fixed_attribute_leafs_gate_says_miss_exactly_when_its_check_misses(leaf, first, second, tracks):
+    """The gate of a fixed attribute leaf reads the cells as the leaf's check does (on no
+    bindings, and on bindings the leaf has pinned), without making the outcome."""
+    if tracks:
+        leaf = attr(leaf.name, leaf.initial.sources, leaf.initial.value, pins=leaf.initial.pins,
+                    required=leaf.required, force_undefined=leaf.force_undefined, invalid=leaf.invalid, tracks=True)
+    gate = leaf_gate(leaf)
+    if gate is None:
+        assert not fixed(leaf) or leaf.initial.value is None
+        return
+    for bindings in (NO_BINDINGS, leaf(NO_BINDINGS, first).bindings):
+        assert gate(bindings, second) == (not leaf(bindings, second).matched)
 
 
 @settings(max_examples=150, deadline=None)
