@@ -150,10 +150,10 @@ def _filled(columns: list[list[str]]) -> list[list[str]]:
     out = []
     shared: dict[str, str] = {}  # one string object per distinct value: pools repeat values
     for values in columns:
-        width = max(map(len, values), default=0) or 1
-        fill = "null"[:width]
-        read = {v: shared.setdefault(low, low) for v in set(values) for low in (v.lower() if v else fill,)}
-        out.append([read[v] for v in values])
+        distinct = set(values)
+        fill = "null"[:max(map(len, distinct), default=0) or 1] if "" in distinct else ""
+        read = {v: shared.setdefault(low, low) for v in distinct for low in (v.lower() if v else fill,)}
+        out.append(list(map(read.__getitem__, values)))
     return out
 
 

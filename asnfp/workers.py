@@ -54,7 +54,7 @@ try:
 except ImportError:  # not Unix
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ("ChildFailed", "Shared", "available_workers", "run_folds", "share_out")
+__all__ = ("ChildFailed", "Shared", "available_workers", "run_folds", "run_parts", "share_out")
 
 U = TypeVar("U")
 R = TypeVar("R")
@@ -376,15 +376,7 @@ def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[f
     received: list[_Received] = []
     try:
         for take in numbers[1:]:
-            read_end, write_end = os.pipe()
-            parent = os.getpid()
-            pid = os.fork()
-            if pid == 0:
-                os.close(read_end)
-                _die_with(parent)
-                _child(write_end, units, take(), run, shared)
-            os.close(write_end)
-            forked.append((pid, read_end))
+            forked.append(_fork(lambda write_end, take=take: _child(write_end, units, take(), run, shared)))
         table = shared()
         received = [_Received(read_end, table) for _, read_end in forked]
         results = _run_share(units, numbers[0](), run)
@@ -405,6 +397,62 @@ def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[f
     missing = [i for i in range(len(units)) if i not in results]  # a child could not send them
     results.update(_run_share(units, missing, run))
     return [results[i] for i in range(len(units))]
+
+
+def run_parts(parts: Sequence[Callable[[], str | None]]) -> list[str | None]:
+    """Run procedures at once: the first in this process, each other in a forked child
+    (one after the other without ``os.fork``); return what each returned, a one-line
+    message or ``None``, in their order (``"stopped"`` for a child that could not tell).
+    The children die with this process, and are stopped if it fails.
+
+    >>> run_parts([lambda: None, lambda: "two"])
+    [None, 'two']
+    """
+    if len(parts) < 2 or not hasattr(os, "fork"):
+        return [part() for part in parts]
+    forked: list[tuple[int, int]] = []  # (pid, read end)
+    try:
+        for part in parts[1:]:
+            forked.append(_fork(partial(_child_part, part=part)))
+        results = [parts[0]()]
+        while forked:
+            pid, read_end = forked[0]
+            with os.fdopen(read_end, "rb") as pipe:
+                said = pipe.read()
+            forked.pop(0)
+            _stop(pid)
+            results.append(said[1:].decode("utf-8") if said[:1] == b"!" else None if said == b"." else "stopped")
+        return results
+    finally:
+        for pid, read_end in forked:
+            _stop(pid)
+            os.close(read_end)
+
+
+def _fork(child: Callable[[int], None]) -> tuple[int, int]:
+    """Fork a child that dies with this process and runs ``child(write end of a pipe)``
+    (which never returns); return its pid and the pipe's read end."""
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _die_with(parent)
+        child(write_end)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _child_part(write_end: int, part: Callable[[], str | None]) -> None:
+    """Run ``part`` in a forked child and tell the parent what it returned; never returns."""
+    status = 0
+    try:
+        message = part()
+        os.write(write_end, b"." if message is None else b"!" + message.encode("utf-8"))
+    except BaseException:  # noqa: BLE001  (the parent hears "stopped")
+        status = 1
+    finally:
+        os._exit(status)
 
 
 class ChildFailed(Exception):

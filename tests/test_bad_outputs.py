@@ -111,6 +111,39 @@ def test_disk_full_while_staging(here: Path, capsys: pytest.CaptureFixture[str],
     assert not (here / "out").exists()
 
 
+def _fail_on_files(names: set[str], error: OSError, real):  # type: ignore[no-untyped-def]
+    """A stand-in for ``_write_file`` that raises ``error`` for the files ``names`` (in
+    whichever process writes them)."""
+    def fake(path, data):  # type: ignore[no-untyped-def]
+        if os.path.basename(path) in names:
+            raise error
+        return real(path, data)
+    return fake
+
+
+@pytest.mark.parametrize("failing", [{1}, {0}, {0, 1}, set()])
+def test_files_written_by_two_processes_fail_at_the_first_failing_file(
+        here: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, failing: set[int]) -> None:
+    """With many files, each of two processes writes a share (here from 2 files on): the
+    same files as one process, and a failure in either share names the first failing
+    file in the files' order and leaves nothing."""
+    name = pool(here, "pool.csv", GOOD)
+    assert run(["generate", name, "-p", "one", "-j", "1"], capsys)[0] == 0
+    monkeypatch.setattr(cli, "PARALLEL_WRITES", 2)
+    full = OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(cli, "_write_file", _fail_on_files({EXPECTED[i] for i in failing}, full, cli._write_file))
+    result = run(["generate", name, "-p", "two", "-j", "2"], capsys)
+    if not failing:
+        assert result[0] == 0
+        assert {p.name: p.read_bytes() for p in (here / "two").iterdir()} == {
+            p.name: p.read_bytes() for p in (here / "one").iterdir()}
+        return
+    line = assert_error(result)
+    assert line == f"asnfp: error: two/{EXPECTED[min(failing)]}: cannot write (No space left on device)"
+    assert_nothing_written(here, here / "two")
+    assert not (here / "two").exists()
+
+
 # --- (c) a failure part-way through the final move -----------------------------------------
 
 def test_failed_move_rolls_back_the_files_already_moved(here: Path, capsys: pytest.CaptureFixture[str],
