@@ -32,7 +32,7 @@ from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
 from asnfp.rule import Registry, load_rules
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
-from asnfp.io import serialize
+from asnfp.io import file_name, serialize
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.workers import available_workers, run_parts
 
@@ -287,31 +287,32 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
     >>> sorted(os.listdir(out)), os.listdir(out.parent)
     (['jw00001-o001_image2_00001_asn.json', 'orphans.csv'], ['out'])
     """
-    files = [serialize(a, rule_name(a), fmt) for a in asns]
-    if orphans:
-        taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
-        files.append((orphans, orphan_table(pool, taken).encode("utf-8")))
+    names = [file_name(a, fmt) for a in asns] + ([orphans] if orphans else [])
     existed = target.exists()
     if existed and not target.is_dir():
         raise AsnfpError(f"{target}: exists and is not a folder")
-    for name, _ in files if existed else ():  # checked before anything moves: a clash leaves no output
+    for name in names if existed else ():  # checked before anything moves: a clash leaves no output
         if os.path.isdir(os.path.join(target, name)):
             raise AsnfpError(f"{target / name}: exists and is a folder, not a file")
     staging = _staging_folder(_existing_ancestor(target), target)
     moved: list[str] = []  # on any failure these are removed again: no partial output
     where = str(target)
     try:
-        shares = workers if len(files) >= PARALLEL_WRITES else 1
-        cut = [len(files) * i // shares for i in range(shares + 1)]
-        parts = [partial(_written_files, files[a:b], staging, target) for a, b in pairwise(cut)]
+        shares = workers if len(asns) >= PARALLEL_WRITES else 1
+        cut = [len(asns) * i // shares for i in range(shares + 1)]
+        parts = [partial(_written_share, asns[a:b], fmt, staging, target) for a, b in pairwise(cut)]
         failure = next((message for message in run_parts(parts) if message is not None), None)
-        if failure is not None:  # (the first in the files' order: each part stops at its first)
-            raise AsnfpError(failure)
+        if failure is None and orphans:
+            taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
+            failure = _written_files([(orphans, orphan_table(pool, taken).encode("utf-8"))], staging, target)
+        if failure is not None:  # (the first in the files' order: each share stops at its first)
+            raise AsnfpError(f"{target}: cannot write (a process writing files stopped)"
+                             if failure == "stopped" else failure)
         if not existed:  # a new folder: the staging folder becomes it, all at once
             target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staging, target)
             return
-        for name, _ in files:
+        for name in names:
             destination = where = os.path.join(target, name)
             if os.path.dirname(name):
                 os.makedirs(os.path.dirname(destination), exist_ok=True)
@@ -327,9 +328,19 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         shutil.rmtree(staging, ignore_errors=True)
 
 
-#: With this many files or more, the writing is shared among the ``-j`` processes (a
-#: file costs about 20 µs: below this, a fork costs more than it saves).
+#: With this many association files or more, making and writing them is shared among
+#: the ``-j`` processes (a file costs about 30 µs: below this, a fork costs more than it
+#: saves).
 PARALLEL_WRITES: Final = 4096
+
+
+def _written_share(asns: Sequence[Association], fmt: str, staging: str, target: Path) -> str | None:
+    """Write the files of ``asns`` into ``staging`` (see :func:`_written_files`)."""
+    try:
+        files = [serialize(a, rule_name(a), fmt) for a in asns]
+    except AsnfpError as err:
+        return str(err)
+    return _written_files(files, staging, target)
 
 
 def _written_files(files: Sequence[tuple[str, bytes]], staging: str, target: Path) -> str | None:
