@@ -35,7 +35,7 @@ from msgspec.structs import replace
 from asnfp.constraints import AttrLeaf, Constraint, Node, ValueLeaf, leaves
 from asnfp.rule import Registry, Rule
 
-__all__ = ("keeps_requests_home", "never_valid", "futile", "without_futile")
+__all__ = ("futile", "keeps_requests_home", "never_valid", "without_futile")
 
 
 @lru_cache(maxsize=65536)
