@@ -34,7 +34,7 @@ from asnfp.rule import Registry, load_rules
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
 from asnfp.io import file_name, serialize
 from asnfp.pool import Pool, orphan_table, read_pool
-from asnfp.workers import available_workers, run_parts
+from asnfp.workers import ChildFailed, available_workers, run_parts
 
 __all__ = ("main", "entry", "build_parser", "run_generate", "run_rules", "write_outputs")
 
@@ -287,11 +287,12 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
     >>> sorted(os.listdir(out)), os.listdir(out.parent)
     (['jw00001-o001_image2_00001_asn.json', 'orphans.csv'], ['out'])
     """
-    names = [file_name(a, fmt) for a in asns] + ([orphans] if orphans else [])
     existed = target.exists()
     if existed and not target.is_dir():
         raise AsnfpError(f"{target}: exists and is not a folder")
-    for name in names if existed else ():  # checked before anything moves: a clash leaves no output
+    # (the names are needed only to go into an existing folder; the shares make them too)
+    names = [file_name(a, fmt) for a in asns] + ([orphans] if orphans else []) if existed else []
+    for name in names:  # checked before anything moves: a clash leaves no output
         if os.path.isdir(os.path.join(target, name)):
             raise AsnfpError(f"{target / name}: exists and is a folder, not a file")
     staging = _staging_folder(_existing_ancestor(target), target)
@@ -301,13 +302,15 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         shares = workers if len(asns) >= PARALLEL_WRITES else 1
         cut = [len(asns) * i // shares for i in range(shares + 1)]
         parts = [partial(_written_share, asns[a:b], fmt, staging, target) for a, b in pairwise(cut)]
-        failure = next((message for message in run_parts(parts) if message is not None), None)
+        try:
+            failure = next((message for message in run_parts(parts) if message is not None), None)
+        except ChildFailed:
+            raise AsnfpError(f"{target}: cannot write (a process writing files stopped)") from None
         if failure is None and orphans:
             taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
             failure = _written_files([(orphans, orphan_table(pool, taken).encode("utf-8"))], staging, target)
         if failure is not None:  # (the first in the files' order: each share stops at its first)
-            raise AsnfpError(f"{target}: cannot write (a process writing files stopped)"
-                             if failure == "stopped" else failure)
+            raise AsnfpError(failure)
         if not existed:  # a new folder: the staging folder becomes it, all at once
             target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staging, target)

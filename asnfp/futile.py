@@ -35,7 +35,7 @@ from msgspec.structs import replace
 from asnfp.constraints import AttrLeaf, Constraint, Node, ValueLeaf, leaves
 from asnfp.rule import Registry, Rule
 
-__all__ = ("futile", "keeps_requests_home", "never_valid", "without_futile")
+__all__ = ("futile", "has_own_candidate_leaf", "keeps_requests_home", "never_valid", "without_futile")
 
 
 @lru_cache(maxsize=65536)
@@ -73,6 +73,17 @@ def never_valid(rule: Rule, kind: str) -> bool:
     return any(check.passes_for is not None and not check.passes_for(kind) for check in rule.validity)
 
 
+def has_own_candidate_leaf(rule: Rule) -> bool:
+    """Tell whether ``rule``'s tree has a candidate leaf (``is_acid``) of its own, which
+    may give its associations another candidate than the run's.
+
+    >>> from asnfp.constraints import attr
+    >>> has_own_candidate_leaf(Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter")))
+    False
+    """
+    return any(isinstance(leaf, AttrLeaf) and leaf.is_acid for leaf in leaves(rule.constraint))
+
+
 def futile(rule: Rule, kind: str) -> bool:
     """Tell whether a run whose associations all have the candidate type ``kind`` may
     leave ``rule`` out: it makes only invalid associations there, and every request it
@@ -91,7 +102,7 @@ def futile(rule: Rule, kind: str) -> bool:
     if not never_valid(rule, kind):
         return False
     trees = [rule.constraint] if rule.creation is None else [rule.constraint, rule.creation]
-    if any(isinstance(leaf, AttrLeaf) and leaf.is_acid for leaf in leaves(rule.constraint)):
+    if has_own_candidate_leaf(rule):
         return False
     return all(map(keeps_requests_home, trees))
 

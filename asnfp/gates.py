@@ -30,17 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from asnfp.constraints import (
-    _MATCHERS,
-    AttrLeaf,
-    Bindings,
-    Constraint,
-    Node,
-    ValueLeaf,
-    _equal,
-    _matcher,
-    meets_conditions,
-)
+from asnfp.constraints import AttrLeaf, Bindings, Constraint, Node, ValueLeaf, _equal, first_valid, meets_conditions
 from asnfp.row import Row
 
 __all__ = ("Gate", "compile_gate", "fixed", "gate_columns", "leaf_gate", "repeated_parts")
@@ -92,19 +82,10 @@ def _attr_gate(leaf: AttrLeaf) -> Gate:
 
     def misses(bindings: Bindings, row: Row) -> bool:
         state = bindings._map.get(leaf) or initial
-        cells = row.cells
-        for source in state.sources:
-            text = cells.get(source)
-            if text is not None and text not in invalid:
-                break
-        else:
+        found = first_valid(row, state.sources, invalid)
+        if found is None:
             return required
-        condition = state.value
-        if condition is None:
-            return False
-        if type(condition) is str:
-            return (_MATCHERS.get(condition) or _matcher(condition))(text) is None
-        return not meets_conditions(text, condition)
+        return state.value is not None and not meets_conditions(found[1], state.value)
     return misses
 
 

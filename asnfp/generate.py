@@ -44,13 +44,12 @@ from asnfp.constraints import (
     Node,
     Request,
     evaluate_cell,
-    leaves,
 )
 from asnfp.errors import AsnfpError, MissingColumn
 from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
-from asnfp.futile import without_futile
+from asnfp.futile import has_own_candidate_leaf, without_futile
 from asnfp.naming import DISCOVERED, acid_from, timestamp
 from asnfp.routes import Route, index_routes, is_index_leaf, is_open
 from asnfp.row import Row, make_row, with_cell
@@ -1069,7 +1068,7 @@ def _run_registries(candidates: Registry, discovery: Registry | None,
     unless a discovery rule has a candidate leaf of its own) keeps every rule.
     """
     found: dict[tuple[str, str | None], Registry] = {}
-    own_ids = discovery is not None and _has_own_candidates(discovery)
+    own_ids = discovery is not None and any(map(has_own_candidate_leaf, discovery.rules))
 
     def trimmed(registry: Registry, kind: str | None) -> Registry:
         if kind is None or not options.finalize or registry.shows_creation_numbers:
@@ -1087,13 +1086,6 @@ def _run_registries(candidates: Registry, discovery: Registry | None,
         return trimmed(candidates, acid_from(out.bindings, leaf).type if out.matched else None)
 
     return run_registry
-
-
-def _has_own_candidates(registry: Registry) -> bool:
-    """Whether a rule of ``registry`` has a candidate leaf of its own (else every
-    association of a discovery run has the id ``a3001``)."""
-    return any(isinstance(leaf, AttrLeaf) and leaf.is_acid for rule in registry.rules
-               for leaf in leaves(rule.constraint))
 
 
 def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],

@@ -103,20 +103,13 @@ class _Reads:
         return default if value is None else value
 
     def __getitem__(self, column: Any) -> Any:
-        value = self._cells.get(column)
-        trace = self.trace
-        if column not in trace:
-            trace[column] = value
+        value = self.get(column)
         if value is None:
             raise KeyError(column)
         return value
 
     def __contains__(self, column: object) -> bool:
-        value = self._cells.get(column)  # type: ignore[call-overload]
-        trace = self.trace
-        if column not in trace:
-            trace[column] = value
-        return value is not None
+        return self.get(column) is not None
 
     def _everything(self) -> dict[str, str]:
         self.opaque = True

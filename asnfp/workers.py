@@ -402,8 +402,8 @@ def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[f
 def run_parts(parts: Sequence[Callable[[], str | None]]) -> list[str | None]:
     """Run procedures at once: the first in this process, each other in a forked child
     (one after the other without ``os.fork``); return what each returned, a one-line
-    message or ``None``, in their order (``"stopped"`` for a child that could not tell).
-    The children die with this process, and are stopped if it fails.
+    message or ``None``, in their order; :class:`ChildFailed` when a child could not
+    tell. The children die with this process, and are stopped if it fails.
 
     >>> run_parts([lambda: None, lambda: "two"])
     [None, 'two']
@@ -416,12 +416,15 @@ def run_parts(parts: Sequence[Callable[[], str | None]]) -> list[str | None]:
             forked.append(_fork(partial(_child_part, part=part)))
         results = [parts[0]()]
         while forked:
-            pid, read_end = forked[0]
-            with os.fdopen(read_end, "rb") as pipe:
-                said = pipe.read()
-            forked.pop(0)
-            _stop(pid)
-            results.append(said[1:].decode("utf-8") if said[:1] == b"!" else None if said == b"." else "stopped")
+            pid, read_end = forked.pop(0)
+            try:
+                with os.fdopen(read_end, "rb") as pipe:
+                    said = pipe.read()
+            finally:
+                _stop(pid)
+            if said[:1] not in (b"!", b"."):
+                raise ChildFailed("a child process stopped before it could tell")
+            results.append(said[1:].decode("utf-8") if said[:1] == b"!" else None)
         return results
     finally:
         for pid, read_end in forked:
@@ -449,7 +452,7 @@ def _child_part(write_end: int, part: Callable[[], str | None]) -> None:
     try:
         message = part()
         os.write(write_end, b"." if message is None else b"!" + message.encode("utf-8"))
-    except BaseException:  # noqa: BLE001  (the parent hears "stopped")
+    except BaseException:  # noqa: BLE001  (the parent hears nothing: ChildFailed)
         status = 1
     finally:
         os._exit(status)
