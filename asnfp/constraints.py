@@ -34,7 +34,7 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import Any, Final, NamedTuple, TypeAlias, Union
 
-from asnfp.row import Row, make_row, with_cell  # noqa: F401  (make_row: doctests)
+from asnfp.row import Row, RowLike, as_row, make_row, with_cell  # noqa: F401  (make_row: doctests)
 
 __all__ = (
     "Category",
@@ -60,6 +60,8 @@ __all__ = (
     "not_any",
     "not_all",
     "as_constraint",
+    "check",
+    "holds",
     "meets_conditions",
     "first_valid",
     "find",
@@ -788,6 +790,34 @@ def as_constraint(x: Constraint | Callable[[Row], bool]) -> Constraint:
     if callable(x):
         return lift(x)
     raise TypeError(f"cannot make a constraint from {type(x).__name__}")
+
+
+def check(constraint: Constraint | Callable[[Row], bool], row: RowLike,
+          bindings: Bindings | None = None) -> Outcome:
+    """Check one row against a constraint and return the :data:`Outcome`; ``row`` may be
+    a pool row or any mapping (a plain ``dict``: names and cells are lower-cased as a
+    pool's are), ``bindings`` what an association has fixed so far (none by default).
+
+    >>> is_f150w = attr("filter", "filter", "f150w")
+    >>> out = check(is_f150w, {"FILTER": "F150W"})
+    >>> out.matched, found_values(out.bindings, is_f150w, "filter")
+    (True, ('f150w',))
+    >>> check(is_f150w, {"filter": "f444w"}).leaf
+    attr(filter: filter ~ 'f150w')
+    """
+    return as_constraint(constraint)(NO_BINDINGS if bindings is None else bindings, as_row(row))
+
+
+def holds(constraint: Constraint | Callable[[Row], bool], row: RowLike,
+          bindings: Bindings | None = None) -> bool:
+    """Tell whether ``row`` (a pool row or a plain mapping) satisfies ``constraint``:
+    ``check(constraint, row, bindings).matched``.
+
+    >>> nircam_image = all_of(attr("instrument", "instrume", "nircam"), attr("exp_type", "exp_type", "nrc_image"))
+    >>> holds(nircam_image, {"instrume": "NIRCAM", "exp_type": "NRC_IMAGE"}), holds(nircam_image, {"instrume": "miri"})
+    (True, False)
+    """
+    return check(constraint, row, bindings).matched
 
 
 def _combine(kind: str, parts: Sequence[Constraint | Callable[[Row], bool]], **options: Any) -> Node:

@@ -25,7 +25,7 @@ from pathlib import Path
 import msgspec
 
 from asnfp.errors import PoolError
-from asnfp.row import PoolMeta, Row
+from asnfp.row import PoolMeta, Row, RowLike, as_row
 
 __all__ = ("Pool", "read_pool", "orphan_table", "pool_from_rows")
 
@@ -216,16 +216,16 @@ def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: st
     return Pool(columns, rows, meta)
 
 
-def pool_from_rows(rows: Iterable[dict[str, str]], name: str = "in-memory") -> Pool:
+def pool_from_rows(rows: Iterable[RowLike], name: str = "in-memory") -> Pool:
     """Build a pool in memory, lower-casing names and values as reading does.
 
     >>> pool_from_rows([{"Filename": "A_uncal.fits"}]).rows[0]["filename"]
     'a_uncal.fits'
     """
     meta = PoolMeta(name)
-    dicts = [{str(k).lower(): str(v).lower() for k, v in r.items()} for r in rows]
-    columns = tuple(dict.fromkeys(k for d in dicts for k in d))
-    return Pool(columns, tuple(Row(i, d, meta) for i, d in enumerate(dicts)), meta)
+    made = tuple(as_row(r.cells if isinstance(r, Row) else r, i, meta) for i, r in enumerate(rows))
+    columns = tuple(dict.fromkeys(k for r in made for k in r.cells))
+    return Pool(columns, made, meta)
 
 
 def _plain(value: str) -> bool:

@@ -8,9 +8,9 @@ so that associations can name their pool.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Final
+from typing import Final, Union
 
-__all__ = ("Row", "PoolMeta", "IN_MEMORY", "make_row", "with_cell")
+__all__ = ("Row", "PoolMeta", "IN_MEMORY", "make_row", "with_cell", "as_row", "cell_text", "RowLike")
 
 
 class PoolMeta:
@@ -112,3 +112,30 @@ def with_cell(row: Row, column: str, value: str) -> Row:
     ('y', 'x', 1)
     """
     return Row(row.index, {**row.cells, column: value}, row.meta)
+
+
+def cell_text(value: object) -> str:
+    """Return a cell as a pool holds it: lower-cased text, ``null`` for ``None``.
+
+    >>> cell_text("NRC_IMAGE"), cell_text(None), cell_text(3)
+    ('nrc_image', 'null', '3')
+    """
+    return "null" if value is None else str(value).lower()
+
+
+RowLike = Union[Row, Mapping[str, object]]
+
+
+def as_row(row: RowLike, index: int = 0, meta: PoolMeta = IN_MEMORY) -> Row:
+    """Return ``row`` as a :class:`Row`: a row as it is, any other mapping with its
+    column names and cells lower-cased as reading a pool does (``None`` becomes ``null``).
+
+    >>> as_row({"EXP_TYPE": "NRC_IMAGE", "pupil": None})
+    Row(0, {'exp_type': 'nrc_image', 'pupil': 'null'})
+    >>> r = make_row(4, {"a": "x"})
+    >>> as_row(r) is r
+    True
+    """
+    if isinstance(row, Row):
+        return row
+    return Row(index, {str(k).lower(): cell_text(v) for k, v in row.items()}, meta)

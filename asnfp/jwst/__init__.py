@@ -12,7 +12,7 @@ from asnfp.finalize import finalize_level, merge_by_id
 from asnfp.association import Association
 from asnfp.rule import Registry, Rule, registry, replace
 
-__all__ = ("RULES", "REQUIRED_COLUMNS", "default_registry", "creation_numbers")
+__all__ = ("RULES", "REQUIRED_COLUMNS", "default_registry", "creation_numbers", "rule", "catalogue_rule")
 
 # Rules run in the reference's order: Level 2 by class name, then Level 3 by class name.
 RULES: tuple[Rule, ...] = tuple(sorted(level2.RULES, key=lambda r: r.name)) + tuple(
@@ -57,3 +57,6 @@ def default_registry(name: str | None = None, rules: tuple[Rule, ...] = RULES,
     finalizers = (finalize_level(2, keep_duplicates), finalize_level(3, keep_duplicates))
     return registry(rules, finalizers=finalizers, merge=merge_by_id(2), name=name, empty=EMPTY,
                     number=creation_numbers, shows_creation_numbers=keep_duplicates)
+
+
+from asnfp.jwst.custom import catalogue_rule, rule  # noqa: E402  (they read the catalogue above)

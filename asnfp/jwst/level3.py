@@ -87,6 +87,8 @@ __all__ = (
     "HAS_PAIR",
     "IS_NOT_GROUP",
     "fixedslit_background",
+    "science_rule",
+    "name_parts",
 )
 
 MULTI_OBS_AC_TYPES = ("group", "background", "mosaic")
@@ -281,7 +283,15 @@ def target_name(asn: Association) -> str:
     return f"t{'-'.join(str(v) for v in found):0>3s}"
 
 
-def _parts(asn: Association, *names: str) -> dict[str, str]:
+def name_parts(asn: Association, *names: str) -> dict[str, str]:
+    """The product-name fields ``names`` of an association (``program``, ``acid``,
+    ``target``, ``instrument``, ``opt_elem``, ``slit_name``, ``subarray``).
+
+    >>> from asnfp.association import create
+    >>> asn = create(_rule("Asn_Lv3Image"), None, _demo(instrume="miri", exp_type="mir_image", filter="f560w"))[1]
+    >>> name_parts(asn, "target", "opt_elem", "subarray")
+    {'target': 't001', 'opt_elem': 'f560w', 'subarray': ''}
+    """
     slit, sub = slit_name(asn), subarray(asn)
     every = {
         "program": asn.program,
@@ -334,7 +344,7 @@ def product_name(asn: Association) -> str:
     >>> made, product_name(asn)
     (True, 'jw00001-a3001_t001_miri_f560w-sub64')
     """
-    return _DEFAULT.format(**_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
+    return _DEFAULT.format(**name_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
                                      "slit_name", "subarray")).lower()
 
 
@@ -346,7 +356,7 @@ def product_name_noopt(asn: Association) -> str:
     'jw00001-a3001_t001_miri'
     """
     return "jw{program}-{acid}_{target}_{instrument}".format(
-        **_parts(asn, "program", "acid", "target", "instrument")).lower()
+        **name_parts(asn, "program", "acid", "target", "instrument")).lower()
 
 
 def product_name_sources(asn: Association) -> str:
@@ -357,7 +367,7 @@ def product_name_sources(asn: Association) -> str:
     'jw00001-a3001_{source_id}_nirspec_f290lp-g395m'
     """
     return fill("jw{program}-{acid}_{source_id}_{instrument}_{opt_elem}{slit_name}{subarray}",
-                **_parts(asn, "program", "acid", "instrument", "opt_elem", "slit_name",
+                **name_parts(asn, "program", "acid", "instrument", "opt_elem", "slit_name",
                          "subarray")).lower()
 
 
@@ -371,7 +381,7 @@ def product_name_nrsfs_sources(asn: Association) -> str:
     'jw00001-a3001_t001-{source_id}_nirspec_f290lp-g395h-{slit_name}-subs200a1'
     """
     return fill("jw{program}-{acid}_{target}-{source_id}_{instrument}_{opt_elem}-{slit_name}{subarray}",
-                **_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
+                **name_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
                          "subarray")).lower()
 
 
@@ -384,7 +394,7 @@ def product_name_coronimage(asn: Association) -> str:
     'jw00001-a3001_t001_nircam_f210m-maskrnd-image3'
     """
     return "jw{program}-{acid}_{target}_{instrument}_{opt_elem}{subarray}-image3".format(
-        **_parts(asn, "program", "acid", "target", "instrument", "opt_elem", "subarray")).lower()
+        **name_parts(asn, "program", "acid", "target", "instrument", "opt_elem", "subarray")).lower()
 
 
 def product_name_wfss(asn: Association) -> str:
@@ -394,7 +404,7 @@ def product_name_wfss(asn: Association) -> str:
     >>> product_name_wfss(create(_rule("Asn_Lv3WFSSNIS"), "candidate", row)[1])
     'jw00001-a3001_t001_niriss_f140m-gr150r'
     """
-    return fill(_DEFAULT, **_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
+    return fill(_DEFAULT, **name_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
                                    "slit_name", "subarray")).lower()
 
 
@@ -544,9 +554,16 @@ LEVEL3 = Rule(
 )
 
 
-def _science_rule(name: str, asn_type: str, own: Constraint, *,
-                  exptype: Exptype = level3_exptype, checks: tuple[Check, ...] = (),
-                  **hooks: object) -> Rule:
+def science_rule(name: str, asn_type: str, own: Constraint, *,
+                 exptype: Exptype = level3_exptype, checks: tuple[Check, ...] = (),
+                 **hooks: object) -> Rule:
+    """A Level-3 science rule: ``own`` wrapped by :func:`science`, the Level-3 members,
+    names and finalization, and ``checks`` beside "has a science member".
+
+    >>> r = science_rule("Asn_Mine", "image3", image())
+    >>> r.level, r.creation.name, [c.name for c in r.validity]
+    (3, 'rule', ['has_science'])
+    """
     tree = science(own)
     # A new association has no observation yet, so no acquisition can start it: only
     # the rule's own branch can match (its fixed conditions gate creation).
@@ -563,18 +580,18 @@ def _acq_reprocess() -> Rule:
 
 
 def _image() -> Rule:
-    return _science_rule("Asn_Lv3Image", "image3", all_of(
+    return science_rule("Asn_Lv3Image", "image3", all_of(
         optical_path(), target(level3_exptype), image(), wfs_visit(), not_bkgd_or_tso()))
 
 
 def _image_background() -> Rule:
-    return _science_rule("Asn_Lv3ImageBackground", "image3", all_of(
+    return science_rule("Asn_Lv3ImageBackground", "image3", all_of(
         optical_path(), target(aux_exptype), image(), wfs_visit(),
         dms("bkgdtarg", "bkgdtarg"), not_tso()), exptype=aux_exptype)
 
 
 def _image_mosaic() -> Rule:
-    return _science_rule("Asn_Lv3ImageMosaic", "image3", all_of(
+    return science_rule("Asn_Lv3ImageMosaic", "image3", all_of(
         optical_path(), image(), wfs_visit(), not_bkgd_or_tso()),
         checks=(candidate_type_check("is_type_mosaic", lambda kind: kind == "mosaic"),))
 
@@ -587,7 +604,7 @@ def _ami() -> Rule:
     >>> made, asn.products[0].name, asn.products[0].members[0].expname
     (True, 'jw00001-a3001_t001_niriss_f480m-nrm', 'jw_1_calints.fits')
     """
-    return _science_rule("Asn_Lv3AMI", "ami3", all_of(
+    return science_rule("Asn_Lv3AMI", "ami3", all_of(
         optical_path(), dms("exp_type", "exp_type", "nis_ami"), science_target(level3_exptype)),
         checks=(HAS_PSF,))
 
@@ -601,7 +618,7 @@ def _mir_coron() -> Rule:
     >>> made, asn.products[0].members[0].exptype, asn.products[0].name
     (True, 'psf', 'jw00001-a3001_t000_miri_f1065c-mask1065')
     """
-    return _science_rule("Asn_Lv3MIRCoron", "coron3", all_of(
+    return science_rule("Asn_Lv3MIRCoron", "coron3", all_of(
         optical_path(), dms("exp_type", "exp_type", "mir_lyot|mir_4qpm"),
         science_target(level3_exptype), not_bkgd(), name="asn_coron"), checks=(HAS_PSF,))
 
@@ -612,7 +629,7 @@ def _mir_mrs() -> Rule:
     >>> create(_mir_mrs(), None, _demo(instrume="miri", exp_type="mir_mrs", band="long"))[1].products[0].name
     'jw00001-a3001_t001_miri'
     """
-    return _science_rule("Asn_Lv3MIRMRS", "spec3", all_of(
+    return science_rule("Asn_Lv3MIRMRS", "spec3", all_of(
         target(level3_exptype), dms("exp_type", "exp_type", "mir_mrs"), not_tso()),
         product_name=product_name_noopt)
 
@@ -625,7 +642,7 @@ def _mir_mrs_background() -> Rule:
     ...  create(_mir_mrs_background(), None, _demo(**{**row.cells, "bkgdtarg": "y"}))[0]]
     ['science', False]
     """
-    return _science_rule("Asn_Lv3MIRMRSBackground", "spec3", all_of(
+    return science_rule("Asn_Lv3MIRMRSBackground", "spec3", all_of(
         target(), dms("exp_type", "exp_type", "mir_mrs"), not_tso(),
         dms("bkgdtarg", "bkgdtarg", "T")),
         exptype=aux_exptype, product_name=product_name_noopt)
@@ -639,7 +656,7 @@ def _nrc_coron() -> Rule:
     >>> [create(_nrc_coron(), None, _demo(**{**row.cells, "detector": d}))[0] for d in ("nrca2", "nrca1")]
     [True, False]
     """
-    return _science_rule("Asn_Lv3NRCCoron", "coron3", all_of(
+    return science_rule("Asn_Lv3NRCCoron", "coron3", all_of(
         optical_path(), dms("exp_type", "exp_type", "nrc_coron"),
         science_target(level3_exptype), not_bkgd(), lift(nrccoron_valid_detector),
         name="asn_coron"), checks=(HAS_PSF,))
@@ -657,7 +674,7 @@ def _nrc_coron_image() -> Rule:
     """
     not_bkgd_or_psf = not_any(dms("bkgdtarg", "bkgdtarg", pins=False),
                               dms("is_psf", "is_psf", "T"))
-    return _science_rule("Asn_Lv3NRCCoronImage", "image3", all_of(
+    return science_rule("Asn_Lv3NRCCoronImage", "image3", all_of(
         optical_path(), dms("exp_type", "exp_type", "nrc_coron"),
         science_target(level3_exptype), not_bkgd_or_psf,
         dms("channel", "channel", "short"), dms("subarray", "subarray", "full")),
@@ -673,7 +690,7 @@ def _nrs_fss() -> Rule:
     >>> [create(_nrs_fss(), None, _demo(**{**row.cells, "fxd_slit": s}))[0] for s in ("s200a1", "s200b1")]
     [True, False]
     """
-    return _science_rule("Asn_Lv3NRSFSS", "spec3", all_of(
+    return science_rule("Asn_Lv3NRSFSS", "spec3", all_of(
         not_tso(), dms("exp_type", "exp_type", "nrs_autoflat|nrs_autowave|nrs_fixedslit", pins=False),
         lift(nrsfss_valid_detector), optical_path(), target(level3_exptype)),
         product_name=product_name_nrsfs_sources)
@@ -687,7 +704,7 @@ def _nrs_ifu() -> Rule:
     >>> create(_nrs_ifu(), None, row)[1].products[0].name
     'jw00001-a3001_t001_nirspec_g235h'
     """
-    return _science_rule("Asn_Lv3NRSIFU", "spec3", all_of(
+    return science_rule("Asn_Lv3NRSIFU", "spec3", all_of(
         target(level3_exptype), dms("exp_type", "exp_type", "nrs_autowave|nrs_ifu", pins=False),
         lift(nrsifu_valid_detector), dms("patttype", "patttype"), not_tso(),
         dms("opt_elem", "grating")))
@@ -701,7 +718,7 @@ def _nrs_ifu_background() -> Rule:
     >>> [m.exptype for m in create(_nrs_ifu_background(), None, row)[1].products[0].members]
     ['science']
     """
-    return _science_rule("Asn_Lv3NRSIFUBackground", "spec3", all_of(
+    return science_rule("Asn_Lv3NRSIFUBackground", "spec3", all_of(
         target(aux_exptype), not_tso(), dms("bkgdtarg", "bkgdtarg", "T"),
         dms("allowed_bkgdtarg", "exp_type", "nrs_ifu"), lift(nrsifu_valid_detector),
         dms("opt_elem", "grating")), exptype=aux_exptype)
@@ -714,7 +731,7 @@ def _slitless_spectral() -> Rule:
     >>> [create(_slitless_spectral(), None, _demo(**{**row.cells, "patttype": p}))[0] for p in ("null", "none")]
     [True, False]
     """
-    return _science_rule("Asn_Lv3SlitlessSpectral", "spec3", all_of(
+    return science_rule("Asn_Lv3SlitlessSpectral", "spec3", all_of(
         not_tso(), optical_path(), target(level3_exptype),
         dms("exp_type", "exp_type", "nis_soss", pins=False),
         not_any(dms("patttype_spectarg", "patttype")),
@@ -730,7 +747,7 @@ def _spec_aux() -> Rule:
     >>> create(_spec_aux(), None, row)[1].products[0].name
     'jw00001-a3001_t001_nirspec_f100lp-g140m-s200a2-s200a2'
     """
-    return _science_rule("Asn_Lv3SpecAux", "spec3", all_of(
+    return science_rule("Asn_Lv3SpecAux", "spec3", all_of(
         target(aux_exptype), not_tso(), dms("bkgdtarg", "bkgdtarg", "T"),
         dms("allowed_bkgdtarg", "exp_type", "mir_lrs-fixedslit|nrs_fixedslit"), optical_path()),
         exptype=aux_exptype)
@@ -743,7 +760,7 @@ def _spectral_source() -> Rule:
     >>> [create(_spectral_source(), None, _demo(**{**row.cells, "msametfl": m}))[0] for m in ("m.fits", "null")]
     [True, False]
     """
-    return _science_rule("Asn_Lv3SpectralSource", "spec3", all_of(
+    return science_rule("Asn_Lv3SpectralSource", "spec3", all_of(
         not_tso(), optical_path(), target(level3_exptype),
         any_of(dms("exp_type", "exp_type", "nrs_autoflat|nrs_autowave", pins=False), msa())),
         product_name=product_name_sources)
@@ -757,7 +774,7 @@ def _spectral_target() -> Rule:
     >>> create(_spectral_target(), None, row)[1].products[0].name
     'jw00001-a3001_t001_miri_p750l'
     """
-    return _science_rule("Asn_Lv3SpectralTarget", "spec3", all_of(
+    return science_rule("Asn_Lv3SpectralTarget", "spec3", all_of(
         not_tso(), optical_path(), target(level3_exptype),
         dms("exp_type", "exp_type", "mir_lrs-fixedslit|nis_soss", pins=False),
         any_of(dms("patttype_spectarg", "patttype", "2-point-nod|4-point-nod|along-slit-nod"))),
@@ -777,7 +794,7 @@ def _tso() -> Rule:
     >>> [create(_tso(), None, _demo(**{**row.cells, "pupil": p}))[0] for p in ("grismr", "clear")]
     [True, False]
     """
-    return _science_rule("Asn_Lv3TSO", "tso3", all_of(
+    return science_rule("Asn_Lv3TSO", "tso3", all_of(
         target(level3_exptype), optical_path(), tso(), dms("exp_type", "exp_type"),
         not_any(ifu()),
         not_any(all_of(dms("restricted_grism", "exp_type", "nrc_tsgrism"),
@@ -803,7 +820,7 @@ def _wfscmb() -> Rule:
     >>> create(_wfscmb(), None, row)[1].products[0].name
     'jw00001-a3001_t001_nircam_f212n-wlp8-nrca1_{suffix}-05'
     """
-    return _science_rule("Asn_Lv3WFSCMB", "wfs-image3", all_of(
+    return science_rule("Asn_Lv3WFSCMB", "wfs-image3", all_of(
         optical_path(), target(level3_exptype), image(), dms("patttype", "patttype", "wfsc"),
         dms("detector", "detector"), dms("obs_id", "obs_id"), dms("act_id", "act_id"),
         not_any(dms("dms_note", "dms_note", "wfsc_los_jitter"))),
@@ -811,7 +828,7 @@ def _wfscmb() -> Rule:
 
 
 def _wfss(name: str, exp_type: str, element: Node) -> Rule:
-    return _science_rule(name, "spec3", all_of(
+    return science_rule(name, "spec3", all_of(
         target(level3_exptype), dms("exp_type", "exp_type", exp_type), element),
         product_name=product_name_wfss)
 
