@@ -36,7 +36,7 @@ from asnfp.io import file_name, serialize
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.workers import ChildFailed, available_workers, run_parts
 
-__all__ = ("main", "entry", "build_parser", "run_generate", "run_rules", "write_outputs")
+__all__ = ("main", "entry", "build_parser", "run_generate", "run_rules", "run_explain", "write_outputs")
 
 REFERENCE_VERSION = "3.0.0"
 #: ``-j`` by default: one process per core, at most this many (each child copies the
@@ -118,6 +118,90 @@ def run_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("explain", help="why a row joined, or did not join, each rule",
+                       description="For a row of the pool (or, by default, for every row that no "
+                                   "written association holds): the associations that hold it, "
+                                   "and for each rule whether the row joined it, and if not, the "
+                                   "leaf that missed with the value the row has there.")
+    p.add_argument("pool", help="association pool file")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--row", type=int, action="append", metavar="N",
+                       help="the N-th exposure of the pool (the first is 1); may be repeated")
+    which.add_argument("--file", action="append", metavar="NAME",
+                       help="the rows whose file name is NAME (or contains it); may be repeated")
+    p.add_argument("--rule", action="append", metavar="NAME", help="only this rule (may be repeated)")
+    p.add_argument("-r", "--rules", action="append", help="a Python file of rules to add (may be repeated)")
+    p.add_argument("--ignore-default", action="store_true", help="only the rules of the -r files")
+    p.add_argument("-d", "--delimiter", default="|", help="pool column delimiter (default: |)")
+    p.add_argument("--pool-format", default="ascii", help="astropy table format (default: ascii)")
+    p.add_argument("-j", "--workers", type=_workers, default=None, metavar="N",
+                   help="processes to share the candidate runs among (default: one per core)")
+    p.set_defaults(command=run_explain, debug=False)
+
+
+def _explained_rows(args: argparse.Namespace, pool: Pool) -> list[int]:
+    from asnfp.explain import rows_named
+
+    if args.row:
+        bad = [n for n in args.row if not 1 <= n <= len(pool.rows)]
+        if bad:
+            raise UsageError(f"{pool.meta.file}: no row {bad[0]} (the pool has rows 1 to {len(pool.rows)})")
+        return [n - 1 for n in args.row]
+    if args.file:
+        found = {name: rows_named(pool.rows, name) for name in args.file}
+        missing = [name for name, hits in found.items() if not hits]
+        if missing:
+            raise UsageError(f"{pool.meta.file}: no row with file name {missing[0]!r}")
+        return list(dict.fromkeys(i for hits in found.values() for i in hits))
+    return []
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Run ``asnfp explain``: print, for each row asked for (every orphan by default),
+    the associations that hold it and a line per rule.
+
+    >>> import io, contextlib
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|"
+    ...                                 "asn_candidate\\njw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
+    ...                                 "[('o001', 'observation')]\\n")
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     status = main(["explain", str(d / "pool.csv"), "--row", "1", "--rule", "Asn_Lv3Image"])
+    >>> status, out.getvalue().splitlines()[1]
+    (0, '  Asn_Lv3Image: joined jw00001-o001_image3_00001_asn.json')
+    """
+    from asnfp.explain import describe, explain_rows
+    from asnfp.jwst import REQUIRED_COLUMNS
+
+    make_registry = _registries(args)
+    known = {r.name for r in make_registry(None).rules}
+    unknown = [name for name in args.rule or () if name not in known]
+    if unknown:
+        raise UsageError(f"no rule {unknown[0]!r} (asnfp rules lists them)")
+    pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
+    _check_columns(pool, (*REQUIRED_COLUMNS, "asn_candidate"))
+    workers = min(available_workers(), DEFAULT_WORKERS_MAX) if args.workers is None else args.workers
+    options = Options(workers=workers)
+    indexes = _explained_rows(args, pool)
+    try:
+        if not indexes:
+            indexes = _orphan_indexes(make_registry, pool, options)
+            print(f"{len(indexes)} of {len(pool.rows)} rows of {pool.meta.file} are in no written association")
+        found = explain_rows(make_registry, pool.rows, indexes, options, rules=args.rule)
+    except MissingColumn as err:
+        raise AsnfpError(f"{pool.meta.file}: {err}") from None
+    print("\n".join(describe(e) for e in found))
+    return 0
+
+
+def _orphan_indexes(make_registry: Callable[[str | None], Registry], pool: Pool, options: Options) -> list[int]:
+    written = [a for a in generate_per_candidate(make_registry, pool.rows, options) if is_valid(a)]
+    taken = {m.row.index for a in written for p in a.products for m in p.members if m.row is not None}
+    return [r.index for r in pool.rows if r.index not in taken]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``asnfp`` argument parser (sub-command ``generate``).
 
@@ -130,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
     _add_generate(sub)
     _add_rules(sub)
+    _add_explain(sub)
     for tool in (from_list, edit, gather, mkpool, diff, validate):
         tool.add_parser(sub)
     return parser
