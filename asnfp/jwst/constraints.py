@@ -41,6 +41,8 @@ __all__ = (
     "same_instrument",
     "same_target",
     "same_optical_path",
+    "same_filter",
+    "same_slit",
     "same_exp_type",
     "same_observation",
     "same_detector",
@@ -230,6 +232,33 @@ def same_optical_path() -> Node:
     [True, False]
     """
     return level3.optical_path()
+
+
+def same_filter() -> AttrLeaf:
+    """Every row has the first row's filter, whatever its pupil or grating (named
+    ``filter``, so a product-name template can show it as ``{filter}``).
+
+    >>> from asnfp.constraints import check, holds
+    >>> c = same_filter()
+    >>> b = check(c, {"filter": "f150w", "pupil": "clear"}).bindings
+    >>> [holds(c, {"filter": f, "pupil": "f164n"}, b) for f in ("f150w", "f200w")]
+    [True, False]
+    """
+    return dms("filter", "filter")
+
+
+def same_slit() -> AttrLeaf:
+    """Every row has the first row's fixed slit, exactly: unlike
+    :func:`same_optical_path`, ``s200a1`` and ``s200a2`` do not mix (named ``slit``,
+    shown by ``{slit}`` in a product-name template).
+
+    >>> from asnfp.constraints import check, holds
+    >>> c = same_slit()
+    >>> b = check(c, {"fxd_slit": "s200a1"}).bindings
+    >>> [holds(c, {"fxd_slit": s}, b) for s in ("s200a1", "s200a2")]
+    [True, False]
+    """
+    return dms("slit", "fxd_slit")
 
 
 def same_exp_type() -> AttrLeaf:
