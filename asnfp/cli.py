@@ -358,32 +358,50 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
+def _orphans_place(target: Path, orphans: str | None) -> tuple[str | None, Path | None]:
+    """Where the orphan table goes: a name inside ``target`` (a relative name is
+    relative to it, as in the reference), or a path outside it."""
+    if not orphans:
+        return None, None
+    path = Path(os.path.abspath(target / orphans))
+    try:
+        return str(path.relative_to(os.path.abspath(target))), None
+    except ValueError:
+        return None, path
+
+
 def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: str,
                   orphans: str | None, workers: int = 1) -> None:
     """Write the association files (and the orphan table) into ``target``, all at once:
     everything goes to a temporary folder beside it first (and leaves nothing behind).
-    Many files are written by up to ``workers`` processes, each a share of them.
+    Many files are written by up to ``workers`` processes, each a share of them. An
+    orphan table named outside ``target`` is staged beside its own place the same way.
 
     >>> from asnfp.jwst import RULES
     >>> from asnfp.pool import pool_from_rows
     >>> out = Path(tempfile.mkdtemp()) / "out"
     >>> write_outputs([Association(rule=RULES[0], ruleset=None, program="00001", asn_id="o001", sequence=1)],
-    ...               pool_from_rows([{"a": "x"}]), out, "json", "orphans.csv")
+    ...               pool_from_rows([{"a": "x"}]), out, "json", str(out / "orphans.csv"))
     >>> sorted(os.listdir(out)), os.listdir(out.parent)
     (['jw00001-o001_image2_00001_asn.json', 'orphans.csv'], ['out'])
     """
     existed = target.exists()
     if existed and not target.is_dir():
         raise AsnfpError(f"{target}: exists and is not a folder")
+    inside, outside = _orphans_place(target, orphans)
+    if outside is not None and outside.is_dir():
+        raise AsnfpError(f"{outside}: exists and is a folder, not a file")
     # (the names are needed only to go into an existing folder; the shares make them too)
-    names = [file_name(a, fmt) for a in asns] + ([orphans] if orphans else []) if existed else []
+    names = [file_name(a, fmt) for a in asns] + ([inside] if inside else []) if existed else []
     for name in names:  # checked before anything moves: a clash leaves no output
         if os.path.isdir(os.path.join(target, name)):
             raise AsnfpError(f"{target / name}: exists and is a folder, not a file")
-    staging = _staging_folder(_existing_ancestor(target), target)
+    aside = _staging_folder(_existing_ancestor(outside.parent), outside.parent) if outside else None
     moved: list[str] = []  # on any failure these are removed again: no partial output
     where = str(target)
+    staging = ""
     try:
+        staging = _staging_folder(_existing_ancestor(target), target)
         shares = workers if len(asns) >= PARALLEL_WRITES else 1
         cut = [len(asns) * i // shares for i in range(shares + 1)]
         parts = [partial(_written_share, asns[a:b], fmt, staging, target) for a, b in pairwise(cut)]
@@ -393,12 +411,23 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
             raise AsnfpError(f"{target}: cannot write (a process writing files stopped)") from None
         if failure is None and orphans:
             taken = {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
-            failure = _written_files([(orphans, orphan_table(pool, taken).encode("utf-8"))], staging, target)
+            table = [(inside or "orphans", orphan_table(pool, taken).encode("utf-8"))]
+            if outside is None:
+                failure = _written_files(table, staging, target)
+            else:
+                failure = _written_files(table, str(aside), outside.parent)
         if failure is not None:  # (the first in the files' order: each share stops at its first)
             raise AsnfpError(failure)
+        if outside is not None and aside is not None:  # (first: it is the one file moved alone)
+            where = str(outside)
+            outside.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(os.path.join(aside, "orphans"), outside)
+            moved.append(str(outside))
         if not existed:  # a new folder: the staging folder becomes it, all at once
+            where = str(target)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staging, target)
+            moved = []
             return
         for name in names:
             destination = where = os.path.join(target, name)
@@ -413,7 +442,10 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         for path in moved:  # a file it overwrote is not restored
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 #: With this many association files or more, making and writing them is shared among

@@ -220,10 +220,25 @@ def lookup(rule: Rule, name: str) -> Constraint | None:
     return find(rule.constraint, name)
 
 
+def _asnfp_rule_ids() -> set[int]:
+    """The rules asnfp's own modules define: bound at their top level, or in a tuple or
+    list there (a catalogue's ``RULES``)."""
+    ids = set()
+    for name, module in list(sys.modules.items()):
+        if name == "asnfp" or name.startswith("asnfp."):
+            for value in vars(module).values():
+                if isinstance(value, Rule):
+                    ids.add(id(value))
+                elif isinstance(value, (tuple, list)):
+                    ids.update(id(v) for v in value if isinstance(v, Rule))
+    return ids
+
+
 def load_rules(path: str | os.PathLike[str]) -> tuple[Rule, ...]:
     """Load the rules a Python file defines: its ``RULES`` sequence if it has one, else
     every :class:`Rule` value at its top level that asnfp itself does not define (so an
-    imported base such as ``LEVEL3`` is not a rule), in the order they were bound. The
+    imported base such as ``LEVEL3``, or a catalogue rule bound to derive another from
+    it, is not a rule of the file), in the order they were bound. The
     file is run as a fresh module (nothing is registered anywhere); errors are one line.
 
     >>> import pathlib, tempfile
@@ -250,8 +265,7 @@ def load_rules(path: str | os.PathLike[str]) -> tuple[Rule, ...]:
         raise AsnfpError(f"{file}: cannot import what it needs: {err}") from None
     found = getattr(module, "RULES", None)
     if found is None:
-        ours = {id(v) for name, m in list(sys.modules.items()) if name.startswith("asnfp.")
-                for v in vars(m).values() if isinstance(v, Rule)}
+        ours = _asnfp_rule_ids()
         found = [v for v in vars(module).values() if isinstance(v, Rule) and id(v) not in ours]
     rules = tuple(found)
     if not rules or not all(isinstance(r, Rule) for r in rules):

@@ -275,6 +275,30 @@ def test_orphan_table_onto_a_folder_writes_nothing(here: Path, capsys: pytest.Ca
     assert_nothing_written(here, here / "out")
 
 
+def test_orphan_table_named_inside_a_new_output_folder(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An absolute orphan path inside the new ``-p`` folder is a name in it (as the
+    reference writes it when the folder exists); one outside goes there."""
+    name = pool(here, "pool.csv", GOOD)
+    status, _, err = run(["generate", name, "-p", "out", "--save-orphans", str(here / "out" / "orphans.csv")], capsys)
+    assert (status, err) == (0, "")
+    assert asn_files(here / "out") == EXPECTED and (here / "out" / "orphans.csv").is_file()
+    status, _, err = run(["generate", name, "-p", "out2", "--save-orphans", str(here / "elsewhere" / "o.csv")], capsys)
+    assert (status, err) == (0, "")
+    assert asn_files(here / "out2") == EXPECTED and (here / "elsewhere" / "o.csv").read_text().startswith("filename")
+    assert_nothing_written(here, here / "nowhere")
+    assert_nothing_written(here / "elsewhere", here / "nowhere")
+
+
+def test_orphan_table_that_cannot_be_written_outside_writes_nothing(here: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    name = pool(here, "pool.csv", GOOD)
+    (here / "file").write_text("a file, not a folder")
+    assert_error(run(["generate", name, "-p", "out", "--save-orphans", str(here / "file" / "o.csv")], capsys),
+                 "asnfp: error: ", "file")
+    assert not (here / "out").exists()
+    assert_nothing_written(here, here / "out")
+
+
 # --- flags ------------------------------------------------------------------------------
 
 def test_bogus_output_format(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
