@@ -11,7 +11,13 @@ instrument, ``_cal`` members, a science member needed); the constraint says the 
 
 from asnfp import all_of, not_any
 from asnfp.jwst import rule
-from asnfp.jwst.constraints import is_background, is_image, is_tso, same_filter, same_target
+from asnfp.jwst.constraints import (
+    is_background,
+    is_image,
+    is_tso,
+    same_filter,
+    same_target,
+)
 
 IMAGE_BY_FILTER = rule(
     "Asn_ImageByFilter", "image3", "jw{program}-{acid}_{target}_{instrument}_{filter}",

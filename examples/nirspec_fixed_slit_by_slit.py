@@ -9,8 +9,14 @@ apart and writes the slit in the product name (``..._nirspec_f170lp-g235h_s200a1
 
 from asnfp import all_of, not_any
 from asnfp.jwst import rule
-from asnfp.jwst.constraints import (exp_type_is, is_background, is_tso, same_optical_path, same_slit,
-                                    same_target)
+from asnfp.jwst.constraints import (
+                                    exp_type_is,
+                                    is_background,
+                                    is_tso,
+                                    same_optical_path,
+                                    same_slit,
+                                    same_target,
+)
 
 FIXED_SLIT_BY_SLIT = rule(
     "Asn_NRSFSSBySlit", "spec3", "jw{program}-{acid}_{target}_{instrument}_{opt_elem}_{slit}",

@@ -18,7 +18,15 @@ import pytest
 from hypothesis import given, settings
 
 from asnfp.cli import main
-from asnfp.constraints import NO_BINDINGS, AttrLeaf, all_of, any_of, attr, leaves, not_any
+from asnfp.constraints import (
+    NO_BINDINGS,
+    AttrLeaf,
+    all_of,
+    any_of,
+    attr,
+    leaves,
+    not_any,
+)
 from asnfp.explain import why_missed
 from asnfp.row import make_row
 from asnfp.testing import constraint_trees, rows

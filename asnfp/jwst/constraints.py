@@ -21,7 +21,12 @@ from __future__ import annotations
 
 from asnfp.constraints import AttrLeaf, Node, ValueLeaf, not_any, value_leaf  # noqa: F401  (not_any: doctests)
 from asnfp.jwst import level3, shared
-from asnfp.jwst.dms import EXPOSURE_TYPE_COLUMNS, exposure_type, is_ami_row, is_coron_row
+from asnfp.jwst.dms import (
+    EXPOSURE_TYPE_COLUMNS,
+    exposure_type,
+    is_ami_row,
+    is_coron_row,
+)
 from asnfp.jwst.shared import dms
 
 __all__ = (

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 
 from asnfp.association import Association
-from asnfp.constraints import Constraint, all_of, find, found_values
+from asnfp.constraints import Constraint, all_of, find, found_values  # noqa: F401  (all_of: doctests)
 from asnfp.jwst import level2, level3
 from asnfp.rule import Check, Rule, replace
 
