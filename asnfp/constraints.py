@@ -234,8 +234,47 @@ def _anchored(condition: str) -> re.Pattern[str]:
 _MATCHERS: Final[dict[str, Callable[[str], Any]]] = {}
 
 
+_ESCAPED: Final = re.compile(r"\\(.)")
+
+
+def _literal(condition: str) -> str | None:
+    """The lower-case text that an ASCII condition without any regex syntax (a plain
+    word, or a pinned value, which is escaped) stands for; ``None`` for any other."""
+    if not condition.isascii():
+        return None
+    text = _ESCAPED.sub(r"\1", condition)
+    return text.lower() if re.escape(text) == condition else None
+
+
+def _literal_matcher(literal: str, condition: str) -> Callable[[str], Any]:
+    """The anchored regex's ``match`` for a literal, without compiling it: for ASCII text,
+    ``^literal$`` with ``IGNORECASE`` matches exactly the literal in any case, with or
+    without one trailing newline (``$`` matches before it); other text goes to the regex.
+
+    >>> match = _literal_matcher("f150w", "f150w")
+    >>> [match(t) is not None for t in ("f150w", "F150W", "f150w\\n", "f150wx", "f15", "f150w\\n\\n")]
+    [True, True, True, False, False, False]
+    """
+    size = len(literal)
+
+    def match(text: str) -> Any:
+        if text == literal:
+            return True
+        if not text.isascii():
+            return _anchored(condition).match(text)
+        if len(text) == size:
+            return True if text.lower() == literal else None
+        if len(text) == size + 1 and text[-1] == "\n":
+            return True if text[:-1].lower() == literal else None
+        return None
+
+    return match
+
+
 def _matcher(condition: str) -> Callable[[str], Any]:
-    found = _MATCHERS[condition] = _anchored(condition).match
+    literal = _literal(condition)
+    found = _MATCHERS[condition] = (_anchored(condition).match if literal is None
+                                    else _literal_matcher(literal, condition))
     return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +172,21 @@ def test_bindings_hash_as_their_items_do_however_they_were_built(changes):
         built = built.with_fact(name, value) if is_fact else built.with_state(leaves[name], value)
     fresh = Bindings(dict(reversed(list(built.items()))))  # the same items, in another order
     assert built == fresh and hash(built) == hash(fresh)
+
+
+_CHARS = st.sampled_from(list("abcxyzABCXYZ019_-.|*()[]\\ \n") + ["ſ", "K", "é", "İ"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(_CHARS, max_size=6), st.text(_CHARS, max_size=7), st.sampled_from(("same", "upper", "newline", "other")))
+@example("s", "ſ", "other")  # (long s: the same letter to a case-blind regex, not to lower())
+@example("k", "K", "other")  # (Kelvin sign)
+@example("ab", "ab\n", "other")
+@example("ab", "AB\n\n", "other")
+def test_a_literal_condition_matches_as_its_regex_does(value, other, variant):
+    """A plain condition (a pinned value is escaped) is matched without its regex: the
+    answer is the anchored, case-blind regex's, for any text."""
+    condition = re.escape(value)
+    text = {"same": value, "upper": value.upper(), "newline": value + "\n", "other": other}[variant]
+    expected = re.compile("^" + condition + "$", re.IGNORECASE).match(text) is not None
+    assert meets_conditions(text, condition) is expected
