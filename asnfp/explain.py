@@ -104,6 +104,8 @@ def _attr_miss(leaf: AttrLeaf, bindings: Bindings, row: Row) -> str | None:
     condition = state.value
     if callable(condition):
         condition = condition(bindings)
+    if condition is None:  # (a cell of several values, read as a literal: each is offered again)
+        return f"miss at {label}: {column} holds several values, {_quoted(value)}"
     if state.value is not leaf.initial.value:
         return f"miss at {label}: {_quoted(value)} is not the value it pinned, {_quoted(_short(condition, True))}"
     return f"miss at {label}: {_quoted(value)} does not match {_quoted(_short(condition))}"
@@ -136,7 +138,7 @@ def _why(constraint: Constraint, bindings: Bindings, row: Row) -> tuple[str | No
     if constraint(bindings, row).matched:
         return None, _count(constraint)
     if isinstance(constraint, AttrLeaf):
-        return _attr_miss(constraint, bindings, row), 0
+        return _attr_miss(constraint, bindings, row) or f"miss at {_label(constraint, bindings, row)}", 0
     if isinstance(constraint, ValueLeaf):
         return _value_miss(constraint, bindings, row), 0
     if not isinstance(constraint, Node):

@@ -211,3 +211,11 @@ def test_bad_requests_get_one_line(args, message, capsys):
     status, _ = _explain(str(_pool("pool_021_tso")), *args)
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1 and message in err[0]
+
+
+def test_a_cell_of_several_values_is_named_as_such():
+    row = make_row(0, {"grating": "['g140m', 'g235m']"})
+    assert why_missed(attr("grating", "grating", evaluate=True), row) == (
+        "miss at grating: grating holds several values, \"['g140m', 'g235m']\"")
+    assert why_missed(attr("grating", "grating", "g395m", evaluate=True), row) == (
+        "miss at grating: \"['g140m', 'g235m']\" does not match 'g395m'")
