@@ -25,6 +25,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Final, NoReturn
 
+from msgspec.structs import replace
+
 from asnfp import __version__
 from asnfp import diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
@@ -186,20 +188,13 @@ def run_explain(args: argparse.Namespace) -> int:
     options = Options(workers=workers)
     indexes = _explained_rows(args, pool)
     try:
-        if not indexes:
-            indexes = _orphan_indexes(make_registry, pool, options)
-            print(f"{len(indexes)} of {len(pool.rows)} rows of {pool.meta.file} are in no written association")
-        found = explain_rows(make_registry, pool.rows, indexes, options, rules=args.rule)
+        found = explain_rows(make_registry, pool.rows, indexes or None, options, rules=args.rule)
     except MissingColumn as err:
         raise AsnfpError(f"{pool.meta.file}: {err}") from None
+    if not indexes:
+        print(f"{len(found)} of {len(pool.rows)} rows of {pool.meta.file} are in no written association")
     print("\n".join(describe(e) for e in found))
     return 0
-
-
-def _orphan_indexes(make_registry: Callable[[str | None], Registry], pool: Pool, options: Options) -> list[int]:
-    written = [a for a in generate_per_candidate(make_registry, pool.rows, options) if is_valid(a)]
-    taken = {m.row.index for a in written for p in a.products for m in p.members if m.row is not None}
-    return [r.index for r in pool.rows if r.index not in taken]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,7 +317,7 @@ def run_generate(args: argparse.Namespace) -> int:
     options = _options(args)
     try:
         if args.dms and options.ids is not None:
-            options = Options(**{**_as_dict(options), "ids": _dms_ids(pool, options.ids)})
+            options = replace(options, ids=_dms_ids(pool, options.ids))
         known = {c for c, _ in _all_ids(pool)} if options.ids is not None else set()
         for ident in options.ids or ():
             if ident not in known:
@@ -339,10 +334,6 @@ def run_generate(args: argparse.Namespace) -> int:
     if not args.dry_run:
         write_outputs(written, pool, Path(args.path), args.format, args.save_orphans, options.workers)
     return 0
-
-
-def _as_dict(options: Options) -> dict[str, object]:
-    return {f: getattr(options, f) for f in options.__struct_fields__}
 
 
 def _all_ids(pool: Pool) -> list[tuple[str, str]]:

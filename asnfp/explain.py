@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any, NamedTuple
 
-from asnfp.association import Association, is_valid, members
+from asnfp.association import Association, is_valid, member_rows, members
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
@@ -46,7 +47,7 @@ from asnfp.constraints import (
 from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import file_name
 from asnfp.row import Row
-from asnfp.rule import Registry, Rule
+from asnfp.rule import Registry, Rule, replace
 
 __all__ = ("Verdict", "Explanation", "why_missed", "explain_rows", "describe", "rows_named")
 
@@ -208,7 +209,7 @@ def why_missed(constraint: Constraint, row: Row, bindings: Bindings = NO_BINDING
 def _holding(asns: Iterable[Association]) -> dict[int, list[Association]]:
     by_row: dict[int, list[Association]] = {}
     for asn in asns:
-        for index in dict.fromkeys(m.row.index for m in members(asn) if m.row is not None):
+        for index in dict.fromkeys(row.index for row in member_rows(asn)):
             by_row.setdefault(index, []).append(asn)
     return by_row
 
@@ -245,54 +246,57 @@ def _dropped(asns: Sequence[Association], written: Sequence[tuple[Association, s
 
 
 def _verdict(rule: Rule, row: Row, written: Sequence[tuple[Association, str]],
-             made: Sequence[Association]) -> Verdict:
+             made: Callable[[], Sequence[Association]]) -> Verdict:
     files = tuple(dict.fromkeys(name for asn, name in written if asn.rule.name == rule.name))
     if files:
         return Verdict(rule.name, "joined", "joined " + ", ".join(files))
     reason = why_missed(rule.constraint, row)
     if reason is not None:
         return Verdict(rule.name, "miss", reason)
-    dropped = [asn for asn in made if asn.rule.name == rule.name]
+    dropped = [asn for asn in made() if asn.rule.name == rule.name]
     if dropped:
         return Verdict(rule.name, "dropped", _dropped(dropped, written))
     return Verdict(rule.name, "matched", "matches on its own, but none of its associations took it")
 
 
 def explain_rows(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
-                 indexes: Iterable[int], options: Options = Options(), *,
+                 indexes: Iterable[int] | None, options: Options = Options(), *,
                  rules: Sequence[str] | None = None, fmt: str = "json") -> list[Explanation]:
-    """Explain the rows at ``indexes`` (0-based) of a pool generated with
-    ``make_registry`` and ``options``: the pool is generated twice, as written and
-    without finalization, and each row gets a :class:`Verdict` for every rule (or for
-    the rules named in ``rules``).
+    """Explain the rows at ``indexes`` (0-based; ``None``: every row that no written
+    association holds) of a pool generated with ``make_registry`` and ``options``: each
+    row gets a :class:`Verdict` for every rule (or for the rules named in ``rules``).
+    The pool is generated as written, and once more without finalization only when a
+    row matches a rule that wrote no association holding it.
 
+    >>> from functools import partial
     >>> from asnfp.constraints import attr
     >>> from asnfp.row import make_row
     >>> from asnfp.rule import Rule, registry
     >>> by_filter = Rule(name="ByFilter", asn_type="image3", level=3, constraint=attr("f", "filter"))
-    >>> rows = [make_row(i, {"filter": "f560w", "asn_candidate": "null"}) for i in range(2)]
-    >>> [e.verdicts[0].status for e in explain_rows(lambda name: registry([by_filter], name=name), rows, [0, 1])]
-    ['joined', 'joined']
+    >>> rows = [make_row(i, cells) for i, cells in enumerate(({"filter": "f560w", "asn_candidate": "null"},) * 2
+    ...                                                       + ({"asn_candidate": "null"},))]
+    >>> explain = partial(explain_rows, lambda name: registry([by_filter], name=name), rows)
+    >>> [e.verdicts[0].status for e in explain([0, 1])], [e.row.index for e in explain(None)]
+    (['joined', 'joined'], [2])
     """
     finished = [a for a in generate_per_candidate(make_registry, rows, options) if is_valid(a)]
-    written = [(asn, file_name(asn, fmt)) for asn in finished]
-    unfinished = generate_per_candidate(make_registry, rows, _unfinalized(options))
-    written_by_row, made_by_row = _holding(finished), _holding(unfinished)
-    names = {id(asn): name for asn, name in written}
+    names = {id(asn): file_name(asn, fmt) for asn in finished}
+    written_by_row = _holding(finished)
+
+    @cache
+    def made_by_row() -> dict[int, list[Association]]:
+        return _holding(generate_per_candidate(make_registry, rows, replace(options, finalize=False)))
+
     chosen = [r for r in make_registry(None).rules if rules is None or r.name in rules]
+    if indexes is None:
+        indexes = [i for i in range(len(rows)) if i not in written_by_row]
     out = []
     for index in indexes:
         row = rows[index]
         holding = sorted(((asn, names[id(asn)]) for asn in written_by_row.get(index, [])), key=lambda w: w[1])
-        made = made_by_row.get(index, [])
-        verdicts = tuple(_verdict(rule, row, holding, made) for rule in chosen)
+        verdicts = tuple(_verdict(rule, row, holding, lambda index=index: made_by_row().get(index, [])) for rule in chosen)
         out.append(Explanation(row, tuple(name for _, name in holding), verdicts))
     return out
-
-
-def _unfinalized(options: Options) -> Options:
-    fields = {f: getattr(options, f) for f in options.__struct_fields__}
-    return Options(**{**fields, "finalize": False})
 
 
 def rows_named(rows: Sequence[Row], name: str) -> list[int]:

@@ -96,15 +96,13 @@ def rule(name: str, asn_type: str, product: str | Callable[[Association], str] |
     """
     if level == 3:
         made = level3.science_rule(name, asn_type, constraint, checks=checks)
-        naming = level3.product_name
     elif level == 2:
         made = replace(level2.LEVEL2, name=name, asn_type=asn_type, constraint=constraint,
                        validity=level2.LEVEL2.validity + checks)
-        naming = made.product_name
     else:
         raise ValueError(f"level must be 2 or 3, not {level!r}")
-    if product is None:
-        return replace(made, product_name=naming)
+    if product is None:  # (the level's own naming, as the base rule has it)
+        return made
     return replace(made, product_name=product_template(product) if isinstance(product, str) else product)
 
 
