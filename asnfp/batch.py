@@ -54,7 +54,7 @@ SOME_FAILED: Final = 1
 
 class Outcome(msgspec.Struct, frozen=True):
     """What became of one pool: ``status`` is ``ok`` or ``failed``; a failure's
-    ``message`` is one line."""
+    ``message`` is one line. ``warnings`` are those ``asnfp generate`` would print."""
 
     pool: str
     status: str
@@ -62,6 +62,7 @@ class Outcome(msgspec.Struct, frozen=True):
     orphans: int = 0
     seconds: float = 0.0
     message: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -163,18 +164,19 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
     job = copy.copy(args)
     job.pool, job.path, job.workers = pool, folder, 1  # (a Dask worker is one process)
     start = time.perf_counter()
+    warned: list[str] = []
     try:
         with cycle_collector_off():
-            made = generate_files(job)
+            made = generate_files(job, warned.append)
     except (AsnfpError, RuleFailed) as err:
-        return _failed(pool, one_line(err), start)
+        return _failed(pool, one_line(err), start, warned)
     except Exception as err:  # noqa: BLE001  (a bug in asnfp: this pool fails, the others go on)
-        return _failed(pool, f"internal error: {type(err).__name__}: {one_line(err)}", start)
-    return Outcome(Path(pool).name, "ok", made.associations, made.orphans, _since(start))
+        return _failed(pool, f"internal error: {type(err).__name__}: {one_line(err)}", start, warned)
+    return Outcome(Path(pool).name, "ok", made.associations, made.orphans, _since(start), warnings=tuple(warned))
 
 
-def _failed(pool: str, message: str, start: float) -> Outcome:
-    return Outcome(Path(pool).name, "failed", seconds=_since(start), message=message)
+def _failed(pool: str, message: str, start: float, warned: Sequence[str]) -> Outcome:
+    return Outcome(Path(pool).name, "failed", seconds=_since(start), message=message, warnings=tuple(warned))
 
 
 def _since(start: float) -> float:
@@ -343,14 +345,24 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         _write_summary(out / "summary.csv", summary_csv(outcomes))
     for o in outcomes:
+        for warning in o.warnings:
+            print(f"asnfp: warning: {o.pool}: {warning}", file=sys.stderr)
         if o.status != "ok":
-            print(f"asnfp: error: {o.message if o.pool in o.message or Path(o.pool).name in o.message else o.pool + ': ' + o.message}",
-                  file=sys.stderr)
+            print(f"asnfp: error: {_naming(o.pool, o.message)}", file=sys.stderr)
     failed = sum(o.status != "ok" for o in outcomes)
     print(f"{len(outcomes)} pools in {seconds:.1f} s ({len(outcomes) / seconds:.1f} pools/s): "
           f"{len(outcomes) - failed} generated, {failed} failed"
           + ("" if args.dry_run else f"; summary in {out / 'summary.csv'}"))
     return SOME_FAILED if failed else 0
+
+
+def _naming(pool: str, message: str) -> str:
+    """A failure's message, led by the pool's file unless it names it already.
+
+    >>> _naming("p/a.csv", "p/a.csv, row 2: bad"), _naming("p/a.csv", "the Dask task failed")
+    ('p/a.csv, row 2: bad', 'p/a.csv: the Dask task failed')
+    """
+    return message if Path(pool).name in message else f"{pool}: {message}"
 
 
 def _write_summary(path: Path, text: str) -> None:

@@ -351,9 +351,10 @@ class Generated(NamedTuple):
     orphans: int
 
 
-def generate_files(args: argparse.Namespace) -> Generated:
+def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None = None) -> Generated:
     """Read the pool of ``args``, generate, and write the files (unless ``--dry-run``):
-    what ``asnfp generate`` does, without printing. Errors raise :class:`AsnfpError`.
+    what ``asnfp generate`` does, without printing. Errors raise :class:`AsnfpError`;
+    warnings go to ``warn`` (by default, a line on stderr).
 
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|asn_candidate\\n"
@@ -375,7 +376,7 @@ def generate_files(args: argparse.Namespace) -> Generated:
         known = {c for c, _ in _all_ids(pool)} if options.ids is not None else set()
         for ident in options.ids or ():
             if ident not in known:
-                print(f"asnfp: warning: candidate id {ident} not found in pool", file=sys.stderr)
+                (warn or _warn)(f"candidate id {ident} not found in pool")
         driver = generate_per_pool if per_pool else generate_per_candidate
         asns = driver(make_registry, pool.rows, options)
     except MissingColumn as err:
@@ -387,6 +388,10 @@ def generate_files(args: argparse.Namespace) -> Generated:
         write_outputs(written, pool, Path(args.path), args.format, args.save_orphans, options.workers)
     orphans = len(pool.rows) - len(_taken(written))
     return Generated(pool.meta.file, len(pool.rows), len(written), orphans)
+
+
+def _warn(text: str) -> None:
+    print(f"asnfp: warning: {text}", file=sys.stderr)
 
 
 def _taken(asns: Sequence[Association]) -> set[int]:
