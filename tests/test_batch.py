@@ -14,6 +14,7 @@ import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -83,8 +84,8 @@ def test_a_failed_pool_gives_status_one_and_the_others_are_written(public_run: t
 
 def test_the_broken_pool_is_one_line_naming_its_file_and_column(public_run: tuple, broken_pool: str) -> None:
     _, out, (_, _, stderr) = public_run
-    assert stderr.splitlines() == [f"asnfp: error: {broken_pool}, column 'exp_type': the pool has no such "
-                                   "column (the rules need it)"]
+    assert stderr.splitlines() == [(f"asnfp: error: {broken_pool}, column 'exp_type': the pool has no such "
+                                    "column (the rules need it)")]
     assert not (out / Path(broken_pool).stem).exists()
 
 
@@ -131,8 +132,8 @@ def test_an_existing_cluster_is_used_when_its_scheduler_is_given(tmp_path: Path)
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        status, stdout, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(tmp_path / "out"),
-                                    "--scheduler", cluster.scheduler_address])
+        status, _, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(tmp_path / "out"),
+                               "--scheduler", cluster.scheduler_address])
         assert (status, err) == (0, "")
         with distributed.Client(cluster) as client:  # the cluster is still there, and ran the pools
             assert len(client.scheduler_info()["workers"]) == 1
@@ -204,7 +205,7 @@ def test_a_task_that_dies_with_its_worker_is_a_failed_pool() -> None:
     class KilledWorker(Exception):
         pass
 
-    def map_(fn, pools, folders, flags, key, pure):  # noqa: ANN001, ANN202
+    def map_(fn, pools, folders, flags, key, pure):
         return [_Future(k, KilledWorker("worker died\nmore") if "b" in p else Outcome(p, "ok", 1, 0, 0.1))
                 for k, p in zip(key, pools, strict=True)]
 
@@ -231,7 +232,7 @@ def test_outcomes_come_back_in_the_pools_order_whatever_the_order_they_end(case:
     assert [o.status == "ok" for o in outcomes] == oks
     assert [done for done, _ in told] == list(range(1, len(oks) + 1))
     assert told[-1][1] == oks.count(False)
-    assert all(a <= b for (_, a), (_, b) in zip(told, told[1:]))
+    assert all(a <= b for (_, a), (_, b) in pairwise(told))
 
 
 @given(st.integers(0, 500).flatmap(lambda total: st.tuples(st.just(total), st.integers(0, total))),
