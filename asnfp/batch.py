@@ -313,6 +313,7 @@ def _checked(args: argparse.Namespace) -> argparse.Namespace:
         raise UsageError("-j sets the workers of the local cluster: not with --scheduler")
     registries(args)  # a rule file that does not load stops the batch before it starts
     flags = copy.copy(args)
+    flags.pools = None  # (every task gets the flags: not the list of every pool)
     if args.version_id is True:
         flags.version_id = timestamp()
     flags.rules = [os.path.abspath(path) for path in args.rules or ()]
