@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Every benchmark of issue 7 in one command: side by side with the reference, scaling,
-memory, serialization.
+"""Every benchmark of issues 7 and 11 in one command: side by side with the reference,
+scaling, memory, serialization, many pools with ``asnfp batch``.
 
 usage: bench_all.py [--quick] [--out DIR]
 
@@ -14,10 +14,14 @@ runs, one after the other (each prints its own table; the figures also go to DIR
 2. ``bench_scaling.py``: generated NIRCam-mosaic and multi-instrument pools of 1k, 10k and
    100k rows: seconds, seconds per 1k rows, peak RSS;
 3. ``bench_serialize.py``: decode+validate and encode of the 858 mega_pool files, against
-   the reference's ``load_asn``.
+   the reference's ``load_asn``;
+4. ``bench_batch.py``: 200 generated pools of about 300 rows, serial against
+   ``asnfp batch -j 2`` (3 runs each): seconds, pools per second, speed-ups.
 
 ``--quick`` leaves out the 100k-row pools and mega_pool's reference run (which alone
-takes about 3 minutes). The whole run takes about 15 minutes on a 2-core machine.
+takes about 3 minutes), and times 50 pools once instead of 200 three times. The whole
+run takes about 15 minutes on a 2-core machine, and ``bench_batch.py`` about 6 more
+(40 s with ``--quick``).
 Set ``TMPDIR`` to a RAM-backed folder (``/dev/shm``) to time the generators without
 the machine's file-creation cost (it is the same for both); see README.md.
 Only the standard library is used; ``asnfp`` must be on PATH.
@@ -45,13 +49,15 @@ def _steps(out: Path, quick: bool) -> list[list[str]]:
          "--sizes", "1000,10000" if quick else "1000,10000,100000",
          "--timeout", "1800", "--json", str(out / "scaling.json")],
         [sys.executable, str(HERE / "bench_serialize.py"), "--json", str(out / "serialize.json")],
+        [sys.executable, str(HERE / "bench_batch.py"), *(["--pools", "50", "--repeat", "1"] if quick else []),
+         "--out", str(out)],  # writes out/batch.json
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark; the exit status is the worst of theirs."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="no 100k-row pools, no mega_pool")
+    ap.add_argument("--quick", action="store_true", help="no 100k-row pools, no mega_pool, 50 pools once for batch")
     ap.add_argument("--out", type=Path, help="where the JSON figures go (a new temporary folder)")
     opts = ap.parse_args(argv)
     out = opts.out or Path(tempfile.mkdtemp(prefix="asnfp-bench-all-"))
