@@ -350,6 +350,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"asnfp: warning: {o.pool}: {warning}", file=sys.stderr)
         if o.status != "ok":
             print(f"asnfp: error: {_naming(o.pool, o.message)}", file=sys.stderr)
+        elif args.verbose or args.debug:  # (what generate -v says of its pool)
+            print(f"{o.associations} associations and {o.orphans} orphans from {o.pool} in {o.seconds:.2f} s")
     failed = sum(o.status != "ok" for o in outcomes)
     print(f"{len(outcomes)} pools in {seconds:.1f} s ({len(outcomes) / seconds:.1f} pools/s): "
           f"{len(outcomes) - failed} generated, {failed} failed"

@@ -276,3 +276,15 @@ def test_warnings_name_their_pool(tmp_path: Path) -> None:
     status, _, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(tmp_path / "out"), "-j", "1", "-i", "o999"])
     assert status == 0
     assert err.splitlines() == [f"asnfp: warning: {pool}: candidate id o999 not found in pool" for pool in EXAMPLE_POOLS]
+
+
+def test_verbose_tells_what_each_pool_made(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    status, stdout, _ = _run(["batch", *EXAMPLE_POOLS, "-p", str(out), "-j", "1", "-v", "--save-orphans", "o.csv"])
+    assert status == 0
+    lines = stdout.splitlines()
+    assert len(lines) == len(EXAMPLE_POOLS) + 1
+    for pool, line in zip(EXAMPLE_POOLS, lines, strict=False):
+        files = _files(out / Path(pool).stem)
+        orphans = _orphan_rows(files.pop("o.csv"))
+        assert line.startswith(f"{len(files)} associations and {orphans} orphans from {pool} in ")
