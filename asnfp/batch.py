@@ -272,7 +272,7 @@ def _client(distributed: Any, scheduler: str | None, workers: int) -> Iterator[A
             yield client
         return
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
     with contextlib.closing(cluster), contextlib.closing(distributed.Client(cluster)) as client:
         yield client
 
@@ -291,12 +291,26 @@ def _on_cluster(distributed: Any, client: Any, args: argparse.Namespace
             try:
                 outcome = future.result()
             except Exception as err:  # noqa: BLE001  (the task, not the pool, failed: a worker died)
-                outcome = Outcome(Path(pools[i]).name, "failed",
-                                  message=f"the Dask task failed: {type(err).__name__}: {err}".splitlines()[0])
+                outcome = Outcome(Path(pools[i]).name, "failed", message=_task_failure(err))
             yield i, msgspec.structs.replace(outcome, pool=pools[i])
             future.release()
 
     return submit
+
+
+def _task_failure(err: Exception) -> str:
+    """The one line for a task that Dask could not run to its end.
+
+    >>> class KilledWorker(Exception): pass
+    >>> _task_failure(KilledWorker("Attempted to run task 'asnfp-1' on 4 different workers..."))
+    'the Dask worker that ran it died (the process crashed or ran out of memory)'
+    >>> _task_failure(OSError("connection lost\\nmore"))
+    'the Dask task failed: OSError: connection lost'
+    """
+    if type(err).__name__ == "KilledWorker":
+        return "the Dask worker that ran it died (the process crashed or ran out of memory)"
+    lines = str(err).splitlines()
+    return f"the Dask task failed: {type(err).__name__}: {lines[0] if lines else ''}"
 
 
 def _checked(args: argparse.Namespace) -> argparse.Namespace:

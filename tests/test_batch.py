@@ -212,8 +212,8 @@ def test_a_task_that_dies_with_its_worker_is_a_failed_pool() -> None:
     fake = SimpleNamespace(as_completed=lambda futures: iter(reversed(futures)))
     submit = batch._on_cluster(fake, SimpleNamespace(map=map_), SimpleNamespace())
     outcomes = run_batch(submit, ["a.csv", "b.csv"], ["o/a", "o/b"])
-    assert outcomes == [Outcome("a.csv", "ok", 1, 0, 0.1),
-                        Outcome("b.csv", "failed", message="the Dask task failed: KilledWorker: worker died")]
+    assert outcomes == [Outcome("a.csv", "ok", 1, 0, 0.1), Outcome("b.csv", "failed", message=(
+        "the Dask worker that ran it died (the process crashed or ran out of memory)"))]
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=20).flatmap(
@@ -288,3 +288,37 @@ def test_verbose_tells_what_each_pool_made(tmp_path: Path) -> None:
         files = _files(out / Path(pool).stem)
         orphans = _orphan_rows(files.pop("o.csv"))
         assert line.startswith(f"{len(files)} associations and {orphans} orphans from {pool} in ")
+
+
+CRASHING_RULE = '''
+import os
+from asnfp import lift
+from asnfp.jwst import rule
+
+def _crash_in_program_1235(row):
+    if row.get("filename", "").startswith("jw01235"):
+        os._exit(3)  # the worker process dies in the middle of the pool
+    return False
+
+CRASH = rule("Asn_Crash", "image3", None, lift(_crash_in_program_1235, "crash"))
+'''
+
+
+def test_a_pool_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
+    dask = pytest.importorskip("dask")
+    rules = tmp_path / "crash.py"
+    rules.write_text(CRASHING_RULE)
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # no second try on another worker
+        status, stdout, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(out), "-j", "2", "-r", str(rules)])
+    crashed = [p for p in EXAMPLE_POOLS if "jw01235" in p]
+    assert len(crashed) == 1 and status == 1
+    assert err.splitlines() == [f"asnfp: error: {crashed[0]}: the Dask worker that ran it died (the process "
+                                "crashed or ran out of memory)"]
+    assert f"{len(EXAMPLE_POOLS) - 1} generated, 1 failed" in stdout
+    for pool in EXAMPLE_POOLS:
+        stem = Path(pool).stem
+        if pool in crashed:
+            assert not (out / stem).exists()
+        else:
+            assert _files(out / stem) == _alone(pool, tmp_path / "alone" / stem, ["-r", str(rules)])
