@@ -313,8 +313,8 @@ def test_a_pool_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
         status, stdout, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(out), "-j", "2", "-r", str(rules)])
     crashed = [p for p in EXAMPLE_POOLS if "jw01235" in p]
     assert len(crashed) == 1 and status == 1
-    assert err.splitlines() == [f"asnfp: error: {crashed[0]}: the Dask worker that ran it died (the process "
-                                "crashed or ran out of memory)"]
+    assert err.splitlines() == [(f"asnfp: error: {crashed[0]}: the Dask worker that ran it died (the process "
+                                 "crashed or ran out of memory)")]
     assert f"{len(EXAMPLE_POOLS) - 1} generated, 1 failed" in stdout
     for pool in EXAMPLE_POOLS:
         stem = Path(pool).stem
