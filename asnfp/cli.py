@@ -313,7 +313,16 @@ def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
-    """The registry factory of a run: the JWST rules and those of ``-r`` files."""
+    """The registry factory of a run: the JWST rules and those of ``-r`` files (loaded
+    now, so that a rule file that does not load fails before any pool is read).
+
+    >>> make = registries(build_parser().parse_args(["generate", "pool.csv"]))
+    >>> "Asn_Lv3Image" in {rule.name for rule in make(None).rules}
+    True
+    >>> registries(build_parser().parse_args(["generate", "pool.csv", "--ignore-default"]))
+    Traceback (most recent call last):
+    asnfp.errors.UsageError: --ignore-default needs the rules of at least one -r file
+    """
     from asnfp.jwst import RULES, default_registry
 
     user = tuple(rule for path in args.rules or () for rule in load_rules(path))
