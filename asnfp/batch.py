@@ -357,20 +357,27 @@ def run(args: argparse.Namespace) -> int:
     with _client(distributed, args.scheduler, args.workers or available_workers()) as client:
         outcomes = run_batch(_on_cluster(distributed, client, flags), pools, folders, progress)
     seconds = time.perf_counter() - start
-    if not args.dry_run:
-        _write_summary(out / "summary.csv", summary_csv(outcomes))
+    summary = None if args.dry_run else out / "summary.csv"
+    if summary is not None:
+        _write_summary(summary, summary_csv(outcomes))
+    _report(outcomes, seconds, summary, verbose=args.verbose or args.debug)
+    return SOME_FAILED if any(o.status != "ok" for o in outcomes) else 0
+
+
+def _report(outcomes: Sequence[Outcome], seconds: float, summary: Path | None, *, verbose: bool) -> None:
+    """Print, in the pools' order, their warnings and failures (stderr) and, when
+    ``verbose``, what each made (stdout, as ``generate -v`` says it); then the totals."""
     for o in outcomes:
         for warning in o.warnings:
             print(f"asnfp: warning: {o.pool}: {warning}", file=sys.stderr)
         if o.status != "ok":
             print(f"asnfp: error: {_naming(o.pool, o.message)}", file=sys.stderr)
-        elif args.verbose or args.debug:  # (what generate -v says of its pool)
+        elif verbose:
             print(f"{o.associations} associations and {o.orphans} orphans from {o.pool} in {o.seconds:.2f} s")
     failed = sum(o.status != "ok" for o in outcomes)
     print(f"{len(outcomes)} pools in {seconds:.1f} s ({len(outcomes) / seconds:.1f} pools/s): "
           f"{len(outcomes) - failed} generated, {failed} failed"
-          + ("" if args.dry_run else f"; summary in {out / 'summary.csv'}"))
-    return SOME_FAILED if failed else 0
+          + ("" if summary is None else f"; summary in {summary}"))
 
 
 def _naming(pool: str, message: str) -> str:
