@@ -24,6 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final, TextIO
 
@@ -50,6 +51,11 @@ SUMMARY_FIELDS: Final = ("pool", "status", "associations", "orphans", "seconds",
 #: Exit status when some pools failed (the others were written): 1. A request that
 #: cannot run at all exits with 2, as every asnfp command does.
 SOME_FAILED: Final = 1
+
+
+#: Dask settings of the local cluster: the workers' sampling profiler is off (nobody
+#: reads it, and it costs CPU beside the pools).
+LOCAL_CLUSTER_CONFIG: Final = {"distributed.worker.profile.enabled": False}
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -271,31 +277,54 @@ def _client(distributed: Any, scheduler: str | None, workers: int) -> Iterator[A
         with contextlib.closing(client):
             yield client
         return
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+    import dask.config
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
     with contextlib.closing(cluster), contextlib.closing(distributed.Client(cluster)) as client:
         yield client
 
 
 def _on_cluster(distributed: Any, client: Any, args: argparse.Namespace
                 ) -> Callable[[list[str], list[str]], Iterator[tuple[int, Outcome]]]:
-    """``submit`` for :func:`run_batch`: a task per pool on ``client``, as they end."""
+    """``submit`` for :func:`run_batch`: a task per pool on ``client``, as they end.
+
+    Only as many pools are given to the cluster at a time as it has threads, the next
+    as one ends: so a worker holds one pool, and when a pool kills its worker no other
+    pool dies with it (Dask would count it as a suspect, and gives up on a task after
+    a few). The scheduler also never holds more than that, however many pools there are.
+    """
 
     def submit(pools: list[str], folders: list[str]) -> Iterator[tuple[int, Outcome]]:
-        keys = [f"asnfp-{i}-{Path(p).stem}" for i, p in enumerate(pools)]
-        futures = client.map(generate_one, [os.path.abspath(p) for p in pools],
-                             [os.path.abspath(f) for f in folders], [args] * len(pools), key=keys, pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        for future in distributed.as_completed(futures):
-            i = index[future.key]
-            try:
-                outcome = future.result()
-            except Exception as err:  # noqa: BLE001  (the task, not the pool, failed: a worker died)
-                outcome = Outcome(Path(pools[i]).name, "failed", message=_task_failure(err))
-            yield i, msgspec.structs.replace(outcome, pool=pools[i])
+        waiting = iter(range(len(pools)))
+
+        def start(i: int) -> Any:
+            return client.submit(generate_one, os.path.abspath(pools[i]), os.path.abspath(folders[i]), args,
+                                 key=f"asnfp-{i}-{Path(pools[i]).stem}", pure=False)
+
+        slots = max(1, sum(client.nthreads().values()))
+        running = {start(i): i for i in islice(waiting, slots)}
+        ended = distributed.as_completed(list(running))
+        for future in ended:
+            i = running.pop(future)
+            following = next(waiting, None)
+            if following is not None:
+                task = start(following)
+                running[task] = following
+                ended.add(task)
+            yield i, msgspec.structs.replace(_outcome(future, pools[i]), pool=pools[i])
             future.release()
 
     return submit
+
+
+def _outcome(future: Any, pool: str) -> Outcome:
+    """What a task returned, or a failed outcome if the task could not end."""
+    try:
+        return future.result()
+    except Exception as err:  # noqa: BLE001  (the task, not the pool, failed: a worker died)
+        return Outcome(Path(pool).name, "failed", message=_task_failure(err))
 
 
 def _task_failure(err: Exception) -> str:

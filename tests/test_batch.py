@@ -201,19 +201,62 @@ class _Future:
         pass
 
 
-def test_a_task_that_dies_with_its_worker_is_a_failed_pool() -> None:
-    class KilledWorker(Exception):
-        pass
+class _Ended:
+    """``as_completed`` of a fake cluster: the newest first."""
 
-    def map_(fn, pools, folders, flags, key, pure):
-        return [_Future(k, KilledWorker("worker died\nmore") if "b" in p else Outcome(p, "ok", 1, 0, 0.1))
-                for k, p in zip(key, pools, strict=True)]
+    def __init__(self, futures: list[_Future]) -> None:
+        self.futures = list(futures)
 
-    fake = SimpleNamespace(as_completed=lambda futures: iter(reversed(futures)))
-    submit = batch._on_cluster(fake, SimpleNamespace(map=map_), SimpleNamespace())
-    outcomes = run_batch(submit, ["a.csv", "b.csv"], ["o/a", "o/b"])
-    assert outcomes == [Outcome("a.csv", "ok", 1, 0, 0.1), Outcome("b.csv", "failed", message=(
-        "the Dask worker that ran it died (the process crashed or ran out of memory)"))]
+    def add(self, future: _Future) -> None:
+        self.futures.append(future)
+
+    def __iter__(self) -> Iterator[_Future]:
+        while self.futures:
+            yield self.futures.pop()
+
+
+class _Cluster:
+    """A fake client of ``threads`` threads: records how many tasks it held at once."""
+
+    def __init__(self, threads: int, crash: str) -> None:
+        self.threads, self.crash, self.held, self.most = threads, crash, 0, 0
+
+    def nthreads(self) -> dict[str, int]:
+        return {"w": self.threads}
+
+    def submit(self, fn: object, pool: str, folder: str, flags: object, key: str, pure: bool) -> _Future:
+        self.held += 1
+        self.most = max(self.most, self.held)
+        return _Future(key, KilledWorker("worker died\nmore") if self.crash in pool else Outcome(pool, "ok", 1))
+
+
+class KilledWorker(Exception):
+    pass
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_a_task_lost_with_its_worker_is_a_failed_pool_and_the_cluster_holds_a_pool_per_thread(threads: int) -> None:
+    cluster = _Cluster(threads, crash="c.csv")
+    pools = [f"{name}.csv" for name in "abcdefg"]
+    dask = SimpleNamespace(as_completed=lambda futures: _Counting(futures, cluster))
+    outcomes = run_batch(batch._on_cluster(dask, cluster, SimpleNamespace()), pools, [f"o/{p}" for p in pools])
+    assert [o.status for o in outcomes] == ["ok", "ok", "failed", "ok", "ok", "ok", "ok"]
+    assert outcomes[2] == Outcome("c.csv", "failed", message=(
+        "the Dask worker that ran it died (the process crashed or ran out of memory)"))
+    assert cluster.most == threads
+
+
+class _Counting(_Ended):
+    """``as_completed`` that tells the fake cluster when it gives a task back."""
+
+    def __init__(self, futures: list[_Future], cluster: _Cluster) -> None:
+        super().__init__(futures)
+        self.cluster = cluster
+
+    def __iter__(self) -> Iterator[_Future]:
+        for future in super().__iter__():
+            self.cluster.held -= 1
+            yield future
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=20).flatmap(
@@ -304,13 +347,17 @@ CRASH = rule("Asn_Crash", "image3", None, lift(_crash_in_program_1235, "crash"))
 '''
 
 
-def test_a_pool_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
-    dask = pytest.importorskip("dask")
+@pytest.mark.parametrize("workers", ["1", "2"])  # one worker: the other pool waits at the scheduler, not there
+def test_a_pool_that_kills_its_worker_fails_alone(tmp_path: Path, workers: str) -> None:
+    pytest.importorskip("distributed")  # (its settings are Dask's once it is imported)
+    import dask.config
+
     rules = tmp_path / "crash.py"
     rules.write_text(CRASHING_RULE)
     out = tmp_path / "out"
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # no second try on another worker
-        status, stdout, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(out), "-j", "2", "-r", str(rules)])
+        pools = sorted(EXAMPLE_POOLS, key=lambda p: "jw01235" not in p)  # the crash first: others wait behind it
+        status, stdout, err = _run(["batch", *pools, "-p", str(out), "-j", workers, "-r", str(rules)])
     crashed = [p for p in EXAMPLE_POOLS if "jw01235" in p]
     assert len(crashed) == 1 and status == 1
     assert err.splitlines() == [(f"asnfp: error: {crashed[0]}: the Dask worker that ran it died (the process "
