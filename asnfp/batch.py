@@ -164,7 +164,7 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
     >>> generate_one(str(d / "none.csv"), str(d / "out" / "none"), flags).message  # doctest: +ELLIPSIS
     '.../none.csv: no such file'
     """
-    from asnfp.cli import cycle_collector_off, generate_files, one_line
+    from asnfp.cli import cycle_collector_off, generate_files, internal_error, one_line
     from asnfp.generate import RuleFailed
 
     job = copy.copy(args)
@@ -177,7 +177,7 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
     except (AsnfpError, RuleFailed) as err:
         return _failed(pool, one_line(err), start, warned)
     except Exception as err:  # noqa: BLE001  (a bug in asnfp: this pool fails, the others go on)
-        return _failed(pool, f"internal error: {type(err).__name__}: {one_line(err)}", start, warned)
+        return _failed(pool, internal_error(err), start, warned)
     return Outcome(Path(pool).name, "ok", made.associations, made.orphans, _since(start), warnings=tuple(warned))
 
 

@@ -54,6 +54,7 @@ __all__ = (
     "check_version_id",
     "cycle_collector_off",
     "one_line",
+    "internal_error",
 )
 
 REFERENCE_VERSION = "3.0.0"
@@ -613,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the one broad catch: a bug in asnfp, never a bare traceback
         if os.environ.get("ASNFP_TRACEBACK"):
             raise
-        print(f"asnfp: internal error: {type(err).__name__}: {one_line(err)} "
+        print(f"asnfp: {internal_error(err)} "
               "(set ASNFP_TRACEBACK=1 to see where; please report it)", file=sys.stderr)
         status = 1
     finally:
@@ -666,6 +667,15 @@ def one_line(err: BaseException) -> str:
     """
     lines = str(err).strip().splitlines()
     return lines[0] if lines else type(err).__name__
+
+
+def internal_error(err: BaseException) -> str:
+    """The one line for an error that is a bug in asnfp: its type and first line.
+
+    >>> internal_error(KeyError("x"))
+    "internal error: KeyError: 'x'"
+    """
+    return f"internal error: {type(err).__name__}: {one_line(err)}"
 
 
 def entry() -> NoReturn:

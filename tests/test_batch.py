@@ -201,20 +201,6 @@ class _Future:
         pass
 
 
-class _Ended:
-    """``as_completed`` of a fake cluster: the newest first."""
-
-    def __init__(self, futures: list[_Future]) -> None:
-        self.futures = list(futures)
-
-    def add(self, future: _Future) -> None:
-        self.futures.append(future)
-
-    def __iter__(self) -> Iterator[_Future]:
-        while self.futures:
-            yield self.futures.pop()
-
-
 class _Cluster:
     """A fake client of ``threads`` threads: records how many tasks it held at once."""
 
@@ -246,17 +232,20 @@ def test_a_task_lost_with_its_worker_is_a_failed_pool_and_the_cluster_holds_a_po
     assert cluster.most == threads
 
 
-class _Counting(_Ended):
-    """``as_completed`` that tells the fake cluster when it gives a task back."""
+class _Counting:
+    """``as_completed`` of the fake cluster: the newest first, telling the cluster when
+    it gives a task back."""
 
     def __init__(self, futures: list[_Future], cluster: _Cluster) -> None:
-        super().__init__(futures)
-        self.cluster = cluster
+        self.futures, self.cluster = list(futures), cluster
+
+    def add(self, future: _Future) -> None:
+        self.futures.append(future)
 
     def __iter__(self) -> Iterator[_Future]:
-        for future in super().__iter__():
+        while self.futures:
             self.cluster.held -= 1
-            yield future
+            yield self.futures.pop()
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=20).flatmap(
