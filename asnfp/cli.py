@@ -31,11 +31,12 @@ from asnfp import __version__
 from asnfp import batch, diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
-from asnfp.errors import AsnfpError, MissingColumn, PoolError, UsageError
+from asnfp.errors import AsnfpError, MissingColumn, OutputError, PoolError, UsageError
 from asnfp.rule import Registry, load_rules
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
 from asnfp.io import file_name, serialize
 from asnfp.pool import Pool, orphan_table, read_pool
+from asnfp.transaction import Output, Transaction
 from asnfp.workers import ChildFailed, available_workers, run_parts
 
 __all__ = (
@@ -395,7 +396,8 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
         asns = [a for a in asns if any(i in a.asn_id for i in args.ids)]
     written = [a for a in asns if is_valid(a)]
     if not args.dry_run:
-        write_outputs(written, pool, Path(args.path), args.format, args.save_orphans, options.workers)
+        write_outputs(written, pool, Path(args.path), args.format, args.save_orphans, options.workers,
+                      inputs=[args.pool, *(args.rules or ())])
     orphans = len(pool.rows) - len(_taken(written))
     return Generated(pool.meta.file, len(pool.rows), len(written), orphans)
 
@@ -415,31 +417,27 @@ def _all_ids(pool: Pool) -> list[tuple[str, str]]:
     return candidate_ids(pool.rows)
 
 
-def _existing_ancestor(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists():
-        path = path.parent
-    return path
-
-
-def _orphans_place(target: Path, orphans: str | None) -> tuple[str | None, Path | None]:
-    """Where the orphan table goes: a name inside ``target`` (a relative name is
-    relative to it, as in the reference), or a path outside it."""
+def _orphans_output(target: Path, orphans: str | None) -> Output | None:
+    """Where the orphan table goes: ``orphans`` relative to ``target`` (as in the
+    reference; an absolute path may name another folder, which must exist)."""
     if not orphans:
-        return None, None
+        return None
     path = Path(os.path.abspath(target / orphans))
-    try:
-        return str(path.relative_to(os.path.abspath(target))), None
-    except ValueError:
-        return None, path
+    if orphans.endswith(("/", os.sep)) or not path.name:
+        raise UsageError(f"--save-orphans {orphans}: a file name is needed")
+    folder = path.parent
+    if folder != Path(os.path.abspath(target)) and not folder.is_dir():
+        raise UsageError(f"--save-orphans {orphans}: no such folder {folder}")
+    return Output(folder, path.name)
 
 
 def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: str,
-                  orphans: str | None, workers: int = 1) -> None:
-    """Write the association files (and the orphan table) into ``target``, all at once:
-    everything goes to a temporary folder beside it first (and leaves nothing behind).
-    Many files are written by up to ``workers`` processes, each a share of them. An
-    orphan table named outside ``target`` is staged beside its own place the same way.
+                  orphans: str | None, workers: int = 1,
+                  inputs: Sequence[str | os.PathLike[str]] = ()) -> None:
+    """Write the association files (and the orphan table) into ``target`` in one
+    :class:`~asnfp.transaction.Transaction`: all of them or, on any failure, none, and
+    never over one of ``inputs``. Many files are written by up to ``workers``
+    processes, each a share of them.
 
     >>> from asnfp.jwst import RULES
     >>> from asnfp.pool import pool_from_rows
@@ -449,66 +447,24 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
     >>> sorted(os.listdir(out)), os.listdir(out.parent)
     (['jw00001-o001_image2_00001_asn.json', 'orphans.csv'], ['out'])
     """
-    existed = target.exists()
-    if existed and not target.is_dir():
-        raise AsnfpError(f"{target}: exists and is not a folder")
-    inside, outside = _orphans_place(target, orphans)
-    if outside is not None and outside.is_dir():
-        raise AsnfpError(f"{outside}: exists and is a folder, not a file")
-    # (the names are needed only to go into an existing folder; the shares make them too)
-    names = [file_name(a, fmt) for a in asns] + ([inside] if inside else []) if existed else []
-    for name in names:  # checked before anything moves: a clash leaves no output
-        if os.path.isdir(os.path.join(target, name)):
-            raise AsnfpError(f"{target / name}: exists and is a folder, not a file")
-    aside = _staging_folder(_existing_ancestor(outside.parent), outside.parent) if outside else None
-    moved: list[str] = []  # on any failure these are removed again: no partial output
-    where = str(target)
-    staging = ""
-    try:
-        staging = _staging_folder(_existing_ancestor(target), target)
-        shares = workers if len(asns) >= PARALLEL_WRITES else 1
+    if fmt not in ("json", "yaml"):
+        raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")
+    files = [Output(target, file_name(a, fmt)) for a in asns]
+    table = _orphans_output(target, orphans)
+    if table is not None and table in files:
+        raise UsageError(f"--save-orphans {orphans}: the name of an association file of this run")
+    with Transaction([*files, *([table] if table else [])], inputs=inputs) as staged:
+        shares = min(workers, available_workers()) if len(asns) >= PARALLEL_WRITES else 1
         cut = [len(asns) * i // shares for i in range(shares + 1)]
-        parts = [partial(_written_share, asns[a:b], fmt, staging, target) for a, b in pairwise(cut)]
+        parts = [partial(_written_share, asns[a:b], files[a:b], fmt, staged) for a, b in pairwise(cut)]
         try:
             failure = next((message for message in run_parts(parts) if message is not None), None)
         except ChildFailed:
-            raise AsnfpError(f"{target}: cannot write (a process writing files stopped)") from None
-        if failure is None and orphans:
-            table = [(inside or "orphans", orphan_table(pool, _taken(asns)).encode("utf-8"))]
-            if outside is None:
-                failure = _written_files(table, staging, target)
-            else:
-                failure = _written_files(table, str(aside), outside.parent)
+            raise OutputError(f"{target}: cannot write (a process writing files stopped)") from None
         if failure is not None:  # (the first in the files' order: each share stops at its first)
-            raise AsnfpError(failure)
-        if outside is not None and aside is not None:  # (first: it is the one file moved alone)
-            where = str(outside)
-            outside.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(os.path.join(aside, "orphans"), outside)
-            moved.append(str(outside))
-        if not existed:  # a new folder: the staging folder becomes it, all at once
-            where = str(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(staging, target)
-            moved = []
-            return
-        for name in names:
-            destination = where = os.path.join(target, name)
-            if os.path.dirname(name):
-                os.makedirs(os.path.dirname(destination), exist_ok=True)
-            os.replace(os.path.join(staging, name), destination)
-            moved.append(destination)
-        moved = []
-    except OSError as err:
-        raise AsnfpError(f"{where}: cannot write ({err.strerror})") from None
-    finally:
-        for path in moved:  # a file it overwrote is not restored
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        if staging:
-            shutil.rmtree(staging, ignore_errors=True)
-        if aside is not None:
-            shutil.rmtree(aside, ignore_errors=True)
+            raise OutputError(failure)
+        if table is not None:
+            staged.write(table, orphan_table(pool, _taken(asns)).encode("utf-8"))
 
 
 #: With this many association files or more, making and writing them is shared among
@@ -517,57 +473,16 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
 PARALLEL_WRITES: Final = 4096
 
 
-def _written_share(asns: Sequence[Association], fmt: str, staging: str, target: Path) -> str | None:
-    """Write the files of ``asns`` into ``staging`` (see :func:`_written_files`)."""
-    try:
-        files = [serialize(a, rule_name(a), fmt) for a in asns]
-    except AsnfpError as err:
-        return str(err)
-    return _written_files(files, staging, target)
-
-
-def _written_files(files: Sequence[tuple[str, bytes]], staging: str, target: Path) -> str | None:
-    """Write ``files`` into ``staging``: ``None``, or the message of the first that fails
-    (naming it where it was going, in ``target``)."""
-    for name, data in files:
-        path = os.path.join(staging, name)
+def _written_share(asns: Sequence[Association], files: Sequence[Output], fmt: str,
+                   staged: Transaction) -> str | None:
+    """Stage the files of ``asns`` (named ``files``): ``None``, or the one-line message of
+    the first that fails."""
+    for asn, output in zip(asns, files):
         try:
-            if os.path.dirname(name):
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-            _write_file(path, data)
-        except OSError as err:
-            return f"{os.path.join(target, name)}: cannot write ({err.strerror})"
+            staged.write(output, serialize(asn, rule_name(asn), fmt)[1])
+        except AsnfpError as err:
+            return str(err)
     return None
-
-
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def _write_file(path: str, data: bytes) -> None:
-    """Write ``data`` as the file ``path`` (with the descriptor itself: a file object
-    costs more than the write of a small file)."""
-    fd = os.open(path, _NEW_FILE, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-
-
-def _staging_folder(base: Path, target: Path) -> str:
-    """A new folder in ``base`` (made as any folder is, so that it can become the
-    target itself)."""
-    for _ in range(100):
-        staging = os.path.join(base, f".asnfp-{os.urandom(6).hex()}")
-        try:
-            os.mkdir(staging)
-            return staging
-        except FileExistsError:
-            continue
-        except OSError as err:
-            raise AsnfpError(f"{target}: cannot write there ({err.strerror})") from None
-    raise AsnfpError(f"{target}: cannot write there (no free temporary name)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-__all__ = ("AsnfpError", "PoolError", "MissingColumn", "UsageError", "OutputError")
+__all__ = ("AsnfpError", "PoolError", "MissingColumn", "UsageError", "OutputError", "UnsafeName")
 
 
 class AsnfpError(Exception):
@@ -44,3 +44,16 @@ class UsageError(AsnfpError):
 
 class OutputError(AsnfpError):
     """Association files that cannot be written."""
+
+
+class UnsafeName(AsnfpError):
+    """A file name that is not plain (see :func:`asnfp.naming.plain_name`): ``name``, and
+    ``reason``, why not.
+
+    >>> str(UnsafeName("a/b", "it holds a path separator '/'"))
+    "'a/b' is not a plain file name: it holds a path separator '/'"
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name, self.reason = name, reason
+        super().__init__(f"{name!r} is not a plain file name: {reason}")

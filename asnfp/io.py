@@ -24,8 +24,8 @@ import msgspec
 from asnfp import __version__
 from asnfp.association import Association, Member
 from asnfp.constraints import described
-from asnfp.errors import AsnfpError
-from asnfp.naming import association_file_stem
+from asnfp.errors import AsnfpError, PoolError, UnsafeName
+from asnfp.naming import association_file_stem, plain_name
 
 __all__ = (
     "FileMember",
@@ -207,7 +207,36 @@ def file_name(asn: Association, fmt: str = "json") -> str:
     else:
         stem = association_file_stem(asn.program, asn.asn_id, asn.rule.asn_type, asn.sequence,
                                      asn.version_id)
-    return f"{stem}.{fmt}"
+    try:
+        return plain_name(f"{stem}.{fmt}")
+    except UnsafeName as err:
+        raise _blamed(asn, err) from None
+
+
+def _blamed(asn: Association, err: UnsafeName) -> AsnfpError:
+    """The error for an association whose file name is not plain: naming the pool's row
+    and column that the bad part of the name came from, where one of its rows has it."""
+    parts = (("program", asn.program), ("asn_candidate", asn.asn_id))
+    for column, part in parts:
+        reason = _impurity_of(part)
+        if reason is None:
+            continue
+        rows = [m.row for p in asn.products for m in p.members
+                if m.row is not None and part.lower() in m.row.cells.get(column, "").lower()]
+        if rows:
+            first = min(rows, key=lambda r: r.index)
+            return PoolError(first.meta.file, f"{part!r} cannot be part of a file name: {reason}",
+                             row=first.index + 1, column=column)
+        return AsnfpError(f"{part!r} ({column}) cannot be part of a file name: {reason}")
+    return err
+
+
+def _impurity_of(part: str) -> str | None:
+    try:
+        plain_name(part if part not in (".", "") else f"x{part}")
+    except UnsafeName as err:
+        return err.reason
+    return None
 
 
 def serialize(asn: Association, rule_name: str, fmt: str = "json") -> tuple[str, bytes]:

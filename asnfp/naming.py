@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
 from asnfp.constraints import AttrLeaf, Bindings, Constraint, leaves
+from asnfp.errors import UnsafeName
 
 __all__ = (
     "ACID",
@@ -24,6 +25,8 @@ __all__ = (
     "KNOWN_SUFFIXES",
     "remove_suffix",
     "association_file_stem",
+    "plain_name",
+    "NAME_MAX_BYTES",
     "timestamp",
     "sequence_numbers",
     "first_found",
@@ -164,6 +167,50 @@ def association_file_stem(program: str, acid: str, asn_type: str, sequence: int,
     """
     stamp = f"_{version_id}" if version_id else ""
     return f"jw{program}-{acid}{stamp}_{asn_type}_{sequence:05d}_asn".lower()
+
+
+#: The longest file name asnfp writes, in bytes of UTF-8 (what Linux and macOS allow).
+NAME_MAX_BYTES: Final = 255
+
+
+def plain_name(name: str) -> str:
+    """Return ``name`` if it is a plain file name, one that can only mean a file directly
+    in the folder it is written to; else raise :class:`~asnfp.errors.UnsafeName` saying
+    why. A plain name is not empty, not ``.`` or ``..``, holds no ``..``, no path
+    separator (``/`` or ``\\``), no control or other unprintable character (a space is
+    fine), and is at most :data:`NAME_MAX_BYTES` bytes long. Every file name asnfp
+    writes passes here.
+
+    >>> plain_name("jw01234-o001_image2_00001_asn.json")
+    'jw01234-o001_image2_00001_asn.json'
+    >>> plain_name("jw/../../tmp/x_asn.json")
+    Traceback (most recent call last):
+    asnfp.errors.UnsafeName: 'jw/../../tmp/x_asn.json' is not a plain file name: it holds a path separator '/'
+    """
+    reason = _impurity(name)
+    if reason is not None:
+        raise UnsafeName(name, reason)
+    return name
+
+
+def _impurity(name: str) -> str | None:
+    """Why ``name`` is not a plain file name, or ``None``."""
+    if not name:
+        return "it is empty"
+    separator = next((c for c in "/\\" if c in name), None)
+    if separator is not None:
+        return f"it holds a path separator {separator!r}"
+    if ".." in name:
+        return "it holds '..'"
+    if name == ".":
+        return "it is '.'"
+    odd = next((c for c in name if not c.isprintable() and c != " "), None)
+    if odd is not None:
+        return f"it holds the unprintable character {odd!r}"
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > NAME_MAX_BYTES:
+        return f"it is {size} bytes long (at most {NAME_MAX_BYTES})"
+    return None
 
 
 def timestamp(now: datetime | None = None) -> str:

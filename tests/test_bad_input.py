@@ -76,8 +76,10 @@ def asn_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*_asn.*")) if folder.is_dir() else []
 
 
-def assert_nothing_written(root: Path, out: Path) -> None:
-    assert asn_files(out) == []
+def assert_nothing_written(root: Path, out: Path, allowed: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """No association files in ``out`` (but the ``allowed`` ones that were there before),
+    and no staging folder in ``out`` or ``root``."""
+    assert [name for name in asn_files(out) if name not in allowed] == []
     for folder in (root, out):
         if folder.is_dir():
             assert not [p.name for p in folder.iterdir() if p.name.startswith(".asnfp-")]
@@ -282,6 +284,10 @@ def test_orphan_table_named_inside_a_new_output_folder(here: Path, capsys: pytes
     status, _, err = run(["generate", name, "-p", "out", "--save-orphans", str(here / "out" / "orphans.csv")], capsys)
     assert (status, err) == (0, "")
     assert asn_files(here / "out") == EXPECTED and (here / "out" / "orphans.csv").is_file()
+    assert_error(run(["generate", name, "-p", "out2", "--save-orphans", str(here / "elsewhere" / "o.csv")], capsys),
+                 "--save-orphans", "no such folder")  # (no writer makes a folder that a name implies)
+    assert not (here / "out2").exists() and not (here / "elsewhere").exists()
+    (here / "elsewhere").mkdir()
     status, _, err = run(["generate", name, "-p", "out2", "--save-orphans", str(here / "elsewhere" / "o.csv")], capsys)
     assert (status, err) == (0, "")
     assert asn_files(here / "out2") == EXPECTED and (here / "elsewhere" / "o.csv").read_text().startswith("filename")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from asnfp import cli
+from asnfp import cli, transaction
 from asnfp.generate import RuleFailed
 from tests.test_bad_input import (
     EXPECTED,
@@ -101,8 +101,8 @@ def test_disk_full_while_staging(here: Path, capsys: pytest.CaptureFixture[str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     name = pool(here, "pool.csv", GOOD)
     full = OSError(errno.ENOSPC, "No space left on device")
-    fake = _fail_on_call(2, full, cli._write_file)
-    monkeypatch.setattr(cli, "_write_file", fake)
+    fake = _fail_on_call(2, full, transaction._write_new)
+    monkeypatch.setattr(transaction, "_write_new", fake)
     line = assert_error(run(["generate", name, "-p", "out"], capsys),
                         "asnfp: error: out/", ": cannot write (No space left on device)")
     assert line == f"asnfp: error: out/{EXPECTED[1]}: cannot write (No space left on device)"
@@ -112,7 +112,7 @@ def test_disk_full_while_staging(here: Path, capsys: pytest.CaptureFixture[str],
 
 
 def _fail_on_files(names: set[str], error: OSError, real):  # type: ignore[no-untyped-def]
-    """A stand-in for ``_write_file`` that raises ``error`` for the files ``names`` (in
+    """A stand-in for ``transaction._write_new`` that raises ``error`` for the files ``names`` (in
     whichever process writes them)."""
     def fake(path, data):  # type: ignore[no-untyped-def]
         if os.path.basename(path) in names:
@@ -131,7 +131,8 @@ def test_files_written_by_two_processes_fail_at_the_first_failing_file(
     assert run(["generate", name, "-p", "one", "-j", "1"], capsys)[0] == 0
     monkeypatch.setattr(cli, "PARALLEL_WRITES", 2)
     full = OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(cli, "_write_file", _fail_on_files({EXPECTED[i] for i in failing}, full, cli._write_file))
+    monkeypatch.setattr(transaction, "_write_new",
+                        _fail_on_files({EXPECTED[i] for i in failing}, full, transaction._write_new))
     result = run(["generate", name, "-p", "two", "-j", "2"], capsys)
     if not failing:
         assert result[0] == 0
@@ -148,20 +149,22 @@ def test_files_written_by_two_processes_fail_at_the_first_failing_file(
 
 def test_failed_move_rolls_back_the_files_already_moved(here: Path, capsys: pytest.CaptureFixture[str],
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Decided: the files moved before the failure are removed again ("no partial output");
-    a file that was there before and is not overwritten stays. (A file that one of them
-    overwrote is not restored.)"""
+    """The files moved before the failure are removed again ("no partial output"), a
+    file that was there before and is not one of the outputs stays, and a file that one
+    of them replaced is put back as it was."""
     name = pool(here, "pool.csv", GOOD)
     (here / "out").mkdir()
     (here / "out" / "keep.txt").write_text("mine\n")
+    (here / "out" / EXPECTED[0]).write_text("old association\n")
     fake = _fail_on_call(3, OSError(errno.EIO, "Input/output error"), os.replace)
     monkeypatch.setattr(os, "replace", fake)
     assert_error(run(["generate", name, "-p", "out", "--save-orphans", "orphans.csv"], capsys),
                  "asnfp: error: out/orphans.csv: cannot write (Input/output error)")
-    assert len(fake.calls) == 3
-    assert_nothing_written(here, here / "out")
-    assert sorted(p.name for p in (here / "out").iterdir()) == ["keep.txt"]
+    assert len(fake.calls) >= 3
+    assert_nothing_written(here, here / "out", allowed={EXPECTED[0]})
+    assert sorted(p.name for p in (here / "out").iterdir()) == sorted(["keep.txt", EXPECTED[0]])
     assert (here / "out" / "keep.txt").read_text() == "mine\n"
+    assert (here / "out" / EXPECTED[0]).read_text() == "old association\n"
 
 
 # --- (d) an interrupted run ------------------------------------------------------------------

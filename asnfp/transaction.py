@@ -1,0 +1,434 @@
+"""One transaction for every file asnfp writes: stage everything, then commit it all or
+nothing.
+
+A :class:`Transaction` is opened on the outputs of a run, each a plain file name in a
+folder (every name passes :func:`asnfp.naming.plain_name`), and on its inputs. Before
+anything is staged it refuses an output that would replace an input, two outputs that
+are one file, and an output that is a folder. The files are then written into a staging
+folder (:meth:`Transaction.write`, or by any writer given :meth:`Transaction.path`), and
+:meth:`Transaction.commit` moves them in:
+
+- into a folder that does not exist yet, the staging folder becomes it (one rename);
+- into an existing folder, each file replaces its old version atomically (``os.replace``),
+  the old version kept (a hard link, or the file moved aside) until every file is in. A
+  failure part-way puts every old file back and removes the new ones, so the folder holds
+  either the old files or the new ones, never a mix. ``SIGINT``, ``SIGTERM`` and ``SIGHUP``
+  wait while the files move (a signal then stops the run after the commit or the undo).
+
+The staging folder (``.asnfp-<hex>``, in the target folder or, for a new one, in its
+nearest existing ancestor) is removed on every way out. A run that was killed (``kill
+-9``) cannot remove it: it holds a lock file that its process (and its forked writers)
+held, and the next run into that folder finds it unlocked, undoes a commit it had begun
+(from the list of names it wrote before moving the first file), and removes it.
+
+>>> import tempfile
+>>> out = Path(tempfile.mkdtemp()) / "out"
+>>> with Transaction([Output(out, "a.json"), Output(out, "b.json")]) as t:
+...     t.write(Output(out, "a.json"), b"{}")
+...     _ = t.path(Output(out, "b.json")).write_bytes(b"[]")
+>>> sorted(os.listdir(out)), os.listdir(out.parent)
+(['a.json', 'b.json'], ['out'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Final, NamedTuple
+
+from asnfp.errors import OutputError
+from asnfp.naming import plain_name
+
+__all__ = (
+    "Output",
+    "Transaction",
+    "write_file",
+    "sweep",
+    "STAGING_PREFIX",
+    "DEFERRED_SIGNALS",
+)
+
+#: Staging folders are named ``.asnfp-<hex>``.
+STAGING_PREFIX: Final = ".asnfp-"
+#: The signals that wait while files move.
+DEFERRED_SIGNALS: Final = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+#: A staging folder without its lock file is taken for stale after this many seconds
+#: (a run makes the lock file right after the folder; older asnfp made none).
+UNLOCKED_GRACE_SECONDS: Final = 60.0
+
+_LOCK: Final = "lock"
+_NEW: Final = "new"
+_OLD: Final = "old"
+_JOURNAL: Final = "journal"
+_DONE: Final = "done"
+
+
+class Output(NamedTuple):
+    """An output: a plain file ``name`` in ``folder``."""
+
+    folder: Path
+    name: str
+
+    @property
+    def path(self) -> Path:
+        """Where the file ends up.
+
+        >>> Output(Path("out"), "a.json").path
+        PosixPath('out/a.json')
+        """
+        return self.folder / self.name
+
+
+class _Stage:
+    """The staging folder of one target folder: ``lock``, ``new/`` (the staged files),
+    ``old/`` (the replaced files, kept until the commit is done), ``journal`` (the names,
+    written before the first file moves) and ``done`` (written when all moved)."""
+
+    def __init__(self, target: Path, names: Sequence[str]) -> None:
+        self.target, self.names = target, names
+        self.fresh = not target.exists()
+        base = _existing_ancestor(target) if self.fresh else target
+        sweep(base)
+        self.root = _new_folder(base, target)
+        self.lock = _hold_lock(self.root, target)
+        self.new = self.root / _NEW
+        self.moved_whole = False
+        self.current = target
+        _make_folder(self.new, target)
+
+    def commit(self) -> None:
+        if self.fresh:
+            if self.target.exists():  # made while this run staged: go file by file
+                self.fresh = False
+            else:
+                _move_in_whole(self.new, self.target)
+                self.moved_whole = True
+                return
+        existing = set(os.listdir(self.target))
+        journal = [str(self.target), *self.names]
+        (self.root / _JOURNAL).write_text("\n".join(journal) + "\n", encoding="utf-8")
+        os.mkdir(self.root / _OLD)
+        for name in self.names:
+            destination = self.current = self.target / name
+            if name in existing:
+                _keep_old(destination, self.root / _OLD / name)
+            os.replace(self.new / name, destination)
+
+    def mark_done(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.root / _DONE).touch()
+
+    def undo(self) -> None:
+        if self.moved_whole:
+            with contextlib.suppress(OSError):
+                os.rename(self.target, self.new)
+            return
+        _undo(self.root)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(self.lock)
+
+
+class Transaction:
+    """Stage files for ``outputs`` and commit them all at once (see the module's
+    docstring). Used as a context manager, it commits when the block ends without an
+    exception and leaves everything as it was otherwise. Raises
+    :class:`~asnfp.errors.OutputError` (one line) for an output it must refuse or cannot
+    write.
+
+    ``inputs`` are the files the run reads: no output may be one of them.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "pool.csv").write_text("x\\n")
+    >>> Transaction([Output(d, "pool.csv")], inputs=[d / "pool.csv"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    asnfp.errors.OutputError: .../pool.csv: would replace an input of this run (nothing written)
+    """
+
+    def __init__(self, outputs: Iterable[Output], *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+        self.outputs = list(outputs)
+        by_folder = _checked(self.outputs, [Path(p) for p in inputs])
+        self._stages: dict[Path, _Stage] = {}
+        try:
+            for folder, names in by_folder.items():
+                self._stages[_key(folder)] = _Stage(folder, names)
+        except BaseException:
+            self._remove()
+            raise
+        self._open = True
+
+    def path(self, output: Output) -> Path:
+        """Where to stage ``output`` (for a writer that makes the file itself)."""
+        return self._stages[_key(output.folder)].new / output.name
+
+    def write(self, output: Output, data: bytes) -> None:
+        """Stage ``output`` with the content ``data``."""
+        _write_bytes(self.path(output), data, output.path)
+
+    def commit(self) -> None:
+        """Move every staged file into place: all of them, or (on failure, which raises
+        :class:`~asnfp.errors.OutputError`) none."""
+        missing = [o for o in self.outputs if not os.path.lexists(self.path(o))]
+        if missing:
+            self.abort()
+            raise OutputError(f"{missing[0].path}: was not made (nothing written)")
+        stages = sorted(self._stages.values(), key=lambda s: s.fresh)  # new folders last
+        current: _Stage | None = None
+        with _signals_deferred():
+            try:
+                for stage in stages:
+                    current = stage
+                    stage.commit()
+            except OSError as err:
+                for stage in stages:
+                    stage.undo()
+                self._remove()
+                where = current.current if current is not None else err.filename
+                raise OutputError(f"{where}: cannot write ({err.strerror})") from None
+            for stage in stages:
+                stage.mark_done()
+            self._remove()
+
+    def abort(self) -> None:
+        """Drop what was staged: the folders stay as they were."""
+        self._remove()
+
+    def _remove(self) -> None:
+        self._open = False
+        for stage in self._stages.values():
+            stage.remove()
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is None and self._open:
+            self.commit()
+        else:
+            self.abort()
+
+
+def write_file(path: str | os.PathLike[str], data: bytes, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """Write one file through a :class:`Transaction`: ``path`` holds ``data`` or, on
+    any failure, what it held before. Its folder must exist.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "x.json"
+    >>> write_file(p, b"{}"); write_file(p, b"[]"); p.read_bytes(), os.listdir(p.parent)
+    (b'[]', ['x.json'])
+    """
+    output = _output_of(Path(path))
+    if not output.folder.is_dir():
+        raise OutputError(f"{output.folder}: no such folder")
+    with Transaction([output], inputs=inputs) as t:
+        t.write(output, data)
+
+
+def _output_of(path: Path) -> Output:
+    folder = path.parent
+    return Output(folder, plain_name(path.name))
+
+
+def _key(folder: Path) -> Path:
+    return Path(os.path.abspath(folder))
+
+
+def _checked(outputs: Sequence[Output], inputs: Sequence[Path]) -> dict[Path, list[str]]:
+    """The outputs' names by folder (as given first), once it is known that none is an
+    input, none is given twice, and none is a folder."""
+    by_folder: dict[Path, list[str]] = {}
+    shown: dict[Path, Path] = {}
+    seen: set[tuple[Path, str]] = set()
+    for output in outputs:
+        plain_name(output.name)
+        key = _key(output.folder)
+        if (key, output.name) in seen:
+            raise OutputError(f"{output.path}: two outputs of this run have this name (nothing written)")
+        seen.add((key, output.name))
+        by_folder.setdefault(shown.setdefault(key, output.folder), []).append(output.name)
+    for folder, names in by_folder.items():
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(f"{folder}: exists and is not a folder")
+        if not folder.exists():
+            continue
+        present = set(os.listdir(folder)).intersection(names)
+        for name in sorted(present, key=names.index):
+            _check_replaceable(folder / name, inputs)
+    return by_folder
+
+
+def _check_replaceable(path: Path, inputs: Sequence[Path]) -> None:
+    if path.is_dir() and not path.is_symlink():
+        raise OutputError(f"{path}: exists and is a folder, not a file")
+    for source in inputs:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(path, source):
+                raise OutputError(f"{path}: would replace an input of this run (nothing written)")
+
+
+def _write_bytes(path: Path, data: bytes, shown: Path) -> None:
+    """Write ``data`` as the new file ``path``; an error names ``shown``."""
+    try:
+        _write_new(path, data)
+    except OSError as err:
+        raise OutputError(f"{shown}: cannot write ({err.strerror})") from None
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` as the new file ``path`` (with the descriptor itself: a file object
+    costs more than the write of a small file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = Path(os.path.abspath(path))
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _new_folder(base: Path, target: Path) -> Path:
+    """A new staging folder in ``base``."""
+    for _ in range(100):
+        root = base / f"{STAGING_PREFIX}{os.urandom(6).hex()}"
+        try:
+            os.mkdir(root)
+            return root
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise OutputError(f"{target}: cannot write there ({err.strerror})") from None
+    raise OutputError(f"{target}: cannot write there (no free temporary name)")
+
+
+def _make_folder(path: Path, target: Path) -> None:
+    try:
+        os.mkdir(path)
+    except OSError as err:
+        raise OutputError(f"{target}: cannot write there ({err.strerror})") from None
+
+
+def _hold_lock(root: Path, target: Path) -> int:
+    """Make and lock ``root/lock``: held while this process (or a child) lives."""
+    try:
+        fd = os.open(root / _LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        shutil.rmtree(root, ignore_errors=True)
+        raise OutputError(f"{target}: cannot write there ({err.strerror})") from None
+    return fd
+
+
+def _move_in_whole(new: Path, target: Path) -> None:
+    """Make ``new`` the folder ``target`` (which does not exist)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(new, target)
+
+
+def _keep_old(destination: Path, kept: Path) -> None:
+    """Keep the file at ``destination`` as ``kept`` until the commit is done: a hard
+    link (the file stays in place), or, where links are not possible, the file moved."""
+    try:
+        os.link(destination, kept, follow_symlinks=False)
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP,
+                             errno.EACCES):
+            raise
+        os.rename(destination, kept)
+
+
+def _undo(root: Path) -> None:
+    """Put back what a commit that did not finish had replaced (its journal names the
+    folder and the files), and remove the files it had moved in."""
+    journal = root / _JOURNAL
+    if (root / _DONE).exists() or not journal.exists():
+        return
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        return
+    target, names = Path(lines[0]), [n for n in lines[1:] if n]
+    for name in names:
+        destination = target / name
+        kept = root / _OLD / name
+        moved = not os.path.lexists(root / _NEW / name)
+        with contextlib.suppress(OSError):
+            if os.path.lexists(kept):
+                if moved or not os.path.lexists(destination):
+                    os.replace(kept, destination)
+            elif moved:
+                os.unlink(destination)
+
+
+def sweep(folder: Path) -> list[Path]:
+    """Remove the staging folders that runs killed in ``folder`` left (those whose lock
+    no process holds), undoing any commit they had begun; return them.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); stale = d / ".asnfp-0123456789ab"
+    >>> (stale / "new").mkdir(parents=True); _ = (stale / "lock").write_text("")
+    >>> [p.name for p in sweep(d)], os.listdir(d)
+    (['.asnfp-0123456789ab'], [])
+    """
+    removed = []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(STAGING_PREFIX)]
+    except OSError:
+        return []
+    for entry in entries:
+        root = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False) and _stale(root):
+            _undo(root)
+            shutil.rmtree(root, ignore_errors=True)
+            removed.append(root)
+    return removed
+
+
+def _stale(root: Path) -> bool:
+    """Whether no live run owns ``root`` (its lock is free; without a lock file: old)."""
+    try:
+        fd = os.open(root / _LOCK, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        with contextlib.suppress(OSError):
+            return time.time() - root.stat().st_mtime > UNLOCKED_GRACE_SECONDS
+        return False
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # (the lock, if taken, goes with it)
+    return True
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold ``DEFERRED_SIGNALS`` back while the block runs (main thread only; elsewhere
+    the block just runs): they are delivered when it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, DEFERRED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
