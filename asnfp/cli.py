@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import gc
 import os
 import re
-import shutil
 import signal
 import sys
 import tempfile  # noqa: F401  (doctests)
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from typing import Final, NamedTuple, NoReturn
+from typing import Final, NamedTuple, NoReturn, TextIO
 
 from msgspec.structs import replace
 
@@ -52,6 +52,7 @@ __all__ = (
     "write_outputs",
     "registries",
     "positive_count",
+    "worker_count",
     "check_version_id",
     "cycle_collector_off",
     "one_line",
@@ -81,7 +82,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    version=f"asnfp generate {__version__} (asn_generate {REFERENCE_VERSION})")
     p.add_argument("-j", "--workers", type=positive_count, default=None, metavar="N",
                    help="processes to share the candidate runs among (default: one per core, at "
-                        f"most {DEFAULT_WORKERS_MAX}; 1: one process)")
+                        f"most {DEFAULT_WORKERS_MAX}; never more than the cores; 1: one process)")
     p.set_defaults(command=run_generate)
 
 
@@ -168,7 +169,8 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("-d", "--delimiter", default="|", help="pool column delimiter (default: |)")
     p.add_argument("--pool-format", default="ascii", help="astropy table format (default: ascii)")
     p.add_argument("-j", "--workers", type=positive_count, default=None, metavar="N",
-                   help="processes to share the candidate runs among (default: one per core)")
+                   help="processes to share the candidate runs among (default: one per core; "
+                        "never more than the cores)")
     p.set_defaults(command=run_explain, debug=False)
 
 
@@ -214,7 +216,7 @@ def run_explain(args: argparse.Namespace) -> int:
         raise UsageError(f"no rule {unknown[0]!r} (asnfp rules lists them)")
     pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
     _check_columns(pool, (*REQUIRED_COLUMNS, "asn_candidate"))
-    workers = min(available_workers(), DEFAULT_WORKERS_MAX) if args.workers is None else args.workers
+    workers = worker_count(args.workers)
     options = Options(workers=workers)
     indexes = _explained_rows(args, pool)
     try:
@@ -254,8 +256,22 @@ def _options(args: argparse.Namespace) -> Options:
         version_id=args.version_id,
         finalize=not args.no_finalize,
         merge=args.merge,
-        workers=min(available_workers(), DEFAULT_WORKERS_MAX) if args.workers is None else args.workers,
+        workers=worker_count(args.workers),
     )
+
+
+def worker_count(asked: int | None) -> int:
+    """The processes a run uses for ``-j``: by default one per core, at most
+    ``DEFAULT_WORKERS_MAX``; never more than the cores this process may run on (each
+    more is a process that only waits, and ``-j 100000`` would fork until the machine
+    runs out). The folds and the writes take fewer still when they have less work.
+
+    >>> worker_count(1), worker_count(100_000) == available_workers(), worker_count(None) >= 1
+    (1, True, True)
+    """
+    if asked is None:
+        return min(available_workers(), DEFAULT_WORKERS_MAX)
+    return max(1, min(asked, available_workers()))
 
 
 def positive_count(text: str) -> int:
@@ -500,42 +516,98 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "no_merge", False):
         print("asnfp: warning: --no-merge is deprecated: not merging is the default", file=sys.stderr)
-    previous = signal.getsignal(signal.SIGTERM)
+    stdout = _GuardedStdout(sys.stdout)
     try:
-        signal.signal(signal.SIGTERM, _terminate)
-        installed = True
-    except ValueError:  # not the main thread: leave SIGTERM as it is
-        installed = False
-    try:
-        with cycle_collector_off():
+        with _terminated_by(TERMINATING_SIGNALS), contextlib.redirect_stdout(stdout), cycle_collector_off():
             status = args.command(args)
-    except AsnfpError as err:
-        print(f"asnfp: error: {one_line(err)}", file=sys.stderr)
+            stdout.flush()
+    except StdoutClosed:  # whoever read the output stopped reading (asnfp rules | head): stop quietly
+        _silence_stdout()
+        status = 141
+    except (AsnfpError, StdoutFailed) as err:
+        _say(f"asnfp: error: {one_line(err)}")
         status = 2
     except RuleFailed as err:  # the user's rule code raised: name it, unless debugging
         if os.environ.get("ASNFP_TRACEBACK"):
             raise
-        print(f"asnfp: error: {one_line(err)}", file=sys.stderr)
+        _say(f"asnfp: error: {one_line(err)}")
         status = 2
     except _Terminated:
-        print("asnfp: terminated", file=sys.stderr)
+        _say("asnfp: terminated")
         status = 143
-    except BrokenPipeError:  # whoever read the output stopped reading (asnfp rules | head): stop quietly
-        _silence_stdout()
-        status = 141
     except KeyboardInterrupt:
-        print("asnfp: interrupted", file=sys.stderr)
+        _say("asnfp: interrupted")
         status = 130
     except Exception as err:  # the one broad catch: a bug in asnfp, never a bare traceback
         if os.environ.get("ASNFP_TRACEBACK"):
             raise
-        print(f"asnfp: {internal_error(err)} "
-              "(set ASNFP_TRACEBACK=1 to see where; please report it)", file=sys.stderr)
+        _say(f"asnfp: {internal_error(err)} (set ASNFP_TRACEBACK=1 to see where; please report it)")
         status = 1
-    finally:
-        if installed:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return status
+
+
+#: Signals that end a run as Ctrl-C does (every ``finally`` runs: staging is removed).
+TERMINATING_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _terminated_by(signals: Sequence[signal.Signals]) -> Iterator[None]:
+    """Run a block with ``signals`` raising :class:`_Terminated` (main thread only;
+    elsewhere they stay as they are), restored afterwards."""
+    previous = {}
+    for number in signals:
+        try:
+            previous[number] = signal.signal(number, _terminate)
+        except (ValueError, OSError):  # not the main thread
+            break
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+
+def _say(line: str) -> None:
+    """Print a line on stderr; if stderr itself is gone, there is no one to tell."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr)
+
+
+class StdoutFailed(AsnfpError):
+    """Standard output cannot be written (a full disk, ``> /dev/full``)."""
+
+
+class StdoutClosed(Exception):
+    """Whoever read standard output stopped reading (a broken pipe)."""
+
+
+class _GuardedStdout:
+    """Standard output whose failures are asnfp's errors: a broken pipe
+    (:class:`StdoutClosed`) or any other (:class:`StdoutFailed`, one line)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as err:
+            raise _stdout_error(err) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as err:
+            raise _stdout_error(err) from None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _stdout_error(err: OSError) -> Exception:
+    if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
+        return StdoutClosed()
+    return StdoutFailed(f"cannot write to standard output ({err.strerror or err})")
 
 
 @contextlib.contextmanager

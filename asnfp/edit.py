@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+import tempfile  # noqa: F401  (doctests)
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
@@ -148,31 +148,16 @@ def dumps_object(data: JsonObject) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file beside it, so a failure leaves
-    the old file (if any) as it was.
+    """Write ``data`` to ``path`` through a :class:`~asnfp.transaction.Transaction`, so a
+    failure leaves the old file (if any) as it was.
 
     >>> p = Path(tempfile.mkdtemp()) / "x.json"
     >>> write_atomic(p, b"{}"); p.read_bytes(), os.listdir(p.parent)
     (b'{}', ['x.json'])
     """
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as err:
-        raise AsnfpError(f"{path}: cannot write there ({err.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # a new file, as the reference's open("w") after its backup
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise AsnfpError(f"{path}: cannot write ({err.strerror})") from None
+    from asnfp.transaction import write_file
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_file(path, data)
 
 
 def resolve_name(name: str) -> str:

@@ -23,9 +23,10 @@ from typing import Final
 
 import msgspec
 
-from asnfp.errors import OutputError, UsageError
+from asnfp.errors import UsageError
 from asnfp.io import FileMember, FileProduct, Level2File, Level3File, dumps_json, dumps_yaml
 from asnfp.naming import remove_suffix
+from asnfp.transaction import write_file
 
 __all__ = ("LEVEL3", "LEVEL2B", "DEFAULT_ACID", "from_list", "encode", "product_name_of",
            "add_parser", "run")
@@ -159,9 +160,6 @@ def run(args: argparse.Namespace) -> int:
     asn_file = from_list(args.filelist, rule=args.rule, product_name=args.product_name,
                          acid=args.acid)
     data = encode(asn_file, args.format)
-    try:
-        Path(args.output_file).write_bytes(data)
-    except OSError as err:
-        raise OutputError(f"{args.output_file}: cannot write ({err.strerror})") from None
+    write_file(args.output_file, data)  # all of it, or the old file as it was
     return 0
 

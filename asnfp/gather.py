@@ -4,14 +4,16 @@
 filters (``-t`` keeps only the types listed, ``-x`` drops types), keeps the products
 left with members (each as ``{name, members}``), rewrites each ``expname`` to its
 basename, and says which file to copy under which name. :func:`run` copies them and
-writes the association under its own file name, everything into a staging folder
-inside DEST first and moved into place at the end, so a failure leaves DEST as it was.
+writes the association under its own file name, all in one
+:class:`~asnfp.transaction.Transaction`, so a failure leaves DEST as it was.
 
-Differences from the reference: the default copy is :func:`shutil.copy2` (the
-reference runs ``rsync -urv --no-perms --chmod=ugo=rwX``, whose ``-u`` keeps a newer
-file already in DEST; asnfp always replaces it); ``-c CMD`` runs ``CMD src dest`` as
-the reference does, the command split as a shell would (:func:`shlex.split`), with
-``dest`` in the staging folder. A missing member, a failing command, an unreadable
+A file already in DEST that is newer than its member is kept, as the reference's
+``rsync -u`` keeps it (``--overwrite`` replaces it); two members of one file name from
+different folders are an error naming both, before anything is copied; the
+association is never written over itself. The default copy is :func:`shutil.copy2` (the
+reference runs ``rsync -urv --no-perms --chmod=ugo=rwX``); ``-c CMD`` runs ``CMD src
+dest`` as the reference does, the command split as a shell would (:func:`shlex.split`),
+with ``dest`` in the staging folder. A missing member, a failing command, an unreadable
 association or nothing left to gather is a one-line error, and DEST is left untouched.
 
 >>> data = {"asn_id": "o001", "products": [
@@ -30,7 +32,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ from typing import Any
 import msgspec
 
 from asnfp.edit import JsonObject, checked_object, dumps_object, read_object
-from asnfp.errors import AsnfpError
+from asnfp.errors import AsnfpError, UnsafeName, UsageError
+from asnfp.naming import plain_name
+from asnfp.transaction import Output, Transaction
 
 __all__ = ("Plan", "gather_plan", "member_source", "add_parser", "run")
 
@@ -89,7 +92,7 @@ def gather_plan(data: JsonObject, source_folder: Path, exp_types: Sequence[str] 
             exptype = member["exptype"]
             if exptype in exclude_types or (exp_types is not None and exptype not in exp_types):
                 continue
-            source = member_source(member["expname"], source_folder)
+            source = member_source(str(member["expname"]), source_folder)
             copies.append((source, source.name))
             members.append({**member, "expname": source.name})
         if members:
@@ -98,7 +101,23 @@ def gather_plan(data: JsonObject, source_folder: Path, exp_types: Sequence[str] 
             products.append({"name": product["name"], "members": members})
     if not products:
         raise AsnfpError("no products could be gathered (no member passes the exposure-type filters)")
-    return Plan({**_BASE, **data, "products": products}, tuple(copies))
+    return Plan({**_BASE, **data, "products": products}, _distinct(copies))
+
+
+def _distinct(copies: Sequence[tuple[Path, str]]) -> tuple[tuple[Path, str], ...]:
+    """The copies, each once; two different files under one name are an error naming
+    both (one would be lost), and so is a name that is not a plain file name."""
+    by_name: dict[str, Path] = {}
+    for source, name in copies:
+        try:
+            plain_name(name)
+        except UnsafeName as err:
+            raise AsnfpError(f"member {source}: {err}") from None
+        first = by_name.setdefault(name, source)
+        if os.path.normpath(first) != os.path.normpath(source):
+            raise AsnfpError(f"members {first} and {source} have one file name {name!r}: "
+                             "gathered into one folder, one would be lost")
+    return tuple((source, name) for name, source in by_name.items())
 
 
 def _read(path: Path) -> JsonObject:
@@ -155,42 +174,87 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="copy with this command, run as CMD SRC DEST (the reference's default is "
                         "'rsync -urv --no-perms --chmod=ugo=rwX'; asnfp's is a Python copy "
                         "keeping times and permissions)")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="name each file copied")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a file in DEST even when it is newer than the member (by "
+                        "default it is kept, as rsync -u keeps it)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="name each file copied or kept")
     p.set_defaults(command=run)
     return p
 
 
+def _split_command(text: str | None) -> list[str] | None:
+    """``-c CMD`` split as a shell would; one line when it cannot be.
+
+    >>> _split_command("rsync -u --chmod='ugo=rwX'"), _split_command(None)
+    (['rsync', '-u', '--chmod=ugo=rwX'], None)
+    >>> _split_command('cp "')
+    Traceback (most recent call last):
+    asnfp.errors.UsageError: -c 'cp "': cannot be split into words as a shell would (No closing quotation)
+    """
+    if not text:
+        return None
+    try:
+        words = shlex.split(text)
+    except ValueError as err:
+        raise UsageError(f"-c {text!r}: cannot be split into words as a shell would ({err})") from None
+    if not words:
+        raise UsageError("-c: the command is empty")
+    return words
+
+
+def _kept(source: Path, target: Path, overwrite: bool) -> str | None:
+    """Why the file ``target`` already in DEST stays as it is (``None``: it is replaced):
+    it is ``source`` itself, or newer than it (as ``rsync -u`` keeps it) unless
+    ``overwrite``."""
+    try:
+        there = target.stat()
+    except OSError:
+        return None
+    try:
+        if os.path.samefile(source, target):
+            return "it is the member file itself"
+        newer = there.st_mtime > source.stat().st_mtime
+    except OSError:
+        return None
+    return "it is newer than the member" if newer and not overwrite else None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Gather the association as ``args`` ask."""
+    """Gather the association as ``args`` ask: every file staged, then moved into DEST
+    in one :class:`~asnfp.transaction.Transaction` (all, or none)."""
     asn_path = Path(args.association)
     dest = Path(args.destination)
     source_folder = Path(args.source_folder) if args.source_folder else asn_path.parent
+    command = _split_command(args.shellcmd)
     plan = gather_plan(_read(asn_path), source_folder, args.exp_types, args.exclude_types or ())
     if not dest.is_dir():
         raise AsnfpError(f"{dest}: no such folder")
-    names = [name for _, name in plan.copies] + [asn_path.name]
-    for name in names:
-        if (dest / name).is_dir():
-            raise AsnfpError(f"{dest / name}: exists and is a folder, not a file")
-    command = shlex.split(args.shellcmd) if args.shellcmd else None
     if command is None:
         for source, _ in plan.copies:
             if not source.is_file():
                 raise AsnfpError(f"{source}: member file not found")
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=".asnfp-gather-", dir=dest))
-    except OSError as err:
-        raise AsnfpError(f"{dest}: cannot write there ({err.strerror})") from None
-    try:
-        for source, name in plan.copies:
+    copies = []
+    for source, name in plan.copies:
+        reason = _kept(source, dest / name, getattr(args, "overwrite", False))
+        if reason is None:
+            copies.append((source, name))
+        elif args.verbose:
+            print(f"asnfp: kept {dest / name} ({reason})", file=sys.stderr)
+    outputs = [Output(dest, name) for _, name in copies]
+    asn_output = Output(dest, asn_path.name)
+    if asn_output in outputs:
+        raise AsnfpError(f"{asn_path.name}: a member has the association's own file name")
+    with Transaction([*outputs, asn_output], inputs=[asn_path, *(s for s, _ in plan.copies)]) as staged:
+        for (source, _), output in zip(copies, outputs):
             if args.verbose:
                 print(f"asnfp: copying {source}", file=sys.stderr)
-            _copy(command, source, staging / name)
-        (staging / asn_path.name).write_bytes(dumps_object(plan.data))
-        for name in dict.fromkeys(names):
-            os.replace(staging / name, dest / name)
-    except OSError as err:
-        raise AsnfpError(f"{err.filename or dest}: cannot copy ({err.strerror})") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            _copied(command, source, staged.path(output))
+        staged.write(asn_output, dumps_object(plan.data))
     return 0
+
+
+def _copied(command: list[str] | None, source: Path, target: Path) -> None:
+    try:
+        _copy(command, source, target)
+    except OSError as err:
+        raise AsnfpError(f"{err.filename or source}: cannot copy ({err.strerror})") from None

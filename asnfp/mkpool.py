@@ -35,12 +35,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from asnfp.errors import AsnfpError
+from asnfp.transaction import write_file
 
 __all__ = (
     "EXTRA_COLUMNS",
@@ -194,30 +194,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def _write_replacing(target: Path, data: bytes) -> None:
+def _write_replacing(target: Path, data: bytes, inputs: Sequence[str]) -> None:
     if target.is_dir():
         raise AsnfpError(f"{target}: is a folder, not a pool file")
-    folder = target.parent
-    try:
-        fd, staging = tempfile.mkstemp(prefix=".asnfp-pool-", dir=folder)
-    except OSError as err:
-        raise AsnfpError(f"{target}: cannot write there ({err.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(staging, 0o666 & ~_umask())
-        os.replace(staging, target)
-    except OSError as err:
-        raise AsnfpError(f"{target}: cannot write ({err.strerror})") from None
-    finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_file(target, data, inputs=inputs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -226,6 +206,6 @@ def run(args: argparse.Namespace) -> int:
     columns, rows = pool_table(
         headers, asn_candidate=args.asn_candidate if args.asn_candidate is not None else (),
         dms_note=args.dms_note, is_imprt=args.is_imprt, pntgtype=args.pntgtype)
-    _write_replacing(Path(args.pool), pool_bytes(columns, rows))
+    _write_replacing(Path(args.pool), pool_bytes(columns, rows), args.data)
     return 0
 

@@ -231,7 +231,7 @@ def write_file(path: str | os.PathLike[str], data: bytes, *, inputs: Iterable[st
     """
     output = _output_of(Path(path))
     if not output.folder.is_dir():
-        raise OutputError(f"{output.folder}: no such folder")
+        raise OutputError(f"{path}: cannot write there (no such folder)")
     with Transaction([output], inputs=inputs) as t:
         t.write(output, data)
 
