@@ -32,7 +32,7 @@ from asnfp import batch, diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, OutputError, PoolError, UsageError
-from asnfp.rule import Registry, load_rules
+from asnfp.rule import Registry, load_rule_files
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
 from asnfp.io import file_name, serialize
 from asnfp.pool import Pool, orphan_table, read_pool
@@ -343,7 +343,7 @@ def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
     """
     from asnfp.jwst import RULES, default_registry
 
-    user = tuple(rule for path in args.rules or () for rule in load_rules(path))
+    user = load_rule_files(args.rules or ())
     if args.ignore_default and not user:
         raise UsageError("--ignore-default needs the rules of at least one -r file")
     rules = user if args.ignore_default else RULES + user

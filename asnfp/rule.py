@@ -14,23 +14,42 @@ made with :func:`msgspec.structs.replace`, never by subclassing:
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import stat
 import sys
-from collections.abc import Callable, Iterable, Sequence
+import types
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from msgspec.structs import replace
 
 from asnfp.constraints import Constraint, Leaf, Node, all_of, find  # noqa: F401  (all_of: doctests)
+from asnfp.errors import AsnfpError
 
 if TYPE_CHECKING:
     from asnfp.association import Association, Member
 
 __all__ = ("Rule", "Check", "candidate_type_check", "Registry", "replace", "with_global", "registry", "lookup",
-           "load_rules")
+           "load_rules", "load_rule_files", "RulesFileError")
+
+_T = TypeVar("_T")
+
+
+class RulesFileError(AsnfpError):
+    """A rules file (``-r``) that cannot be used: ``file``, and ``message``, what is wrong
+    (one line).
+
+    >>> str(RulesFileError("my_rules.py", "defines no rules"))
+    'my_rules.py: defines no rules'
+    """
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file, self.message = file, message
+        super().__init__(f"{file}: {message}")
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -109,7 +128,9 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     (Level 3 runs validity before appending the member, Level 2 after); ``tags``;
     ``force_match``, a leaf whose value, once set, replaces the "taken" answer of a
     check (the reference's ``force_match`` leaf); ``sticky``, association facts that a
-    missed check still updates (the reference keeps them on the association object).
+    missed check still updates (the reference keeps them on the association object);
+    ``origin``, the rules file the rule was loaded from (set by :func:`load_rules`;
+    ``None`` for a rule made in code, such as the catalogue's).
     """
 
     name: str
@@ -128,6 +149,7 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     force_match: Any = None
     sticky: tuple[str, ...] = ()
     creation: Constraint | None = None
+    origin: str | None = None
 
 
 def with_global(rule: Rule, leaf: Leaf) -> Rule:
@@ -195,19 +217,40 @@ def registry(
     shows_creation_numbers: bool = False,
 ) -> Registry:
     """Build a registry, keeping the rules' order; a later rule of the same name
-    replaces an earlier one in place (as the reference's registry does).
+    replaces an earlier one in place (as the reference's registry does), unless both
+    come from rules files (see :func:`load_rule_files`): that is a :class:`RulesFileError`.
 
     >>> from asnfp.constraints import attr
     >>> a = Rule(name="A", asn_type="t", level=2, constraint=attr("a", "a"))
     >>> b = Rule(name="B", asn_type="t", level=2, constraint=attr("b", "b"))
     >>> [r.name for r in registry([a, b, replace(a, asn_type="u")]).rules]
     ['A', 'B']
+    >>> registry([replace(a, origin="one.py"), replace(a, origin="two.py")])
+    Traceback (most recent call last):
+    asnfp.rule.RulesFileError: two.py: defines rule 'A', as one.py does (two rules files may not define one name)
     """
-    by_name: dict[str, Rule] = {}
-    for rule in rules:
-        by_name[rule.name] = rule
+    by_name = _by_name(rules)
     return Registry(tuple(by_name.values()), tuple(finalizers), merge, name, empty, number,
                     shows_creation_numbers)
+
+
+def _by_name(rules: Iterable[Rule]) -> dict[str, Rule]:
+    """The rules by name, in order, a later one replacing an earlier one of its name in
+    place; but two rules of one name that both come from rules files are an error."""
+    by_name: dict[str, Rule] = {}
+    for rule in rules:
+        earlier = by_name.get(rule.name)
+        if earlier is not None and earlier.origin is not None and rule.origin is not None:
+            raise _clash(rule.name, earlier.origin, rule.origin)
+        by_name[rule.name] = rule
+    return by_name
+
+
+def _clash(name: str, first: str, second: str) -> RulesFileError:
+    if first == second:
+        return RulesFileError(second, f"defines rule {name!r} twice (is the file given twice?)")
+    return RulesFileError(second, f"defines rule {name!r}, as {first} does (two rules files may "
+                                  "not define one name)")
 
 
 def lookup(rule: Rule, name: str) -> Constraint | None:
@@ -238,36 +281,156 @@ def load_rules(path: str | os.PathLike[str]) -> tuple[Rule, ...]:
     """Load the rules a Python file defines: its ``RULES`` sequence if it has one, else
     every :class:`Rule` value at its top level that asnfp itself does not define (so an
     imported base such as ``LEVEL3``, or a catalogue rule bound to derive another from
-    it, is not a rule of the file), in the order they were bound. The
-    file is run as a fresh module (nothing is registered anywhere); errors are one line.
+    it, is not a rule of the file), in the order they were bound; each gets the file as
+    its ``origin``. The file is run as a fresh module (nothing is registered anywhere,
+    and nothing is written beside it).
+
+    Whatever goes wrong is a :class:`RulesFileError`, one line naming the file: not a
+    regular file, an exception (even ``SystemExit``) while it runs (its type, message
+    and line in the file; a ``KeyboardInterrupt`` stays one), no rules, or two
+    rules of one name.
 
     >>> import pathlib, tempfile
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "my_rules.py"
     >>> _ = f.write_text("from asnfp.rule import Rule\\nfrom asnfp.constraints import attr\\n"
     ...                  "BY_FILTER = Rule(name='Asn_ByFilter', asn_type='image3', level=3, constraint=attr('f', 'filter'))\\n")
-    >>> [r.name for r in load_rules(f)]
-    ['Asn_ByFilter']
+    >>> [(r.name, r.origin == str(f)) for r in load_rules(f)]
+    [('Asn_ByFilter', True)]
+    >>> _ = f.write_text("x = 1\\ny = 1 / 0\\n")
+    >>> load_rules(f)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    asnfp.rule.RulesFileError: .../my_rules.py: cannot load the rules: ZeroDivisionError: division by zero (line 2)
     """
-    from asnfp.errors import AsnfpError
-
     file = Path(os.path.expandvars(os.path.expanduser(os.fspath(path))))
-    if not file.is_file():
-        raise AsnfpError(f"{file}: no such rules file")
-    spec = importlib.util.spec_from_file_location(f"asnfp_user_rules_{file.stem}", file)
-    if spec is None or spec.loader is None:
-        raise AsnfpError(f"{file}: cannot be loaded as Python")
-    module = importlib.util.module_from_spec(spec)
+    where = str(file)
+    source = _read_regular(where)
+    module = types.ModuleType(f"asnfp_user_rules_{file.stem}")
+    module.__file__ = where
+    _run_user_code(where, "cannot load the rules",
+                   lambda: exec(compile(source, where, "exec", dont_inherit=True), vars(module)))
+    rules = _unique(where, _rules_of(where, vars(module)))
+    return tuple(replace(rule, origin=where) for rule in rules)
+
+
+def load_rule_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[Rule, ...]:
+    """Load the rules of each file in order (:func:`load_rules`), refusing a name that two
+    of the files define (a catalogue rule's name is allowed: it replaces that rule). The
+    rules of ``-r`` files, checked as :func:`registry` will check them.
+
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> text = "from asnfp.jwst import catalogue_rule\\nIMAGE = catalogue_rule('Asn_Lv3Image')\\nRULES = [IMAGE]\\n"
+    >>> _ = (d / "a.py").write_text(text), (d / "b.py").write_text(text)
+    >>> [r.name for r in load_rule_files([d / "a.py"])]
+    ['Asn_Lv3Image']
+    >>> load_rule_files([d / "a.py", d / "b.py"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    asnfp.rule.RulesFileError: .../b.py: defines rule 'Asn_Lv3Image', as .../a.py does (two rules files may not define one name)
+    """
+    rules = tuple(rule for path in paths for rule in load_rules(path))
+    _by_name(rules)
+    return rules
+
+
+def _read_regular(file: str) -> bytes:
+    """The bytes of ``file``, which must be a regular file (checked before it is opened,
+    and again once open, without blocking: a FIFO is refused, never read)."""
     try:
-        spec.loader.exec_module(module)
-    except SyntaxError as err:
-        raise AsnfpError(f"{file}, line {err.lineno}: syntax error: {err.msg}") from None
-    except ImportError as err:
-        raise AsnfpError(f"{file}: cannot import what it needs: {err}") from None
-    found = getattr(module, "RULES", None)
+        mode = os.stat(file).st_mode
+        if not stat.S_ISREG(mode):
+            raise RulesFileError(file, _not_regular(mode))
+        with open(os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise RulesFileError(file, _not_regular(mode))
+            return handle.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise RulesFileError(file, "no such rules file") from None
+    except OSError as err:
+        raise RulesFileError(file, f"cannot read the rules file ({err.strerror or type(err).__name__})") from None
+    except ValueError as err:  # a name holding a NUL character
+        raise RulesFileError(file, f"not a file name ({err})") from None
+
+
+def _not_regular(mode: int) -> str:
+    return "is a folder, not a rules file" if stat.S_ISDIR(mode) else "is not a regular file (a rules file is)"
+
+
+def _run_user_code(file: str, doing: str, call: Callable[[], _T]) -> _T:
+    """``call()``, which runs the code of a rules file: whatever it raises (even
+    ``SystemExit``), but ``KeyboardInterrupt`` and ``GeneratorExit``, becomes one line
+    naming the file, with the original exception as the ``__cause__``."""
+    try:
+        return call()
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except BaseException as err:  # noqa: BLE001  (the rules file is the user's code: anything may come)
+        raise RulesFileError(file, f"{doing}: {_described(err, file)}") from err
+
+
+def _described(err: BaseException, file: str) -> str:
+    """``Type: first line of the message (line N)``: N is the line of ``file`` where it
+    was raised (the innermost frame in it; a syntax error's own line)."""
+    line = _line_in(err, file)
+    text = _message(err, file)
+    return "".join((type(err).__name__, f": {text}" if text else "", f" (line {line})" if line else ""))
+
+
+def _message(err: BaseException, file: str) -> str:
+    """The first line of what ``err`` says (a syntax error in another file names it)."""
+    try:
+        if isinstance(err, SystemExit):
+            text = f"a rules file may not call exit({'' if err.code is None else repr(err.code)})"
+        elif isinstance(err, SyntaxError) and err.filename == file:
+            text = str(err.msg)  # (its line is given apart)
+        elif isinstance(err, SyntaxError) and err.filename and err.lineno:
+            text = f"{err.msg} in {err.filename}, line {err.lineno}"
+        else:
+            text = str(err)
+    except Exception:  # noqa: BLE001  (an exception whose str() fails: its type says enough)
+        return ""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _line_in(err: BaseException, file: str) -> int | None:
+    if isinstance(err, SyntaxError) and err.filename == file:
+        return err.lineno
+    line: int | None = None
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == file:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _rules_of(file: str, names: dict[str, Any]) -> tuple[Rule, ...]:
+    """The rules a module's namespace ``names`` defines (see :func:`load_rules`), each
+    once (a rule bound to two names, or listed twice, is one rule)."""
+    found = names.get("RULES")
     if found is None:
         ours = _asnfp_rule_ids()
-        found = [v for v in vars(module).values() if isinstance(v, Rule) and id(v) not in ours]
-    rules = tuple(found)
-    if not rules or not all(isinstance(r, Rule) for r in rules):
-        raise AsnfpError(f"{file}: defines no rules (a RULES sequence or Rule values)")
+        found = [v for v in names.values() if isinstance(v, Rule) and id(v) not in ours]
+    elif isinstance(found, (str, bytes, Mapping, AbstractSet)) or not isinstance(found, Iterable):
+        raise RulesFileError(file, f"RULES is of type {type(found).__name__}, not a sequence of rules "
+                                   "(a list or tuple: the order matters)")
+    items = _run_user_code(file, "cannot read its RULES", lambda: tuple(found))
+    rules = tuple({id(item): item for item in items}.values())
+    odd = next((item for item in rules if not isinstance(item, Rule)), None)
+    if odd is not None:
+        raise RulesFileError(file, f"RULES holds a value of type {type(odd).__name__}, not a Rule")
+    if not rules:
+        raise RulesFileError(file, "defines no rules (a RULES sequence or Rule values)")
+    return rules
+
+
+def _unique(file: str, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """``rules``, unless two have one name (the second would silently replace the first)."""
+    unnamed = next((rule for rule in rules if not isinstance(rule.name, str)), None)
+    if unnamed is not None:
+        raise RulesFileError(file, f"a rule's name must be a string, not {type(unnamed.name).__name__}")
+    twice = [name for name, count in Counter(rule.name for rule in rules).items() if count > 1]
+    if twice:
+        raise RulesFileError(file, f"two rules are named {twice[0]!r} (a rule's name must be unique)")
     return rules
