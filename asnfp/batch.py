@@ -7,6 +7,12 @@ row of the summary and the others go on, and the files of a pool are those that
 ``asnfp generate`` writes for it alone. Dask (``asnfp[batch]``) is imported only here,
 and only when a batch runs.
 
+A batch is safe by construction: each pool's folder is named by a plain file name (a
+pool whose stem is not one is refused before anything runs); a pool that runs longer
+than ``--timeout`` fails alone and its worker process is restarted; Ctrl-C ends the
+batch with one line, the local cluster's processes never seeing the signal; and ``-j``
+starts no more processes than there are cores and pools.
+
 >>> progress_line(50, 200, 1, 4.0, width=10)
 '[##--------] 50/200 pools, 12.5 pools/s, 1 failed'
 """
@@ -20,17 +26,19 @@ import csv
 import glob
 import io
 import logging
+import math
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from itertools import islice
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final, NamedTuple, TextIO
 
 import msgspec
 
-from asnfp.errors import AsnfpError, OutputError, UsageError
+from asnfp.errors import AsnfpError, OutputError, UnsafeName, UsageError
+from asnfp.naming import plain_name
 
 __all__ = (
     "Outcome",
@@ -39,6 +47,9 @@ __all__ = (
     "add_parser",
     "pool_paths",
     "pool_folders",
+    "cluster_size",
+    "positive_seconds",
+    "timed_out",
     "generate_one",
     "run_batch",
     "summary_csv",
@@ -56,6 +67,20 @@ SOME_FAILED: Final = 1
 #: Dask settings of the local cluster: the workers' sampling profiler is off (nobody
 #: reads it, and it costs CPU beside the pools).
 LOCAL_CLUSTER_CONFIG: Final = {"distributed.worker.profile.enabled": False}
+#: The local scheduler's options: no dashboard, and its small HTTP server (health and
+#: metrics) on a free port of this host only, not 8787 (where another Dask cluster
+#: makes Dask warn on stderr that it took another).
+LOCAL_SCHEDULER_OPTIONS: Final = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+#: ``--timeout`` when not given: a pool may run this many seconds.
+DEFAULT_TIMEOUT: Final = 600.0
+#: Names a pool's stem may not have: they are the batch's own files in ``OUT``.
+RESERVED_NAMES: Final = ("summary.csv",)
+#: ... nor start with: the writer's staging folders.
+RESERVED_PREFIXES: Final = (".asnfp-",)
+#: How long a local worker killed for its pool's ``--timeout`` may take to be back.
+RESTART_SECONDS: Final = 30.0
+#: The message of the pools left when every worker was lost to pools that took too long.
+NO_WORKER_LEFT: Final = "not run: every Dask worker is still held by a pool that took longer than --timeout"
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -78,26 +103,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     >>> p = argparse.ArgumentParser(); sub = p.add_subparsers()
     >>> _ = add_parser(sub)
     >>> a = p.parse_args(["batch", "a.csv", "pools/*.csv", "-p", "out", "-j", "2", "--merge"])
-    >>> a.pools, a.path, a.workers, a.scheduler, a.merge
-    (['a.csv', 'pools/*.csv'], 'out', 2, None, True)
+    >>> a.pools, a.path, a.workers, a.scheduler, a.merge, a.timeout
+    (['a.csv', 'pools/*.csv'], 'out', 2, None, True, 600.0)
     """
     from asnfp.cli import add_generate_flags, positive_count
 
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "batch", help="generate many pools at once, on a Dask cluster",
         description="Generate every pool into OUT/<pool stem>/, as 'asnfp generate' would "
                     "one by one, on a local Dask cluster (or the one at --scheduler, which "
                     "must see the same files). A pool that fails is reported and the others "
                     "go on. OUT/summary.csv has a row per pool.",
         epilog="Exit status: 0 when every pool was generated, 1 when some failed (the others "
-               "are written), 2 when the request cannot run.")
+               "are written), 2 when the request cannot run, 130 when interrupted (Ctrl-C: the "
+               "pools done are written, the others not).")
     p.add_argument("pools", nargs="+", metavar="POOL", help="pool files, or glob patterns such as 'pools/*.csv'")
     p.add_argument("-p", "--path", required=True, metavar="OUT",
                    help="output folder: each pool goes to OUT/<pool stem>/")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="the address of a running Dask scheduler (default: a local cluster)")
     p.add_argument("-j", "--workers", type=positive_count, default=None, metavar="N",
-                   help="worker processes of the local cluster (default: one per core)")
+                   help="worker processes of the local cluster (default, and at most: one per "
+                        "core this process may use, and no more than there are pools)")
+    p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help="a pool not done SECONDS after it started fails alone ('took longer than "
+                        "SECONDS s'), and its worker process is restarted (with --scheduler: by its "
+                        "nanny, if it has one and runs nothing else); the others go on "
+                        f"(default: {DEFAULT_TIMEOUT:g})")
     add_generate_flags(p)
     p.set_defaults(command=run)
     return p
@@ -128,22 +160,80 @@ def pool_paths(patterns: Sequence[str]) -> list[str]:
 
 
 def pool_folders(pools: Sequence[str], out: str | os.PathLike[str]) -> list[str]:
-    """Where each pool's files go: ``OUT/<pool stem>``. Two pools of one stem are
-    refused (one would overwrite the other).
+    """Where each pool's files go: ``OUT/<pool stem>``. A stem that is not a plain file
+    name (:func:`asnfp.naming.plain_name`), or is one of the batch's own names in
+    ``OUT``, is refused; so are two pools of one stem (one would overwrite the other).
 
     >>> pool_folders(["p/jw1_pool.csv", "q/jw2_pool.csv"], "out")
     ['out/jw1_pool', 'out/jw2_pool']
     >>> pool_folders(["p/jw1_pool.csv", "q/jw1_pool.csv"], "out")
     Traceback (most recent call last):
     asnfp.errors.UsageError: p/jw1_pool.csv and q/jw1_pool.csv would both be written to out/jw1_pool: rename one
+    >>> pool_folders(["p/...csv"], "out")
+    Traceback (most recent call last):
+    asnfp.errors.UsageError: p/...csv: its stem cannot name a folder: '..' is not a plain file name: it holds '..'
     """
     seen: dict[str, str] = {}
     for pool in pools:
-        folder = os.path.join(out, Path(pool).stem)
+        folder = os.path.join(out, _stem(pool))
         if folder in seen:
             raise UsageError(f"{seen[folder]} and {pool} would both be written to {folder}: rename one")
         seen[folder] = pool
     return list(seen)
+
+
+def _stem(pool: str) -> str:
+    """The pool's stem, the name of its folder: a plain file name, none of the batch's.
+
+    >>> _stem("p/summary.csv.csv")
+    Traceback (most recent call last):
+    asnfp.errors.UsageError: p/summary.csv.csv: its stem cannot name a folder: 'summary.csv' is the batch's own
+    """
+    stem = Path(pool).stem
+    try:
+        plain_name(stem)
+    except UnsafeName as err:
+        raise UsageError(f"{_shown(pool)}: its stem cannot name a folder: {err}") from None
+    if stem in RESERVED_NAMES or stem.startswith(RESERVED_PREFIXES):
+        raise UsageError(f"{_shown(pool)}: its stem cannot name a folder: {stem!r} is the batch's own")
+    return stem
+
+
+def _shown(path: str) -> str:
+    """``path`` as a message shows it: quoted and escaped if it holds what cannot be printed.
+
+    >>> print(_shown("p/a.csv"), _shown("p/a\\nb.csv"))
+    p/a.csv 'p/a\\nb.csv'
+    """
+    return path if path.isprintable() else repr(path)
+
+
+def cluster_size(requested: int | None, pools: int, cores: int) -> int:
+    """How many worker processes the local cluster has: ``-j`` (else one per core),
+    but no more than ``cores``, nor than ``pools``, and at least one.
+
+    >>> cluster_size(None, 50, 8), cluster_size(100000, 50, 8), cluster_size(3, 2, 8), cluster_size(None, 0, 8)
+    (8, 8, 2, 1)
+    """
+    return max(1, min(requested or cores, cores, pools))
+
+
+def positive_seconds(text: str) -> float:
+    """Read ``--timeout``: a positive, finite number of seconds.
+
+    >>> positive_seconds("2.5"), positive_seconds("600")
+    (2.5, 600.0)
+    >>> positive_seconds("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be a positive number of seconds: '0'
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
 
 
 def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
@@ -159,8 +249,8 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
     >>> args = argparse.ArgumentParser(); sub = args.add_subparsers(); _ = add_parser(sub)
     >>> flags = args.parse_args(["batch", "p.csv", "-p", str(d / "out")])
     >>> done = generate_one(str(d / "p.csv"), str(d / "out" / "p"), flags)
-    >>> done.pool, done.status, done.associations, done.orphans, os.listdir(d / "out" / "p")
-    ('p.csv', 'ok', 0, 1, [])
+    >>> done.pool, done.status, done.associations, done.orphans, (d / "out" / "p").exists()  # nothing to write
+    ('p.csv', 'ok', 0, 1, False)
     >>> generate_one(str(d / "none.csv"), str(d / "out" / "none"), flags).message  # doctest: +ELLIPSIS
     '.../none.csv: no such file'
     """
@@ -265,66 +355,365 @@ def _dask() -> Any:
     return distributed
 
 
+class _Cluster(NamedTuple):
+    """A Dask client; what it is a client of (for ``-v``); and ``stop(address)``, which
+    stops the worker at ``address`` (it runs nothing but a pool that took too long) and
+    returns once the cluster has a worker in its place, or says why it could not."""
+
+    client: Any
+    name: str
+    stop: Callable[[str], str | None]
+
+
 @contextlib.contextmanager
-def _client(distributed: Any, scheduler: str | None, workers: int) -> Iterator[Any]:
-    """A Dask client: of the scheduler at ``scheduler``, or of a new local cluster of
+def _cluster(distributed: Any, scheduler: str | None, workers: int) -> Iterator[_Cluster]:
+    """The cluster the pools run on: the one at ``scheduler``, or a new local one of
     ``workers`` processes (one thread each), closed on the way out."""
-    if scheduler:
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as err:
-            raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({err})") from None
-        with contextlib.closing(client):
-            yield client
-        return
+    with _remote(distributed, scheduler) if scheduler else _local(distributed, workers) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _remote(distributed: Any, scheduler: str) -> Iterator[_Cluster]:
+    """A client of the scheduler at ``scheduler``. A worker held by a pool that took too
+    long is restarted by its nanny (``Client.restart_workers``); one without a nanny
+    cannot be restarted (Dask would shut it down for good), so it is left alone. On
+    Ctrl-C the client closes, which cancels the pools: those already running there end
+    on their own (Dask stops a running task only with its worker, and these workers
+    are not the batch's own)."""
+    try:
+        client = distributed.Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({err})") from None
+    with contextlib.closing(client):
+        yield _Cluster(client, f"the Dask cluster at {scheduler}", lambda address: _restart(client, address))
+
+
+def _restart(client: Any, address: str) -> str | None:
+    """Restart the worker at ``address`` through its nanny (back when this returns), or
+    say why it cannot be."""
+    nanny = client.scheduler_info(n_workers=-1)["workers"].get(address, {}).get("nanny")
+    if not nanny:
+        return f"its Dask worker {address} has no nanny to restart it"
+    try:
+        said = client.restart_workers([address], raise_for_error=False).get(address)
+    except (OSError, TimeoutError, ValueError) as err:  # (the scheduler, or the nanny, is gone)
+        said = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return None if said == "OK" else f"its Dask worker {address} could not be restarted ({said})"
+
+
+@contextlib.contextmanager
+def _local(distributed: Any, workers: int) -> Iterator[_Cluster]:
+    """A client of a new local cluster of ``workers`` processes. Its processes ignore
+    SIGINT (see :func:`_start_forkserver`): a terminal's Ctrl-C is this process's alone.
+    When a pool takes too long, its worker process is killed (its nanny starts another).
+    On the way out by an exception (Ctrl-C), every worker process is killed first (a
+    running pool cannot be stopped otherwise); the cluster closes with the loggers
+    silenced."""
     import dask.config
 
-    with dask.config.set(LOCAL_CLUSTER_CONFIG):
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.CRITICAL)
-    with contextlib.closing(cluster), contextlib.closing(distributed.Client(cluster)) as client:
-        yield client
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(dask.config.set(_local_config()))  # (for the cluster's life: workers restart)
+        with _sigint_deferred():
+            _start_forkserver(distributed)
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                                               scheduler_kwargs=LOCAL_SCHEDULER_OPTIONS)
+            stack.callback(_quietly, cluster.close)
+            client = distributed.Client(cluster)
+            stack.callback(_quietly, client.close)
+        try:
+            yield _Cluster(client, "a local Dask cluster", lambda address: _kill_worker(cluster, client, address))
+        except BaseException:
+            for pid in _worker_pids(cluster).values():
+                _kill(pid)
+            raise
 
 
-def _on_cluster(distributed: Any, client: Any, args: argparse.Namespace
+def _local_config() -> dict[str, object]:
+    """:data:`LOCAL_CLUSTER_CONFIG`, and worker processes forked from multiprocessing's
+    fork server where there is one (POSIX)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return dict(LOCAL_CLUSTER_CONFIG)
+    return {**LOCAL_CLUSTER_CONFIG, "distributed.worker.multiprocessing-method": "forkserver"}
+
+
+def _start_forkserver(distributed: Any) -> None:
+    """Start multiprocessing's fork server, if it is not running yet, with SIGINT
+    ignored. Every local worker process, first or restarted, is forked from it, and
+    gets its signal handlers as the server had them at its start: SIGINT ignored. (A
+    process started while SIGINT is ignored keeps it so, and Python then installs no
+    KeyboardInterrupt handler; a worker spawned while this process has its handler
+    would print a traceback on Ctrl-C, which a terminal sends to the whole process
+    group.) It is ignored here for the instant of the start only, so no Ctrl-C is lost."""
+    import multiprocessing.forkserver
+
+    if distributed.utils.get_mp_context().get_start_method() != "forkserver":
+        return
+    with _sigint_ignored(), _environment(_forkserver_environment()):
+        multiprocessing.forkserver.ensure_running()
+
+
+def _forkserver_environment() -> dict[str, str]:
+    """The environment the fork server starts in, so that the workers forked from it
+    are as Dask's spawned ones: Dask's variables for a new worker process
+    (``distributed.nanny.pre-spawn-environ``), this process's module path (Python
+    3.11's server does not take it), and not the current folder first
+    (``PYTHONSAFEPATH``: a ``.py`` file there would hide a module of the same name).
+
+    >>> env = _forkserver_environment()
+    >>> env["PYTHONSAFEPATH"], env["PYTHONPATH"].split(os.pathsep) == [p for p in sys.path if p]
+    ('1', True)
+    """
+    import dask.config
+
+    dask_env = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    return {**{name: str(value) for name, value in dask_env.items()},
+            "PYTHONPATH": os.pathsep.join(path for path in sys.path if path), "PYTHONSAFEPATH": "1"}
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Run a block with these environment variables set, then as they were.
+
+    >>> with _environment({"ASNFP_EXAMPLE": "1"}):
+    ...     os.environ["ASNFP_EXAMPLE"]
+    '1'
+    >>> "ASNFP_EXAMPLE" in os.environ
+    False
+    """
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Run a block that a Ctrl-C must not cut short (a cluster half made could not be
+    closed, and its processes and semaphores would be left): a Ctrl-C meanwhile is
+    raised as the block ends (outside the main thread, the block runs as it is).
+
+    >>> try:
+    ...     with _sigint_deferred():
+    ...         signal.raise_signal(signal.SIGINT)
+    ...         print("not cut short")
+    ... except KeyboardInterrupt:
+    ...     print("then interrupted")
+    not cut short
+    then interrupted
+    """
+    caught: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread: signals are the main thread's to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Run a block with SIGINT ignored (outside the main thread, as it was).
+
+    >>> with _sigint_ignored():
+    ...     signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    True
+    >>> signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    False
+    """
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are the main thread's to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
+def _quietly(close: Callable[[], object]) -> None:
+    """Call ``close`` with every logger silenced: Dask's would print warnings and
+    tracebacks while a cluster whose workers were killed closes. A close that times
+    out, or finds a connection gone, is as good as done (the processes end with this one)."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        close()
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        logging.disable(previous)
+
+
+def _kill_worker(cluster: Any, client: Any, address: str) -> str | None:
+    """Kill the local worker process at ``address``; return once its nanny has started
+    another and the scheduler knows it (at most :data:`RESTART_SECONDS`)."""
+    pid = _worker_pids(cluster).get(address)
+    if pid is None:
+        return f"its Dask worker {address} is not one of the local cluster's"
+    _kill(pid)
+    end = time.monotonic() + RESTART_SECONDS
+    while time.monotonic() < end:
+        workers = client.nthreads()
+        if address not in workers and len(workers) >= len(cluster.workers):
+            break
+        time.sleep(0.05)
+    return None
+
+
+def _worker_pids(cluster: Any) -> dict[str, int]:
+    """The process id of each worker of a local cluster, by address."""
+    nannies = list(cluster.workers.values())
+    return {n.worker_address: n.pid for n in nannies if n.worker_address and n.pid}
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _on_cluster(distributed: Any, cluster: _Cluster, args: argparse.Namespace
                 ) -> Callable[[list[str], list[str]], Iterator[tuple[int, Outcome]]]:
-    """``submit`` for :func:`run_batch`: a task per pool on ``client``, as they end.
+    """``submit`` for :func:`run_batch`: a task per pool on ``cluster``, as they end.
 
     Only as many pools are given to the cluster at a time as it has threads, the next
     as one ends: so a worker holds one pool, and when a pool kills its worker no other
     pool dies with it (Dask would count it as a suspect, and gives up on a task after
     a few). The scheduler also never holds more than that, however many pools there are.
+
+    A pool not ended ``args.timeout`` seconds after it was given to the cluster (when a
+    thread was free for it) is cancelled and fails. Dask cannot interrupt the thread
+    that runs it, so its worker is stopped, and is back before the next pool is given.
+    A worker that cannot be stopped (it runs other tasks too, or has no nanny) is left
+    running the pool, and gets no more pools of the batch.
     """
 
     def submit(pools: list[str], folders: list[str]) -> Iterator[tuple[int, Outcome]]:
-        waiting = iter(range(len(pools)))
-
-        def start(i: int) -> Any:
-            return client.submit(generate_one, os.path.abspath(pools[i]), os.path.abspath(folders[i]), args,
-                                 key=f"asnfp-{i}-{Path(pools[i]).stem}", pure=False)
-
-        slots = max(1, sum(client.nthreads().values()))
-        running = {start(i): i for i in islice(waiting, slots)}
-        ended = distributed.as_completed(list(running))
-        for future in ended:
-            i = running.pop(future)
-            following = next(waiting, None)
-            if following is not None:
-                task = start(following)
-                running[task] = following
-                ended.add(task)
-            yield i, msgspec.structs.replace(_outcome(future, pools[i]), pool=pools[i])
-            future.release()
+        return _Dispatch(distributed, cluster, args, pools, folders).run()
 
     return submit
+
+
+class _Dispatch:
+    """One batch on a cluster (see :func:`_on_cluster`): the pools waiting, those given
+    to the cluster (and when), and the workers lost to a pool that could not be stopped."""
+
+    def __init__(self, distributed: Any, cluster: _Cluster, args: argparse.Namespace,
+                 pools: list[str], folders: list[str]) -> None:
+        self.distributed, self.cluster, self.client, self.args = distributed, cluster, cluster.client, args
+        self.pools, self.folders = pools, folders
+        self.limit: float = args.timeout
+        self.token = os.urandom(4).hex()  # (two batches on one scheduler share no task)
+        self.waiting = iter(range(len(pools)))
+        self.running: dict[Any, tuple[int, float]] = {}  # future: (pool index, when given)
+        self.slots = max(1, sum(self.client.nthreads().values()))
+        self.lost: set[str] = set()
+
+    def run(self) -> Iterator[tuple[int, Outcome]]:
+        """``(index, outcome)`` of each pool as it ends (the next given to the cluster
+        before it is told)."""
+        yield from self._top_up()
+        while self.running:
+            ended = [self._ended(future) for future in self._wait()] or self._stop_late()
+            refused = self._top_up()
+            yield from ended
+            yield from refused
+
+    def _top_up(self) -> list[tuple[int, Outcome]]:
+        """Give the cluster pools while it has a free thread; when it has no worker left
+        and runs nothing, the pools waiting fail."""
+        while len(self.running) < self.slots:
+            index = next(self.waiting, None)
+            if index is None:
+                return []
+            self._start(index)
+        if self.running or self.slots > 0:
+            return []
+        return [(i, Outcome(self.pools[i], "failed", message=NO_WORKER_LEFT)) for i in self.waiting]
+
+    def _start(self, i: int) -> None:
+        workers = [w for w in self.client.nthreads() if w not in self.lost] if self.lost else None
+        future = self.client.submit(generate_one, os.path.abspath(self.pools[i]), os.path.abspath(self.folders[i]),
+                                    self.args, key=f"asnfp-{self.token}-{i}-{Path(self.pools[i]).stem}",
+                                    pure=False, workers=workers)
+        self.running[future] = (i, time.monotonic())
+
+    def _wait(self) -> list[Any]:
+        """The pools that end before the first one running is due (none if it is)."""
+        due = min(given for _, given in self.running.values()) + self.limit
+        try:
+            done = self.distributed.wait(list(self.running), timeout=max(0.0, due - time.monotonic()),
+                                         return_when="FIRST_COMPLETED").done
+        except TimeoutError:
+            return []
+        return list(done)
+
+    def _ended(self, future: Any) -> tuple[int, Outcome]:
+        i, _ = self.running.pop(future)
+        outcome = msgspec.structs.replace(_outcome(future, self.pools[i]), pool=self.pools[i])
+        future.release()
+        return i, outcome
+
+    def _stop_late(self) -> list[tuple[int, Outcome]]:
+        """Cancel the pools given ``limit`` seconds ago or more, and stop their workers."""
+        now = time.monotonic()
+        late = [f for f, (_, given) in self.running.items() if now - given >= self.limit and not f.done()]
+        if not late:
+            return []
+        held = {worker: set(keys) for worker, keys in self.client.processing().items()}  # (the cancel frees them)
+        self.client.cancel(late)
+        keys = {f.key for f in late}
+        said = {worker: self._stopped(worker, on - keys) for worker, on in held.items() if on & keys}
+        where = {key: worker for worker, on in held.items() for key in on}
+        return [self._timed_out(f, now, said.get(where.get(f.key, ""))) for f in late]
+
+    def _stopped(self, worker: str, others: set[str]) -> str | None:
+        """Stop ``worker``, unless it runs ``others`` too; else why not, and it is lost."""
+        why = f"its Dask worker {worker} runs other tasks too" if others else self.cluster.stop(worker)
+        if why is None:
+            return None
+        self.slots -= self.client.nthreads().get(worker, 1)
+        self.lost.add(worker)
+        return f"{why}: it was left running the pool, and gets no more pools of this batch"
+
+    def _timed_out(self, future: Any, now: float, warning: str | None) -> tuple[int, Outcome]:
+        i, given = self.running.pop(future)
+        future.release()
+        return i, Outcome(self.pools[i], "failed", seconds=round(now - given, 3), message=timed_out(self.limit),
+                          warnings=(warning,) if warning else ())
+
+
+def timed_out(limit: float) -> str:
+    """The message of a pool that ran longer than ``--timeout``.
+
+    >>> timed_out(600.0), timed_out(2.5)
+    ('took longer than 600 s (--timeout)', 'took longer than 2.5 s (--timeout)')
+    """
+    return f"took longer than {limit:g} s (--timeout)"
 
 
 def _outcome(future: Any, pool: str) -> Outcome:
     """What a task returned, or a failed outcome if the task could not end."""
     try:
-        return future.result()
+        outcome: Outcome = future.result()
     except Exception as err:  # noqa: BLE001  (the task, not the pool, failed: a worker died)
         return Outcome(Path(pool).name, "failed", message=_task_failure(err))
+    return outcome
 
 
 def _task_failure(err: Exception) -> str:
@@ -383,14 +772,24 @@ def run(args: argparse.Namespace) -> int:
     distributed = _dask()
     start = time.perf_counter()
     progress = _progress_printer(len(pools), sys.stderr, start)
-    with _client(distributed, args.scheduler, args.workers or available_workers()) as client:
-        outcomes = run_batch(_on_cluster(distributed, client, flags), pools, folders, progress)
+    verbose = args.verbose or args.debug
+    with _cluster(distributed, args.scheduler, cluster_size(args.workers, len(pools), available_workers())) as cluster:
+        if verbose:
+            print(_cluster_line(len(pools), cluster), flush=True)
+        outcomes = run_batch(_on_cluster(distributed, cluster, flags), pools, folders, progress)
     seconds = time.perf_counter() - start
     summary = None if args.dry_run else out / "summary.csv"
     if summary is not None:
         _write_summary(summary, summary_csv(outcomes))
-    _report(outcomes, seconds, summary, verbose=args.verbose or args.debug)
+    _report(outcomes, seconds, summary, verbose=verbose)
     return SOME_FAILED if any(o.status != "ok" for o in outcomes) else 0
+
+
+def _cluster_line(pools: int, cluster: _Cluster) -> str:
+    """What ``-v`` says first: the pools, and the cluster's workers and threads as its
+    scheduler counts them."""
+    threads = cluster.client.nthreads()
+    return f"{pools} pools on {cluster.name} of {len(threads)} workers ({sum(threads.values())} threads)"
 
 
 def _report(outcomes: Sequence[Outcome], seconds: float, summary: Path | None, *, verbose: bool) -> None:
@@ -419,13 +818,12 @@ def _naming(pool: str, message: str) -> str:
 
 
 def _write_summary(path: Path, text: str) -> None:
-    """Write the summary table whole (a temporary file moved into place)."""
-    part = path.with_name(f".{path.name}.{os.getpid()}")
+    """Write the summary table whole, through a :class:`~asnfp.transaction.Transaction`
+    (OUT is made if no pool made it)."""
+    from asnfp.transaction import write_file
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(text, encoding="utf-8")
-        os.replace(part, path)
     except OSError as err:
-        with contextlib.suppress(OSError):
-            part.unlink()
         raise OutputError(f"{path}: cannot write ({err.strerror})") from None
+    write_file(path, text.encode("utf-8"))

@@ -467,7 +467,7 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")
     files = [Output(target, file_name(a, fmt)) for a in asns]
     table = _orphans_output(target, orphans)
-    if table is not None and table in files:
+    if table is not None and table.folder == Path(os.path.abspath(target)) and table.name in {f.name for f in files}:
         raise UsageError(f"--save-orphans {orphans}: the name of an association file of this run")
     with Transaction([*files, *([table] if table else [])], inputs=inputs) as staged:
         shares = min(workers, available_workers()) if len(asns) >= PARALLEL_WRITES else 1

@@ -45,7 +45,7 @@ from asnfp.constraints import (
     Request,
     evaluate_cell,
 )
-from asnfp.errors import AsnfpError, MissingColumn
+from asnfp.errors import AsnfpError, MissingColumn, PoolError
 from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
@@ -944,11 +944,25 @@ def candidate_ids(rows: Iterable[Row]) -> list[tuple[str, str]]:
     >>> candidate_ids(rows)
     [('o001', 'observation'), ('o002', 'observation'), ('c1000', 'background')]
     """
-    by_type: dict[str, dict[str, None]] = {}
+    by_type: dict[str, dict[str, Row]] = {}
     for row in rows:
         for ident, kind in _candidate_pairs(row):
-            by_type.setdefault(str(kind), {})[str(ident)] = None
+            by_type.setdefault(str(kind), {}).setdefault(str(ident), row)
+    for ids in by_type.values():
+        for ident, row in ids.items():
+            _check_usable(ident, row)
     return [(ident, kind) for kind, ids in by_type.items() for ident in ids]
+
+
+def _check_usable(ident: str, row: Row) -> None:
+    """Refuse a candidate id that the per-candidate run cannot use: the reference
+    matches a candidate's rows with its id as a regular expression (and crashes on one
+    that is not), so one that does not compile is named with its row."""
+    try:
+        re.compile(ident)
+    except re.error as err:
+        raise PoolError(row.meta.file, f"candidate id {ident!r} cannot be used: it is read as a regular "
+                                       f"expression ({err})", row=row.index + 1, column=CANDIDATE_COLUMN) from None
 
 
 def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:

@@ -99,11 +99,15 @@ class _Stage:
         base = _existing_ancestor(target) if self.fresh else target
         sweep(base)
         self.root = _new_folder(base, target)
-        self.lock = _hold_lock(self.root, target)
         self.new = self.root / _NEW
         self.moved_whole = False
         self.current = target
-        _make_folder(self.new, target)
+        try:
+            self.lock = _hold_lock(self.root, target)
+            _make_folder(self.new, target)
+        except BaseException:  # (a signal too: the folder is not known to anyone else yet)
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def commit(self) -> None:
         if self.fresh:
@@ -122,6 +126,11 @@ class _Stage:
             if name in existing:
                 _keep_old(destination, self.root / _OLD / name)
             os.replace(self.new / name, destination)
+
+    def missing(self) -> list[str]:
+        """The names not staged."""
+        staged = set(os.listdir(self.new))
+        return [name for name in self.names if name not in staged]
 
     def mark_done(self) -> None:
         with contextlib.suppress(OSError):
@@ -178,27 +187,32 @@ class Transaction:
 
     def commit(self) -> None:
         """Move every staged file into place: all of them, or (on failure, which raises
-        :class:`~asnfp.errors.OutputError`) none."""
-        missing = [o for o in self.outputs if not os.path.lexists(self.path(o))]
-        if missing:
-            self.abort()
-            raise OutputError(f"{missing[0].path}: was not made (nothing written)")
+        :class:`~asnfp.errors.OutputError`) none. The staging folders go either way."""
+        try:
+            for stage in self._stages.values():
+                missing = stage.missing()
+                if missing:
+                    raise OutputError(f"{stage.target / missing[0]}: was not made (nothing written)")
+            with _signals_deferred():
+                self._move_in()
+        finally:
+            self._remove()
+
+    def _move_in(self) -> None:
         stages = sorted(self._stages.values(), key=lambda s: s.fresh)  # new folders last
         current: _Stage | None = None
-        with _signals_deferred():
-            try:
-                for stage in stages:
-                    current = stage
-                    stage.commit()
-            except OSError as err:
-                for stage in stages:
-                    stage.undo()
-                self._remove()
-                where = current.current if current is not None else err.filename
-                raise OutputError(f"{where}: cannot write ({err.strerror})") from None
+        try:
             for stage in stages:
-                stage.mark_done()
-            self._remove()
+                current = stage
+                stage.commit()
+        except OSError as err:
+            for stage in stages:
+                stage.undo()
+            where = current.current if current is not None else err.filename
+            raise OutputError(f"{where}: cannot write ({err.strerror})") from None
+        for stage in stages:
+            stage.mark_done()
+        self._remove()
 
     def abort(self) -> None:
         """Drop what was staged: the folders stay as they were."""

@@ -3,17 +3,23 @@ it alone; a broken pool reported in one line and the others written.
 
 The cluster tests run a local cluster of two worker processes over public pools (from
 ``../shared``, skipped when absent) and the shipped example pools, with a broken pool
-among them.
+among them. The last ones check that a batch is safe: a pool whose stem cannot name a
+folder is refused, a pool that hangs (a rule file that sleeps) fails alone after
+``--timeout``, Ctrl-C ends it with one line and no process left, and ``-j`` is capped.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import io
 import os
+import signal
+import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,6 +31,7 @@ from hypothesis import strategies as st
 from asnfp import batch
 from asnfp.batch import Outcome, progress_line, run_batch, summary_csv
 from asnfp.cli import main
+from asnfp.workers import available_workers
 from tests.conftest import CONFORMANCE
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -189,63 +196,122 @@ def test_an_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 
 class _Future:
-    def __init__(self, key: str, result: Outcome | BaseException) -> None:
-        self.key, self._result = key, result
+    def __init__(self, key: str, result: Outcome | BaseException | None) -> None:
+        self.key, self._result = key, result  # (None: the task never ends)
+
+    def done(self) -> bool:
+        return self._result is not None
 
     def result(self) -> Outcome:
         if isinstance(self._result, BaseException):
             raise self._result
+        assert self._result is not None
         return self._result
 
     def release(self) -> None:
         pass
 
 
-class _Cluster:
-    """A fake client of ``threads`` threads: records how many tasks it held at once."""
+class _Client:
+    """A fake client of ``threads`` workers of one thread: a pool whose name holds
+    ``crash`` loses its worker, one whose name holds ``hang`` never ends. A task takes a
+    free worker (none free: a failure of the batch's one-pool-per-thread rule); its
+    worker is free again when it ends, or when the worker is stopped."""
 
-    def __init__(self, threads: int, crash: str) -> None:
-        self.threads, self.crash, self.held, self.most = threads, crash, 0, 0
+    def __init__(self, threads: int, crash: str = "-", hang: str = "-", stoppable: bool = True) -> None:
+        self.on: dict[str, _Future | None] = {f"w{i}": None for i in range(threads)}
+        self.crash, self.hang, self.stoppable = crash, hang, stoppable
+        self.most = 0
+        self.stopped: list[str] = []
+        self.cancelled: list[str] = []
 
     def nthreads(self) -> dict[str, int]:
-        return {"w": self.threads}
+        return dict.fromkeys(self.on, 1)
 
-    def submit(self, fn: object, pool: str, folder: str, flags: object, key: str, pure: bool) -> _Future:
-        self.held += 1
-        self.most = max(self.most, self.held)
-        return _Future(key, KilledWorker("worker died\nmore") if self.crash in pool else Outcome(pool, "ok", 1))
+    def submit(self, fn: object, pool: str, folder: str, flags: object, *, key: str, pure: bool,
+               workers: list[str] | None) -> _Future:
+        free = [w for w, task in self.on.items() if task is None and (workers is None or w in workers)]
+        assert free, "a pool was given to a cluster with no free thread"
+        result = (None if self.hang in pool else
+                  KilledWorker("worker died\nmore") if self.crash in pool else Outcome(pool, "ok", 1))
+        self.on[free[0]] = future = _Future(key, result)
+        self.most = max(self.most, sum(task is not None for task in self.on.values()))
+        return future
+
+    def processing(self) -> dict[str, list[str]]:
+        return {w: [task.key] for w, task in self.on.items() if task is not None}
+
+    def cancel(self, futures: list[_Future]) -> None:
+        self.cancelled += [f.key for f in futures]
+
+    def wait(self, futures: list[_Future], timeout: float, return_when: str) -> SimpleNamespace:
+        """``distributed.wait``: the newest task that ends, or TimeoutError after ``timeout``."""
+        assert return_when == "FIRST_COMPLETED"
+        ending = [f for f in futures if f.done()]
+        if not ending:
+            time.sleep(timeout)
+            raise TimeoutError
+        self.on = {w: None if task is ending[-1] else task for w, task in self.on.items()}
+        return SimpleNamespace(done={ending[-1]})
+
+    def stop(self, worker: str) -> str | None:
+        if not self.stoppable:
+            return f"its Dask worker {worker} has no nanny to restart it"
+        self.stopped.append(worker)
+        self.on[worker] = None
+        return None
 
 
 class KilledWorker(Exception):
     pass
 
 
+def _on_fake(client: _Client, pools: list[str], timeout: float = 600.0) -> list[Outcome]:
+    cluster = batch._Cluster(client, "a fake cluster", client.stop)
+    submit = batch._on_cluster(SimpleNamespace(wait=client.wait), cluster, argparse.Namespace(timeout=timeout))
+    return run_batch(submit, pools, [f"o/{p}" for p in pools])
+
+
 @pytest.mark.parametrize("threads", [1, 2, 5])
 def test_a_task_lost_with_its_worker_is_a_failed_pool_and_the_cluster_holds_a_pool_per_thread(threads: int) -> None:
-    cluster = _Cluster(threads, crash="c.csv")
-    pools = [f"{name}.csv" for name in "abcdefg"]
-    dask = SimpleNamespace(as_completed=lambda futures: _Counting(futures, cluster))
-    outcomes = run_batch(batch._on_cluster(dask, cluster, SimpleNamespace()), pools, [f"o/{p}" for p in pools])
+    client = _Client(threads, crash="c.csv")
+    outcomes = _on_fake(client, [f"{name}.csv" for name in "abcdefg"])
     assert [o.status for o in outcomes] == ["ok", "ok", "failed", "ok", "ok", "ok", "ok"]
     assert outcomes[2] == Outcome("c.csv", "failed", message=(
         "the Dask worker that ran it died (the process crashed or ran out of memory)"))
-    assert cluster.most == threads
+    assert client.most == threads
 
 
-class _Counting:
-    """``as_completed`` of the fake cluster: the newest first, telling the cluster when
-    it gives a task back."""
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_pool_past_its_time_is_cancelled_and_its_worker_alone_stopped(threads: int) -> None:
+    client = _Client(threads, hang="c.csv")
+    outcomes = _on_fake(client, [f"{name}.csv" for name in "abcde"], timeout=0.05)
+    assert [o.status for o in outcomes] == ["ok", "ok", "failed", "ok", "ok"]
+    hung = outcomes[2]
+    assert (hung.message, hung.warnings) == ("took longer than 0.05 s (--timeout)", ())
+    assert hung.seconds >= 0.05
+    assert len(client.stopped) == 1 and [key.rsplit("-", 1)[1] for key in client.cancelled] == ["c"]
+    assert client.most <= threads
 
-    def __init__(self, futures: list[_Future], cluster: _Cluster) -> None:
-        self.futures, self.cluster = list(futures), cluster
 
-    def add(self, future: _Future) -> None:
-        self.futures.append(future)
+def test_a_worker_that_cannot_be_stopped_gets_no_more_pools() -> None:
+    client = _Client(2, hang="a.csv", stoppable=False)
+    outcomes = _on_fake(client, [f"{name}.csv" for name in "abcd"], timeout=0.05)
+    assert [o.status for o in outcomes] == ["failed", "ok", "ok", "ok"]  # (on the other worker, one at a time)
+    assert outcomes[0].warnings == ("its Dask worker w0 has no nanny to restart it: it was left running the "
+                                    "pool, and gets no more pools of this batch",)
+    client = _Client(1, hang="a.csv", stoppable=False)
+    outcomes = _on_fake(client, [f"{name}.csv" for name in "abc"], timeout=0.05)
+    assert [o.message for o in outcomes[1:]] == [batch.NO_WORKER_LEFT] * 2
 
-    def __iter__(self) -> Iterator[_Future]:
-        while self.futures:
-            self.cluster.held -= 1
-            yield self.futures.pop()
+
+def test_the_local_cluster_has_no_more_workers_than_cores_and_pools(tmp_path: Path) -> None:
+    status, stdout, err = _run(["batch", EXAMPLE_POOLS[0], "-p", str(tmp_path / "out"), "-j", "100000", "-v"])
+    assert (status, err) == (0, "")
+    assert stdout.splitlines()[0] == "1 pools on a local Dask cluster of 1 workers (1 threads)"
+    cores = available_workers()
+    assert batch.cluster_size(100000, 500, cores) == cores and batch.cluster_size(None, 500, cores) == cores
+    assert batch.cluster_size(100000, 3, 10**6) == 3
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=20).flatmap(
@@ -314,7 +380,8 @@ def test_verbose_tells_what_each_pool_made(tmp_path: Path) -> None:
     out = tmp_path / "out"
     status, stdout, _ = _run(["batch", *EXAMPLE_POOLS, "-p", str(out), "-j", "1", "-v", "--save-orphans", "o.csv"])
     assert status == 0
-    lines = stdout.splitlines()
+    first, *lines = stdout.splitlines()
+    assert first == f"{len(EXAMPLE_POOLS)} pools on a local Dask cluster of 1 workers (1 threads)"
     assert len(lines) == len(EXAMPLE_POOLS) + 1
     for pool, line in zip(EXAMPLE_POOLS, lines, strict=False):
         files = _files(out / Path(pool).stem)
@@ -358,3 +425,124 @@ def test_a_pool_that_kills_its_worker_fails_alone(tmp_path: Path, workers: str) 
             assert not (out / stem).exists()
         else:
             assert _files(out / stem) == _alone(pool, tmp_path / "alone" / stem, ["-r", str(rules)])
+
+
+# ---------------------------------------------------------------- safe by construction
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("...csv", "'..' is not a plain file name: it holds '..'"),
+    ("a\nb_pool.csv", "'a\\nb_pool' is not a plain file name: it holds the unprintable character '\\n'"),
+    ("x" * 300 + ".csv", "is not a plain file name: it is 300 bytes long (at most 255)"),  # (no file can have it)
+    ("summary.csv.csv", "'summary.csv' is the batch's own"),
+])
+def test_a_pool_whose_stem_cannot_name_a_folder_is_refused_before_anything_runs(tmp_path: Path, name: str,
+                                                                                  why: str) -> None:
+    pool = tmp_path / "pools" / name
+    pool.parent.mkdir()
+    with contextlib.suppress(OSError):  # (a name too long for any file system: refused all the same)
+        pool.write_text((EXAMPLES / "jw01234_imaging_pool.csv").read_text())
+    before = sorted(tmp_path.rglob("*"))
+    status, stdout, err = _run(["batch", *EXAMPLE_POOLS, str(pool), "-p", str(tmp_path / "out")])
+    assert (status, stdout) == (2, "")
+    shown = str(pool) if str(pool).isprintable() else repr(str(pool))
+    assert err.startswith(f"asnfp: error: {shown}: its stem cannot name a folder: ") and err.endswith(why + "\n")
+    assert err.count("\n") == 1
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written: not OUT, not beside it
+
+
+HANGING_RULE = '''
+import os, time
+from asnfp import lift
+from asnfp.jwst import rule
+
+def _hang_in_program_1235(row):
+    if row.get("filename", "").startswith("jw01235"):
+        with open({marks!r}, "a") as marks:  # a line per pool that hangs, as it begins to
+            marks.write(f"{{os.getpid()}}\\n")
+        time.sleep(60)
+    return False
+
+HANG = rule("Asn_Hang", "image3", None, lift(_hang_in_program_1235, "hang"))
+'''
+
+
+def _hanging_rule(folder: Path) -> tuple[Path, Path]:
+    rules, marks = folder / "hang.py", folder / "hanging.txt"
+    rules.write_text(HANGING_RULE.format(marks=str(marks)))
+    return rules, marks
+
+
+def test_a_pool_past_its_timeout_fails_alone_and_the_others_are_written(tmp_path: Path) -> None:
+    rules, _ = _hanging_rule(tmp_path)
+    copy = tmp_path / "jw01234_copy_pool.csv"
+    copy.write_text((EXAMPLES / "jw01234_imaging_pool.csv").read_text())
+    hanging = str(EXAMPLES / "jw01235_spectra_pool.csv")
+    pools, out = [hanging, EXAMPLE_POOLS[0], str(copy)], tmp_path / "out"
+    start = time.monotonic()
+    status, stdout, err = _run(["batch", *pools, "-p", str(out), "-j", "2", "-r", str(rules), "--timeout", "3"])
+    took = time.monotonic() - start
+    assert status == 1 and "2 generated, 1 failed" in stdout
+    assert err.splitlines() == [f"asnfp: error: {hanging}: took longer than 3 s (--timeout)"]
+    _, *rows = csv.reader(io.StringIO((out / "summary.csv").read_text()))
+    assert [row[:2] for row in rows] == [[hanging, "failed"], [pools[1], "ok"], [pools[2], "ok"]]
+    assert rows[0][5] == "took longer than 3 s (--timeout)" and float(rows[0][4]) >= 3
+    assert sorted(os.listdir(out)) == ["jw01234_copy_pool", "jw01234_imaging_pool", "summary.csv"]
+    for pool in pools[1:]:
+        stem = Path(pool).stem
+        assert _files(out / stem) == _alone(pool, tmp_path / "alone" / stem, ["-r", str(rules)])
+    assert took < 30  # (3 s, a worker restarted, the cluster started and closed: not the 60 s of the hang)
+
+
+def test_ctrl_c_ends_the_batch_with_one_line_and_leaves_no_process(tmp_path: Path) -> None:
+    rules, marks = _hanging_rule(tmp_path)
+    hanging = []
+    for name in ("jw01235_a_pool.csv", "jw01235_b_pool.csv"):
+        (tmp_path / name).write_text((EXAMPLES / "jw01235_spectra_pool.csv").read_text())
+        hanging.append(str(tmp_path / name))
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "ASNFP_TRACEBACK"}
+    argv = [sys.executable, "-m", "asnfp.cli", "batch", EXAMPLE_POOLS[0], *hanging, "-p", str(out), "-j", "2",
+            "-r", str(rules)]
+    run = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[1], env=env, start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: marks.exists() and len(marks.read_text().split()) == 2, run)  # both workers hang
+        os.killpg(run.pid, signal.SIGINT)  # as a terminal sends Ctrl-C: to every process of the group
+        stdout, stderr = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert (run.returncode, stdout, stderr) == (130, "", "asnfp: interrupted\n")
+    _wait_for(lambda: not _alive_in_group(run.pid), None)
+    workers = [int(pid) for pid in marks.read_text().split()]
+    assert not [pid for pid in workers if _alive(pid)]
+    stem = Path(EXAMPLE_POOLS[0]).stem  # it ended before the Ctrl-C: written whole
+    assert sorted(os.listdir(out)) == [stem]
+    assert _files(out / stem) == _alone(EXAMPLE_POOLS[0], tmp_path / "alone", ["-r", str(rules)])
+
+
+def _wait_for(condition: Callable[[], bool], run: subprocess.Popen[str] | None, within: float = 30) -> None:
+    end = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < end, "waited too long"
+        assert run is None or run.poll() is None, run.communicate()
+        time.sleep(0.05)
+
+
+def _alive_in_group(group: int) -> list[int]:
+    """The processes of ``group`` that are alive (not zombies, which nobody reaps here)."""
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _group(p) == group]
+
+
+def _group(proc: Path) -> int | None:
+    """The process group of a process that is alive, else None."""
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[2])
+
+
+def _alive(pid: int) -> bool:
+    return _group(Path(f"/proc/{pid}")) is not None
