@@ -31,7 +31,7 @@ from asnfp import __version__
 from asnfp import batch, diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
-from asnfp.errors import AsnfpError, MissingColumn, OutputError, PoolError, UsageError
+from asnfp.errors import AsnfpError, MissingColumn, OutputError, PoolError, UsageError, shown_path
 from asnfp.rule import Registry, load_rule_files
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
 from asnfp.io import file_name, serialize
@@ -180,13 +180,13 @@ def _explained_rows(args: argparse.Namespace, pool: Pool) -> list[int]:
     if args.row:
         bad = [n for n in args.row if not 1 <= n <= len(pool.rows)]
         if bad:
-            raise UsageError(f"{pool.meta.file}: no row {bad[0]} (the pool has rows 1 to {len(pool.rows)})")
+            raise UsageError(f"{shown_path(pool.meta.file)}: no row {bad[0]} (the pool has rows 1 to {len(pool.rows)})")
         return [n - 1 for n in args.row]
     if args.file:
         found = {name: rows_named(pool.rows, name) for name in args.file}
         missing = [name for name, hits in found.items() if not hits]
         if missing:
-            raise UsageError(f"{pool.meta.file}: no row with file name {missing[0]!r}")
+            raise UsageError(f"{shown_path(pool.meta.file)}: no row with file name {missing[0]!r}")
         return list(dict.fromkeys(i for hits in found.values() for i in hits))
     return []
 
@@ -222,7 +222,7 @@ def run_explain(args: argparse.Namespace) -> int:
     try:
         found = explain_rows(make_registry, pool.rows, indexes or None, options, rules=args.rule)
     except MissingColumn as err:
-        raise AsnfpError(f"{pool.meta.file}: {err}") from None
+        raise AsnfpError(f"{shown_path(pool.meta.file)}: {err}") from None
     if not indexes:
         print(f"{len(found)} of {len(pool.rows)} rows of {pool.meta.file} are in no written association")
     print("\n".join(describe(e) for e in found))
@@ -407,7 +407,7 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
         driver = generate_per_pool if per_pool else generate_per_candidate
         asns = driver(make_registry, pool.rows, options)
     except MissingColumn as err:
-        raise AsnfpError(f"{pool.meta.file}: {err}") from None
+        raise AsnfpError(f"{shown_path(pool.meta.file)}: {err}") from None
     if args.dms and args.ids is not None:
         asns = [a for a in asns if any(i in a.asn_id for i in args.ids)]
     written = [a for a in asns if is_valid(a)]
@@ -440,10 +440,10 @@ def _orphans_output(target: Path, orphans: str | None) -> Output | None:
         return None
     path = Path(os.path.abspath(target / orphans))
     if orphans.endswith(("/", os.sep)) or not path.name:
-        raise UsageError(f"--save-orphans {orphans}: a file name is needed")
+        raise UsageError(f"--save-orphans {shown_path(orphans)}: a file name is needed")
     folder = path.parent
     if folder != Path(os.path.abspath(target)) and not folder.is_dir():
-        raise UsageError(f"--save-orphans {orphans}: no such folder {folder}")
+        raise UsageError(f"--save-orphans {shown_path(orphans)}: no such folder {shown_path(str(folder))}")
     return Output(folder, path.name)
 
 
@@ -468,7 +468,7 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
     files = [Output(target, file_name(a, fmt)) for a in asns]
     table = _orphans_output(target, orphans)
     if table is not None and table.folder == Path(os.path.abspath(target)) and table.name in {f.name for f in files}:
-        raise UsageError(f"--save-orphans {orphans}: the name of an association file of this run")
+        raise UsageError(f"--save-orphans {shown_path(orphans or '')}: the name of an association file of this run")
     with Transaction([*files, *([table] if table else [])], inputs=inputs) as staged:
         shares = min(workers, available_workers()) if len(asns) >= PARALLEL_WRITES else 1
         cut = [len(asns) * i // shares for i in range(shares + 1)]
@@ -476,7 +476,7 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
         try:
             failure = next((message for message in run_parts(parts) if message is not None), None)
         except ChildFailed:
-            raise OutputError(f"{target}: cannot write (a process writing files stopped)") from None
+            raise OutputError(f"{shown_path(str(target))}: cannot write (a process writing files stopped)") from None
         if failure is not None:  # (the first in the files' order: each share stops at its first)
             raise OutputError(failure)
         if table is not None:

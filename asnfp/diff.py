@@ -27,7 +27,7 @@ from typing import Final
 import msgspec
 
 from asnfp.association import Member, Product
-from asnfp.errors import AsnfpError
+from asnfp.errors import AsnfpError, shown_path
 from asnfp.finalize import exposure_name, membership_diffs
 from asnfp.io import FileProduct, Level3File
 from asnfp.validate import read_checked
@@ -238,7 +238,8 @@ def diff_files(left: Sequence[tuple[str, Level3File]], right: Sequence[tuple[str
 
 
 def read_side(path: Path) -> list[tuple[str, Level3File]]:
-    """Read one side: a file, or every ``.json``/``.yaml``/``.yml`` file of a folder (by name).
+    """Read one side: a file, or every ``.json``/``.yaml``/``.yml`` regular file of a folder
+    (by name), each bounded as :func:`~asnfp.validate.read_checked` reads it.
 
     >>> read_side(Path("/no/such"))
     Traceback (most recent call last):
@@ -249,7 +250,7 @@ def read_side(path: Path) -> list[tuple[str, Level3File]]:
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in _SUFFIXES and p.is_file())
         return [(p.name, read_checked(p)) for p in files]
     if not path.exists():
-        raise AsnfpError(f"{path}: no such file or folder")
+        raise AsnfpError(f"{shown_path(str(path))}: no such file or folder")
     return [(path.name, read_checked(path))]
 
 

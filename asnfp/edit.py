@@ -25,9 +25,10 @@ from typing import Any
 
 import msgspec
 
-from asnfp.errors import AsnfpError
+from asnfp.errors import AsnfpError, shown_path
 from asnfp.io import dumps_json
 from asnfp.naming import remove_suffix
+from asnfp.reading import ASN_BYTES, BoundExceeded, decode_json, read_bounded
 
 __all__ = ("add_members", "remove_members", "checked_object", "read_object", "dumps_object", "write_atomic",
            "resolve_name", "add_parser", "run")
@@ -90,13 +91,20 @@ def remove_members(data: JsonObject, names: Sequence[str],
 
 def checked_object(data: object, where: str) -> JsonObject:
     """Return ``data`` if it has the shape edits need (an object with a ``products`` list of
-    objects with ``members`` lists of objects), else raise a one-line :class:`AsnfpError`.
+    objects with ``members`` lists of objects whose ``expname`` and ``exptype``, where
+    given, are strings), else raise a one-line :class:`AsnfpError` (``where`` is shown
+    escaped).
 
     >>> checked_object([], "x.json")
     Traceback (most recent call last):
       ...
     asnfp.errors.AsnfpError: x.json: not an association (a JSON object is needed)
+    >>> checked_object({"products": [{"members": [{"expname": 7, "exptype": "science"}]}]}, "x.json")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.AsnfpError: x.json: product 1, member 1: 'expname' is not a string (it is 7)
     """
+    where = shown_path(where)
     if not isinstance(data, dict):
         raise AsnfpError(f"{where}: not an association (a JSON object is needed)")
     products = data.get("products")
@@ -108,14 +116,25 @@ def checked_object(data: object, where: str) -> JsonObject:
         for j, member in enumerate(product["members"]):
             if not isinstance(member, dict):
                 raise AsnfpError(f"{where}: product {i + 1}, member {j + 1} is not an object")
+            for key in ("expname", "exptype"):
+                if key in member and not isinstance(member[key], str):
+                    raise AsnfpError(f"{where}: product {i + 1}, member {j + 1}: {key!r} is not a string "
+                                     f"(it is {_shown_value(member[key])})")
     return data
+
+
+def _shown_value(value: object) -> str:
+    text = msgspec.json.encode(value).decode() if not isinstance(value, (dict, list)) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def read_object(path: Path) -> JsonObject:
     """Read an association file as a plain JSON object, keys in the file's order.
 
-    Raises :class:`AsnfpError` (one line) for an unreadable file, invalid JSON, or a
-    value without a ``products`` list of objects that have ``members`` lists.
+    Raises :class:`AsnfpError` (one line) for what is not a regular file within
+    :data:`~asnfp.reading.ASN_BYTES`, invalid JSON, nesting deeper than
+    :data:`~asnfp.reading.MAX_DEPTH` (checked before anything walks it), or a value
+    that :func:`checked_object` refuses.
 
     >>> p = Path(tempfile.mkdtemp()) / "a.json"
     >>> _ = p.write_text('{"z": 1, "products": [], "a": 2}')
@@ -127,14 +146,17 @@ def read_object(path: Path) -> JsonObject:
       ...
     asnfp.errors.AsnfpError: ...a.json: product 1 has no 'members' list
     """
+    where = shown_path(str(path))
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, ASN_BYTES, what="association file")
     except OSError as err:
-        raise AsnfpError(f"{path}: cannot read ({err.strerror})") from None
+        raise AsnfpError(f"{where}: cannot read ({err.strerror})") from None
     try:
-        data = msgspec.json.decode(raw)
+        data = decode_json(raw)
     except msgspec.DecodeError as err:
-        raise AsnfpError(f"{path}: not JSON ({err})") from None
+        raise AsnfpError(f"{where}: not JSON ({err})") from None
+    except BoundExceeded as err:
+        raise AsnfpError(f"{where}: {err}") from None
     return checked_object(data, str(path))
 
 
@@ -202,10 +224,10 @@ def run(args: argparse.Namespace) -> int:
     """Edit the association as ``args`` ask; warn (one line) about names not found."""
     source = Path(resolve_name(args.association))
     if source.suffix != ".json":
-        raise AsnfpError(f"{args.association}: not an association file (a .json name is needed)")
+        raise AsnfpError(f"{shown_path(args.association)}: not an association file (a .json name is needed)")
     output = Path(args.output) if args.output else Path(args.association)
     if output.suffix != ".json":
-        raise AsnfpError(f"{output}: only .json output is supported")
+        raise AsnfpError(f"{shown_path(str(output))}: only .json output is supported")
     data = read_object(source)
     resolved = [resolve_name(name) for name in args.filenames]
     if args.add:

@@ -4,15 +4,40 @@
 'pool.csv: no such file'
 >>> str(MissingColumn("filename", 2))
 "row 3: no column 'filename'"
+>>> print(InputError("pool\\n.csv", "is a FIFO (named pipe), not a pool file"))
+pool\\n.csv: is a FIFO (named pipe), not a pool file
 """
 
 from __future__ import annotations
 
-__all__ = ("AsnfpError", "PoolError", "MissingColumn", "UsageError", "OutputError", "UnsafeName")
+__all__ = ("AsnfpError", "PoolError", "MissingColumn", "UsageError", "OutputError", "UnsafeName",
+           "InputError", "shown_path")
 
 
 class AsnfpError(Exception):
     """Base of asnfp's user-facing errors; ``str()`` is the one-line message."""
+
+
+def shown_path(path: str) -> str:
+    """``path`` as a message shows it: every character that is not printable (a newline,
+    an escape, a byte that is not UTF-8) written as its backslash escape, so that the
+    message stays on one line.
+
+    >>> print(shown_path("pool.csv"), shown_path("a\\nb\\x1b.csv"), shown_path("caf\\xe9 \\udcff.csv"))
+    pool.csv a\\nb\\x1b.csv café \\udcff.csv
+    """
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path)
+
+
+class InputError(AsnfpError):
+    """An input file that is not read: ``file`` (as given; shown escaped) and ``message``,
+    what it is or why not (see :mod:`asnfp.reading`)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file, self.message = file, message
+        super().__init__(f"{shown_path(file)}: {message}")
 
 
 class PoolError(AsnfpError):
@@ -22,9 +47,9 @@ class PoolError(AsnfpError):
                  column: str | None = None) -> None:
         self.file, self.row, self.column, self.message = file, row, column, message
         where = "".join(
-            (f", row {row}" if row is not None else "", f", column '{column}'" if column else "")
+            (f", row {row}" if row is not None else "", f", column '{shown_path(column)}'" if column else "")
         )
-        super().__init__(f"{file}{where}: {message}")
+        super().__init__(f"{shown_path(file)}{where}: {message}")
 
 
 class MissingColumn(AsnfpError):

@@ -39,7 +39,7 @@ from typing import Any
 import msgspec
 
 from asnfp.edit import JsonObject, checked_object, dumps_object, read_object
-from asnfp.errors import AsnfpError, UnsafeName, UsageError
+from asnfp.errors import AsnfpError, UnsafeName, UsageError, shown_path
 from asnfp.naming import plain_name
 from asnfp.transaction import Output, Transaction
 
@@ -112,24 +112,32 @@ def _distinct(copies: Sequence[tuple[Path, str]]) -> tuple[tuple[Path, str], ...
         try:
             plain_name(name)
         except UnsafeName as err:
-            raise AsnfpError(f"member {source}: {err}") from None
+            raise AsnfpError(f"member {shown_path(str(source))}: {err}") from None
         first = by_name.setdefault(name, source)
         if os.path.normpath(first) != os.path.normpath(source):
-            raise AsnfpError(f"members {first} and {source} have one file name {name!r}: "
+            raise AsnfpError(f"members {shown_path(str(first))} and {shown_path(str(source))} have one "
+                             f"file name {name!r}: "
                              "gathered into one folder, one would be lost")
     return tuple((source, name) for name, source in by_name.items())
 
 
 def _read(path: Path) -> JsonObject:
+    """The association at ``path`` (YAML for ``.yaml``/``.yml`` names, else JSON), read
+    within the bounds of :mod:`asnfp.reading` (size, nesting, YAML aliases)."""
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml  # here: its import takes 10 ms that JSON never needs
 
+        from asnfp.reading import ASN_BYTES, BoundExceeded, load_yaml, read_bounded
+
+        where = shown_path(str(path))
         try:
-            data = yaml.safe_load(path.read_bytes())
+            data = load_yaml(read_bounded(path, ASN_BYTES, what="association file"))
         except OSError as err:
-            raise AsnfpError(f"{path}: cannot read ({err.strerror})") from None
+            raise AsnfpError(f"{where}: cannot read ({err.strerror})") from None
         except yaml.YAMLError as err:
-            raise AsnfpError(f"{path}: not YAML ({err})") from None
+            raise AsnfpError(f"{where}: not YAML ({' '.join(str(err).split())})") from None
+        except BoundExceeded as err:
+            raise AsnfpError(f"{where}: {err}") from None
         return checked_object(data, str(path))
     return read_object(path)
 
@@ -228,11 +236,11 @@ def run(args: argparse.Namespace) -> int:
     command = _split_command(args.shellcmd)
     plan = gather_plan(_read(asn_path), source_folder, args.exp_types, args.exclude_types or ())
     if not dest.is_dir():
-        raise AsnfpError(f"{dest}: no such folder")
+        raise AsnfpError(f"{shown_path(str(dest))}: no such folder")
     if command is None:
         for source, _ in plan.copies:
             if not source.is_file():
-                raise AsnfpError(f"{source}: member file not found")
+                raise AsnfpError(f"{shown_path(str(source))}: member file not found")
     copies = []
     for source, name in plan.copies:
         reason = _kept(source, dest / name, getattr(args, "overwrite", False))
@@ -257,4 +265,4 @@ def _copied(command: list[str] | None, source: Path, target: Path) -> None:
     try:
         _copy(command, source, target)
     except OSError as err:
-        raise AsnfpError(f"{err.filename or source}: cannot copy ({err.strerror})") from None
+        raise AsnfpError(f"{shown_path(str(err.filename or source))}: cannot copy ({err.strerror})") from None

@@ -24,8 +24,9 @@ import msgspec
 from asnfp import __version__
 from asnfp.association import Association, Member
 from asnfp.constraints import described
-from asnfp.errors import AsnfpError, PoolError, UnsafeName
+from asnfp.errors import AsnfpError, PoolError, UnsafeName, shown_path
 from asnfp.naming import association_file_stem, plain_name
+from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
 
 __all__ = (
     "FileMember",
@@ -222,13 +223,19 @@ def _blamed(asn: Association, err: UnsafeName) -> AsnfpError:
         if reason is None:
             continue
         rows = [m.row for p in asn.products for m in p.members
-                if m.row is not None and part.lower() in m.row.cells.get(column, "").lower()]
+                if m.row is not None and _holds(m.row.cells.get(column, ""), part)]
         if rows:
             first = min(rows, key=lambda r: r.index)
             return PoolError(first.meta.file, f"{part!r} cannot be part of a file name: {reason}",
                              row=first.index + 1, column=column)
         return AsnfpError(f"{part!r} ({column}) cannot be part of a file name: {reason}")
     return err
+
+
+def _holds(cell: str, part: str) -> bool:
+    """Whether a cell gave ``part`` of a name (as it is, or padded, as a program is)."""
+    cell, part = cell.lower(), part.lower()
+    return bool(cell) and (part in cell or (cell in part and _impurity_of(cell) is not None))
 
 
 def _impurity_of(part: str) -> str | None:
@@ -261,27 +268,41 @@ def serialize(asn: Association, rule_name: str, fmt: str = "json") -> tuple[str,
 
 
 def load_asn(path: str | os.PathLike[str]) -> Level3File:
-    """Read and validate an association file, JSON or YAML.
+    """Read and validate an association file, JSON or YAML: a regular file within
+    :data:`~asnfp.reading.ASN_BYTES`, nesting and YAML aliases bounded
+    (:mod:`asnfp.reading`); else a one-line :class:`AsnfpError`.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a_asn.json"
     >>> _ = p.write_bytes(dumps_json(Level3File(asn_type="image3", asn_rule="R", products=[FileProduct("p", [])])))
     >>> load_asn(p).products[0].name
     'p'
+    >>> _ = p.write_bytes(b'{"x": ' + b"[" * 5000)
+    >>> load_asn(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.AsnfpError: ...a_asn.json: not an association file (nests deeper than 64 levels (an association file nests 5))
     """
     file = Path(path)
+    where = shown_path(str(file))
     try:
-        data = file.read_bytes()
+        data = read_bounded(file, ASN_BYTES, what="association file")
     except OSError as err:
-        raise AsnfpError(f"{file}: cannot read ({err.strerror})") from None
+        raise AsnfpError(f"{where}: cannot read ({err.strerror})") from None
     if file.suffix.lower() in (".yaml", ".yml"):
         import yaml  # here: its import takes 10 ms that JSON never needs
 
         try:
-            return msgspec.convert(yaml.safe_load(data), Level3File)
-        except (msgspec.ValidationError, yaml.YAMLError) as err:
-            raise AsnfpError(f"{file}: not an association file ({err})") from None
+            return msgspec.convert(load_yaml(data), Level3File)
+        except (msgspec.ValidationError, yaml.YAMLError, BoundExceeded) as err:
+            raise AsnfpError(f"{where}: not an association file ({_one_line(err)})") from None
     try:
         return decode_json(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as err:
-        raise AsnfpError(f"{file}: not an association file ({err})") from None
+        raise AsnfpError(f"{where}: not an association file ({err})") from None
+    except RecursionError:
+        raise AsnfpError(f"{where}: not an association file ({TOO_DEEP})") from None
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from asnfp.errors import AsnfpError
+from asnfp.errors import AsnfpError, shown_path
+from asnfp.reading import FITS_HEADER_BYTES, bound_bytes, open_regular
 from asnfp.transaction import write_file
 
 __all__ = (
@@ -128,24 +128,82 @@ def pool_table(
 
 def read_header(path: str) -> tuple[str, dict[str, object]]:
     """The primary header of the FITS file at ``path``, keyed as the file has it, with the
-    path as given; a one-line :class:`AsnfpError` if it cannot be read."""
+    path as given; a one-line :class:`AsnfpError` if it cannot be read.
+
+    The file must be a regular file (a FIFO or a device is refused, never waited on);
+    only its primary header is read (gzip, bzip2 or zip decompressed as astropy would),
+    at most :data:`~asnfp.reading.FITS_HEADER_BYTES` of it, and astropy parses those
+    bytes.
+
+    >>> read_header("/dev/null")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.InputError: /dev/null: is a character device, not a FITS file
+    """
     from astropy.io import fits
 
+    where = shown_path(path)
     try:
+        with open_regular(path, what="FITS file") as handle:
+            data = _primary_header(handle, bound_bytes(FITS_HEADER_BYTES))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            header = fits.getheader(path)
+            header = fits.getheader(io.BytesIO(data))
             return path, {key: value for key, value in header.items()}
-    except FileNotFoundError:
-        raise AsnfpError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise AsnfpError(f"{path}: is a folder, not a FITS file") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise AsnfpError(f"{where}: no such file") from None
+    except IsADirectoryError:  # where a folder cannot be opened at all
+        raise AsnfpError(f"{where}: is a folder, not a FITS file") from None
     except PermissionError:
-        raise AsnfpError(f"{path}: cannot be read (permission denied)") from None
-    except (OSError, ValueError, TypeError, IndexError, KeyError) as err:
+        raise AsnfpError(f"{where}: cannot be read (permission denied)") from None
+    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError) as err:
         detail = (str(err).strip().splitlines() or [type(err).__name__])[0].split(". ")[0]
         detail = detail[:1].lower() + detail[1:].rstrip(".")
-        raise AsnfpError(f"{path}: not a FITS file ({detail})") from None
+        raise AsnfpError(f"{where}: not a FITS file ({detail})") from None
+
+
+_BLOCK = 2880  # a FITS block: 36 cards of 80 bytes
+
+
+def _primary_header(handle: io.FileIO, limit: int) -> bytes:
+    """The blocks of the file up to the one holding the primary header's ``END`` card
+    (the first block only when it does not start with ``SIMPLE``), at most ``limit``
+    bytes: all that astropy's ``getheader`` reads."""
+    read = _uncompressed(handle)
+    blocks: list[bytes] = []
+    total = 0
+    while total < limit:
+        block = read(min(_BLOCK, limit - total))
+        blocks.append(block)
+        total += len(block)
+        ended = any(block[i:i + 8] == b"END     " for i in range(0, len(block), 80))
+        if len(block) < _BLOCK or ended or not blocks[0].startswith(b"SIMPLE"):
+            break
+    return b"".join(blocks)
+
+
+def _uncompressed(handle: io.FileIO) -> Callable[[int], bytes]:
+    """How to read ``handle``: itself, or its decompressed bytes when it starts as a gzip,
+    bzip2 or zip file does (astropy reads those FITS files too)."""
+    magic = handle.read(4)
+    handle.seek(0)
+    if magic.startswith(b"\x1f\x8b"):
+        import gzip
+
+        return gzip.GzipFile(fileobj=handle).read
+    if magic.startswith(b"BZh"):
+        import bz2
+
+        return bz2.BZ2File(handle).read
+    if magic.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        archive = zipfile.ZipFile(handle)
+        names = archive.namelist()
+        if len(names) != 1:
+            raise OSError("zip files with multiple members are not supported")
+        return archive.open(names[0]).read
+    return handle.read
 
 
 def pool_bytes(columns: Columns, rows: Rows) -> bytes:

@@ -19,12 +19,20 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import msgspec
 
 from asnfp.errors import PoolError
+from asnfp.reading import (
+    POOL_BYTES,
+    BoundExceeded,
+    bound_bytes,
+    check_regular,
+    decompressed,
+    read_bounded,
+)
 from asnfp.row import PoolMeta, Row, RowLike, as_row
 
 __all__ = ("Pool", "read_pool", "orphan_table", "pool_from_rows")
@@ -53,29 +61,92 @@ def _converters() -> dict[str, list[tuple[object, object]]]:
     return {"*": [(lowered, kind)]}
 
 
-def _read_table(path: str, fmt: str, delimiter: str) -> object:
+def _is_text_format(fmt: str) -> bool:
+    """Formats that astropy's ASCII readers read: asnfp reads the bytes (bounded) and
+    hands astropy the text."""
+    return fmt == "ascii" or fmt.startswith("ascii.")
+
+
+def _is_delimited(fmt: str) -> bool:
+    """Text formats that take ``delimiter`` and string ``converters``; ECSV names its own
+    delimiter and column types."""
+    return _is_text_format(fmt) and fmt != "ascii.ecsv"
+
+
+def _table_errors(path: str, fmt: str, read: Callable[[], Any],
+                  inconsistent: Callable[[], PoolError] | None = None) -> Any:
+    """``read()`` (an astropy ``Table.read``), its errors made one-line :class:`PoolError`;
+    ``inconsistent()`` explains a table astropy found inconsistent."""
     from astropy.io.ascii.core import InconsistentTableError
     from astropy.io.registry import IORegistryError
-    from astropy.table import Table
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return Table.read(path, format=fmt, delimiter=delimiter, converters=_converters())
-    except FileNotFoundError:
-        raise PoolError(path, "no such file") from None
-    except IsADirectoryError:
-        raise PoolError(path, "is a folder, not a pool file") from None
-    except PermissionError:
-        raise PoolError(path, "cannot be read (permission denied)") from None
+            return read()
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
+        raise _os_error(path, err) from None
     except UnicodeDecodeError as err:
         raise PoolError(path, f"is not a text table (undecodable byte at offset {err.start})") from None
     except IORegistryError:
         raise PoolError(path, f"no reader for the pool format {fmt!r}") from None
-    except (InconsistentTableError, IndexError):
-        raise _explain(path, fmt, delimiter) from None
-    except (ValueError, TypeError, OSError) as err:
+    except ImportError as err:  # astropy's reader of this format needs an optional package
+        raise PoolError(path, f"cannot be read as {fmt!r}: a Python package its reader needs is not "
+                              f"installed ({_first_line(err)})") from None
+    except (InconsistentTableError, IndexError) as err:
+        if inconsistent is None:
+            raise PoolError(path, f"cannot be read as a {fmt!r} table: {_first_line(err)}") from None
+        raise inconsistent() from None
+    except (ValueError, TypeError, KeyError, OSError, RecursionError) as err:
         raise PoolError(path, f"cannot be read as a {fmt!r} table: {_first_line(err)}") from None
+
+
+def _os_error(path: str, err: OSError) -> PoolError:
+    if isinstance(err, (FileNotFoundError, NotADirectoryError)):
+        return PoolError(path, "no such file")
+    if isinstance(err, IsADirectoryError):
+        return PoolError(path, "is a folder, not a pool file")
+    if isinstance(err, PermissionError):
+        return PoolError(path, "cannot be read (permission denied)")
+    return PoolError(path, f"cannot be read ({err.strerror or _first_line(err)})")
+
+
+def _pool_text(path: str) -> str:
+    """The pool file's text: a regular file within :data:`~asnfp.reading.POOL_BYTES`,
+    decompressed (within the same bound) if it is gzip, bzip2 or xz, decoded as UTF-8, a
+    leading byte-order mark dropped."""
+    try:
+        data = read_bounded(path, POOL_BYTES, what="pool file", error=PoolError)
+    except OSError as err:
+        raise _os_error(path, err) from None
+    if not data:
+        raise PoolError(path, "is empty")
+    try:
+        data = decompressed(data, bound_bytes(POOL_BYTES)) or data
+    except BoundExceeded as err:
+        raise PoolError(path, f"{err} (set {POOL_BYTES.variable} to change it)") from None
+    except ValueError as err:
+        raise PoolError(path, str(err)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PoolError(path, f"is not a text table (undecodable byte at offset {err.start})") from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_text_table(path: str, text: str, fmt: str, delimiter: str) -> Any:
+    """astropy's reading of the text, given as a file of UTF-8 bytes (as astropy reads a
+    file; never as a string, which it could take for a file name or a URL)."""
+    from astropy.table import Table
+
+    source = text.encode("utf-8")
+    if not _is_delimited(fmt):
+        return _table_errors(path, fmt, lambda: Table.read(io.BytesIO(source), format=fmt, encoding="utf-8"))
+    return _table_errors(
+        path, fmt,
+        lambda: Table.read(io.BytesIO(source), format=fmt, encoding="utf-8", delimiter=delimiter,
+                           converters=_converters()),
+        lambda: _explain(path, text, fmt, delimiter))
 
 
 def _first_line(err: BaseException) -> str:
@@ -83,17 +154,19 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _explain(path: str, fmt: str, delimiter: str) -> PoolError:
+def _explain(path: str, text: str, fmt: str, delimiter: str) -> PoolError:
     """Say why a guessed read failed: re-read without guessing (error path only) to find
     the first row whose field count differs from the header's, or the missing header."""
     from astropy.io.ascii.core import InconsistentTableError
     from astropy.table import Table
 
     general = PoolError(path, f"cannot be read as a {fmt!r} table with delimiter {delimiter!r}")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = Table.read(path, format=fmt, delimiter=delimiter, guess=False)
+            table = Table.read(lines if "\n" in lines else lines + "\n", format=fmt, delimiter=delimiter,
+                               guess=False)
     except InconsistentTableError as err:
         found = re.search(r"header columns \((\d+)\).* data line (\d+)", str(err))
         if found is None:
@@ -157,31 +230,112 @@ def _filled(columns: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _read_fast(path: str, delimiter: str) -> Pool | None:
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+def _duplicated(path: str, names: Sequence[str]) -> PoolError | None:
+    """Two columns whose names are equal once lower-cased, named (the first such pair),
+    or ``None``. ``names`` are the names as the file spells them."""
+    first: dict[str, int] = {}
+    for j, name in enumerate(names):
+        i = first.setdefault(name.lower(), j)
+        if i != j:
+            return PoolError(path, f"two columns have the same name (columns {i + 1} and {j + 1}: "
+                                   f"{names[i]!r} and {name!r})", column=name.lower())
+    return None
+
+
+_RENAMED = re.compile(r"(.+)_\d+")
+
+
+def _as_written(names: Sequence[str], text: str) -> list[str]:
+    """The column names as the file spells them: astropy renames the second of two equal
+    names ``x`` to ``x_1`` (``x_2``...); such a name that the text never holds is ``x``."""
+    out = []
+    for j, name in enumerate(names):
+        renamed = _RENAMED.fullmatch(name)
+        out.append(renamed[1] if renamed and renamed[1] in names[:j] and name not in text else name)
+    return out
+
+
+def _first_data_line(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line
+    return None
+
+
+def _unnamed(path: str, names: Sequence[str], text: str, delimiter: str) -> PoolError | None:
+    """When astropy found no header (it named the columns ``col1``, ``col2``...) because
+    a name in the first line is blank: that column, named; else ``None``."""
+    if not names or list(names) != [f"col{i}" for i in range(1, len(names) + 1)]:
         return None
+    header = _first_data_line(text)
+    if header is None or "col1" in header or len(delimiter) != 1 or delimiter.isspace():
+        return None
+    fields = [f.strip() for f in header.split(delimiter)]
+    blank = next((i for i, f in enumerate(fields) if not f), None) if len(fields) > 1 else None
+    return None if blank is None else PoolError(path, f"column {blank + 1} has no name")
+
+
+def _checked_names(path: str, names: Sequence[str], text: str | None, delimiter: str) -> tuple[str, ...]:
+    """The lower-cased column names, after refusing a blank name and two equal names
+    (also those that astropy renamed, found from the text)."""
+    problem = _unnamed(path, names, text, delimiter) if text is not None else None
+    problem = problem or _duplicated(path, _as_written(names, text) if text is not None else names)
+    if problem is not None:
+        raise problem
+    return tuple(str(n).lower() for n in names)
+
+
+def _read_fast(path: str, text: str, delimiter: str) -> Pool | None:
     table = _simple_table(text, delimiter)
     if table is None:
         return None
     header, rows, comments = table
-    columns = [h.lower() for h in header]
-    if len(set(columns)) != len(columns):
-        return None
+    columns = _checked_names(path, header, None, delimiter)
     data = _filled([list(column) for column in zip(*rows)] if rows else [[] for _ in columns])
     meta = PoolMeta(path, tuple(comments))
     cells = zip(*data) if rows else ()
-    return Pool(tuple(columns), tuple(Row(i, dict(zip(columns, c)), meta) for i, c in enumerate(cells)), meta)
+    return Pool(columns, tuple(Row(i, dict(zip(columns, c)), meta) for i, c in enumerate(cells)), meta)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _strings(column: Any) -> list[str]:
+    """A typed column's values, each ``str(value)`` (bytes decoded); masked ones ``""``."""
+    import numpy
+
+    mask = numpy.ma.getmaskarray(column)
+    hidden: list[bool] = numpy.asarray(mask.any(axis=tuple(range(1, mask.ndim)))).tolist()  # any cell of a row
+    return ["" if h else _cell(v) for v, h in zip(numpy.asarray(column), hidden)]
+
+
+def _pool_of(path: str, table: Any, text: str | None, delimiter: str, typed: bool) -> Pool:
+    columns = _checked_names(path, [str(c) for c in table.colnames], text, delimiter)
+    meta = PoolMeta(path, tuple(str(c) for c in table.meta.get("comments", ())))
+    if typed:
+        data = _filled([_strings(table[c]) for c in table.colnames])
+    else:
+        table = table.filled("null")
+        data = [[str(v) for v in table[c]] for c in table.colnames]
+    rows = tuple(Row(i, dict(zip(columns, cells)), meta) for i, cells in enumerate(zip(*data)))
+    return Pool(columns, rows, meta)
 
 
 def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: str = "|",
               fast: bool = True) -> Pool:
     """Read a pool file (any format astropy reads; default: ascii with ``|``).
 
-    Plain ``|`` tables are split directly (what astropy's guessing makes of them, without
-    its import cost; ``fast=False`` always asks astropy); anything else goes through
-    astropy. Fails with a one-line
+    The file must be a regular file within :data:`~asnfp.reading.POOL_BYTES`. Text
+    formats (``ascii``, ``ascii.*``) are read here, as UTF-8 (a byte-order mark
+    dropped); plain ``|`` tables are split directly (what astropy's guessing makes of
+    them, without its import cost; ``fast=False`` always asks astropy), anything else
+    goes to astropy as text. Other formats (``fits``, ``votable``, ``hdf5``...) are read
+    by astropy from the path, with no ``delimiter``; every value becomes ``str(value)``
+    lower-cased, a masked or empty one the ``null`` fill the text formats give. Two
+    columns of one name (in any case) or a blank name are refused. Fails with a one-line
     :class:`~asnfp.errors.PoolError` naming the file.
 
     >>> import tempfile, pathlib
@@ -194,26 +348,35 @@ def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: st
     Traceback (most recent call last):
       ...
     asnfp.errors.PoolError: no/such/pool.csv: no such file
+    >>> _ = p.write_text("filename|program|Program\\na|1|2\\n")
+    >>> read_pool(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.PoolError: ...pool.csv, column 'program': two columns have the same name (columns 2 and 3: 'program' and 'Program')
     """
     name = os.fspath(path)
-    if os.path.isfile(name) and os.path.getsize(name) == 0:
-        raise PoolError(name, "is empty")
-    direct = _read_fast(name, delimiter) if fast and fmt == "ascii" and os.path.isfile(name) else None
+    if not _is_text_format(fmt):
+        return _pool_of(name, _read_file_table(name, fmt), None, delimiter, typed=True)
+    text = _pool_text(name)
+    direct = _read_fast(name, text, delimiter) if fast and fmt == "ascii" else None
     if direct is not None:
         return direct
-    table = _read_table(name, fmt, delimiter)
-    table = table.filled("null")  # type: ignore[attr-defined]
-    columns = tuple(str(c).lower() for c in table.colnames)  # type: ignore[attr-defined]
-    seen: set[str] = set()
-    for column in columns:
-        if column in seen:
-            raise PoolError(name, "two columns have the same name", column=column)
-        seen.add(column)
-    comments = tuple(str(c) for c in table.meta.get("comments", ()))  # type: ignore[attr-defined]
-    meta = PoolMeta(name, comments)
-    data = [[str(v) for v in table[c]] for c in table.colnames]  # type: ignore[index]
-    rows = tuple(Row(i, dict(zip(columns, cells)), meta) for i, cells in enumerate(zip(*data)))
-    return Pool(columns, rows, meta)
+    table = _read_text_table(name, text, fmt, delimiter)
+    return _pool_of(name, table, text, delimiter, typed=not _is_delimited(fmt))
+
+
+def _read_file_table(path: str, fmt: str) -> Any:
+    """astropy's reading of a pool in a binary format (it opens the path itself, once
+    the path is checked to be a regular file within the bound)."""
+    from astropy.table import Table
+
+    try:
+        size = check_regular(path, POOL_BYTES, what="pool file", error=PoolError)
+    except OSError as err:
+        raise _os_error(path, err) from None
+    if size == 0:
+        raise PoolError(path, "is empty")
+    return _table_errors(path, fmt, lambda: Table.read(path, format=fmt))
 
 
 def pool_from_rows(rows: Iterable[RowLike], name: str = "in-memory") -> Pool:

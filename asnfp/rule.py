@@ -15,7 +15,6 @@ made with :func:`msgspec.structs.replace`, never by subclassing:
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import types
 from collections import Counter
@@ -28,7 +27,7 @@ import msgspec
 from msgspec.structs import replace
 
 from asnfp.constraints import Constraint, Leaf, Node, all_of, find  # noqa: F401  (all_of: doctests)
-from asnfp.errors import AsnfpError
+from asnfp.errors import AsnfpError, shown_path
 
 if TYPE_CHECKING:
     from asnfp.association import Association, Member
@@ -49,7 +48,7 @@ class RulesFileError(AsnfpError):
 
     def __init__(self, file: str, message: str) -> None:
         self.file, self.message = file, message
-        super().__init__(f"{file}: {message}")
+        super().__init__(f"{shown_path(file)}: {message}")
 
 
 class Check(msgspec.Struct, frozen=True):
@@ -333,27 +332,16 @@ def load_rule_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[Rule, ...]
 
 
 def _read_regular(file: str) -> bytes:
-    """The bytes of ``file``, which must be a regular file (checked before it is opened,
-    and again once open, without blocking: a FIFO is refused, never read)."""
+    """The bytes of ``file``, which must be a regular file (never blocking: a FIFO is
+    refused, not read) of a bounded size."""
+    from asnfp.reading import RULES_BYTES, read_bounded
+
     try:
-        mode = os.stat(file).st_mode
-        if not stat.S_ISREG(mode):
-            raise RulesFileError(file, _not_regular(mode))
-        with open(os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                raise RulesFileError(file, _not_regular(mode))
-            return handle.read()
+        return read_bounded(file, RULES_BYTES, what="rules file", error=RulesFileError)
     except (FileNotFoundError, NotADirectoryError):
         raise RulesFileError(file, "no such rules file") from None
     except OSError as err:
         raise RulesFileError(file, f"cannot read the rules file ({err.strerror or type(err).__name__})") from None
-    except ValueError as err:  # a name holding a NUL character
-        raise RulesFileError(file, f"not a file name ({err})") from None
-
-
-def _not_regular(mode: int) -> str:
-    return "is a folder, not a rules file" if stat.S_ISDIR(mode) else "is not a regular file (a rules file is)"
 
 
 def _run_user_code(file: str, doing: str, call: Callable[[], _T]) -> _T:

@@ -45,7 +45,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, NamedTuple
 
-from asnfp.errors import OutputError
+from asnfp.errors import OutputError, shown_path
 from asnfp.naming import plain_name
 
 __all__ = (
@@ -192,7 +192,7 @@ class Transaction:
             for stage in self._stages.values():
                 missing = stage.missing()
                 if missing:
-                    raise OutputError(f"{stage.target / missing[0]}: was not made (nothing written)")
+                    raise OutputError(f"{_at(stage.target / missing[0])}: was not made (nothing written)")
             with _signals_deferred():
                 self._move_in()
         finally:
@@ -209,7 +209,7 @@ class Transaction:
             for stage in stages:
                 stage.undo()
             where = current.current if current is not None else err.filename
-            raise OutputError(f"{where}: cannot write ({err.strerror})") from None
+            raise OutputError(f"{_at(where)}: cannot write ({err.strerror})") from None
         for stage in stages:
             stage.mark_done()
         self._remove()
@@ -245,9 +245,14 @@ def write_file(path: str | os.PathLike[str], data: bytes, *, inputs: Iterable[st
     """
     output = _output_of(Path(path))
     if not output.folder.is_dir():
-        raise OutputError(f"{path}: cannot write there (no such folder)")
+        raise OutputError(f"{_at(path)}: cannot write there (no such folder)")
     with Transaction([output], inputs=inputs) as t:
         t.write(output, data)
+
+
+def _at(path: str | os.PathLike[str] | None) -> str:
+    """A path as a one-line message shows it."""
+    return shown_path(os.fspath(path)) if path is not None else "?"
 
 
 def _output_of(path: Path) -> Output:
@@ -269,12 +274,12 @@ def _checked(outputs: Sequence[Output], inputs: Sequence[Path]) -> dict[Path, li
         plain_name(output.name)
         key = _key(output.folder)
         if (key, output.name) in seen:
-            raise OutputError(f"{output.path}: two outputs of this run have this name (nothing written)")
+            raise OutputError(f"{_at(output.path)}: two outputs of this run have this name (nothing written)")
         seen.add((key, output.name))
         by_folder.setdefault(shown.setdefault(key, output.folder), []).append(output.name)
     for folder, names in by_folder.items():
         if folder.exists() and not folder.is_dir():
-            raise OutputError(f"{folder}: exists and is not a folder")
+            raise OutputError(f"{_at(folder)}: exists and is not a folder")
         if not folder.exists():
             continue
         present = set(os.listdir(folder)).intersection(names)
@@ -285,11 +290,11 @@ def _checked(outputs: Sequence[Output], inputs: Sequence[Path]) -> dict[Path, li
 
 def _check_replaceable(path: Path, inputs: Sequence[Path]) -> None:
     if path.is_dir() and not path.is_symlink():
-        raise OutputError(f"{path}: exists and is a folder, not a file")
+        raise OutputError(f"{_at(path)}: exists and is a folder, not a file")
     for source in inputs:
         with contextlib.suppress(OSError):
             if os.path.samefile(path, source):
-                raise OutputError(f"{path}: would replace an input of this run (nothing written)")
+                raise OutputError(f"{_at(path)}: would replace an input of this run (nothing written)")
 
 
 def _write_bytes(path: Path, data: bytes, shown: Path) -> None:
@@ -297,7 +302,7 @@ def _write_bytes(path: Path, data: bytes, shown: Path) -> None:
     try:
         _write_new(path, data)
     except OSError as err:
-        raise OutputError(f"{shown}: cannot write ({err.strerror})") from None
+        raise OutputError(f"{_at(shown)}: cannot write ({err.strerror})") from None
 
 
 def _write_new(path: Path, data: bytes) -> None:
@@ -329,25 +334,31 @@ def _new_folder(base: Path, target: Path) -> Path:
         except FileExistsError:
             continue
         except OSError as err:
-            raise OutputError(f"{target}: cannot write there ({err.strerror})") from None
-    raise OutputError(f"{target}: cannot write there (no free temporary name)")
+            raise OutputError(f"{_at(target)}: cannot write there ({err.strerror})") from None
+    raise OutputError(f"{_at(target)}: cannot write there (no free temporary name)")
 
 
 def _make_folder(path: Path, target: Path) -> None:
     try:
         os.mkdir(path)
     except OSError as err:
-        raise OutputError(f"{target}: cannot write there ({err.strerror})") from None
+        raise OutputError(f"{_at(target)}: cannot write there ({err.strerror})") from None
 
 
 def _hold_lock(root: Path, target: Path) -> int:
     """Make and lock ``root/lock``: held while this process (or a child) lives."""
     try:
         fd = os.open(root / _LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as err:
         shutil.rmtree(root, ignore_errors=True)
-        raise OutputError(f"{target}: cannot write there ({err.strerror})") from None
+        raise OutputError(f"{_at(target)}: cannot write there ({err.strerror})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:  # a file system without locks: the folder is only never taken for stale
+        if err.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
+            os.close(fd)
+            shutil.rmtree(root, ignore_errors=True)
+            raise OutputError(f"{_at(target)}: cannot write there ({err.strerror})") from None
     return fd
 
 

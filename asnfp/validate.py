@@ -22,8 +22,9 @@ from pathlib import Path
 
 import msgspec
 
-from asnfp.errors import AsnfpError
+from asnfp.errors import AsnfpError, shown_path
 from asnfp.io import Level3File
+from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
 
 __all__ = (
     "unknown_type","Invalid", "add_parser", "check", "read_checked", "run")
@@ -45,40 +46,47 @@ def check(data: bytes, *, is_yaml: bool = False) -> Level3File | Invalid:
     """Decode an association file's bytes, or say in one line why it is not valid.
 
     Equal to decoding with the typed decoder after checking that ``products`` is given
-    (the one field the reference's schema requires that the Struct defaults).
+    (the one field the reference's schema requires that the Struct defaults). Nesting
+    and YAML aliases are bounded (:mod:`asnfp.reading`).
 
     >>> check(b'{"asn_type": "i", "asn_rule": "R", "products": [{"name": "p", "members": [{"expname": 1}]}]}')
     Invalid(message='Expected `str`, got `int` - at `$.products[0].members[0].expname`')
     >>> check(b"asn_type: i\\nasn_rule: R\\nproducts: []\\n", is_yaml=True).products
     []
-    >>> check(b"{").message.startswith("not JSON")
-    True
+    >>> check(b"{").message.startswith("not JSON"), check(b"[" * 5000).message
+    (True, 'nests deeper than 64 levels (an association file nests 5)')
     """
     if is_yaml:
         import yaml  # here: its import takes 10 ms that JSON never needs
 
         try:
-            raw = yaml.safe_load(data)
+            raw = load_yaml(data)
         except yaml.YAMLError as err:
             return Invalid(f"not YAML ({_one_line(str(err))})")
+        except BoundExceeded as err:
+            return Invalid(str(err))
     else:
         try:
             raw = msgspec.json.decode(data)
         except msgspec.DecodeError as err:
             return Invalid(f"not JSON ({_one_line(str(err))})")
+        except RecursionError:
+            return Invalid(TOO_DEEP)
     if isinstance(raw, dict) and "products" not in raw:
         return Invalid("Object missing required field `products`")
     try:
         return msgspec.convert(raw, Level3File)
     except msgspec.ValidationError as err:
         return Invalid(_one_line(str(err)))
+    except RecursionError:
+        return Invalid(TOO_DEEP)
 
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        return read_bounded(path, ASN_BYTES, what="association file")
     except OSError as err:
-        raise AsnfpError(f"{path}: cannot read ({err.strerror})") from None
+        raise AsnfpError(f"{shown_path(str(path))}: cannot read ({err.strerror})") from None
 
 
 def _is_yaml(path: Path) -> bool:
@@ -97,7 +105,7 @@ def read_checked(path: str | os.PathLike[str]) -> Level3File:
     file = Path(path)
     result = check(_read(file), is_yaml=_is_yaml(file))
     if isinstance(result, Invalid):
-        raise AsnfpError(f"{file}: invalid association: {result.message}")
+        raise AsnfpError(f"{shown_path(str(file))}: invalid association: {result.message}")
     return result
 
 
@@ -129,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     invalid = [(path, r if isinstance(r, Invalid) else unknown_type(r)) for path, r in results]
     invalid = [(path, problem) for path, problem in invalid if problem is not None]
     for path, problem in invalid:
-        print(f"{path}: {problem.message}", file=sys.stderr)
+        print(f"{shown_path(str(path))}: {problem.message}", file=sys.stderr)
     return 2 if invalid else 0
 
 

@@ -288,7 +288,7 @@ def test_a_missing_file(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_fifo_is_refused_without_blocking(here: Path, capsys: pytest.CaptureFixture[str], deadline: None) -> None:
     os.mkfifo(here / "rules.py")
     pool(here, "pool.csv", GOOD)
-    refused(here, capsys, generate("rules.py"), "asnfp: error: rules.py: is not a regular file")
+    refused(here, capsys, generate("rules.py"), "asnfp: error: rules.py: is a FIFO (named pipe), not a rules file")
 
 
 @pytest.mark.skipif(IS_ROOT or not hasattr(os, "geteuid"), reason="root reads every file")

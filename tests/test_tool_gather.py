@@ -152,3 +152,77 @@ def test_same_files_as_asn_gather(generated, tmp_path, case, source, flags, copi
             assert tool(["gather", str(asn), str(dest), *copier, *flags]) == 0
         results[side] = {name: (dest / name).read_bytes() for name in sorted(os.listdir(dest))}
     assert results["ours"] == results["theirs"]
+
+
+# --- nothing lost ---------------------------------------------------------------------------
+
+def test_a_newer_file_in_dest_is_kept_as_rsync_u_keeps_it(tmp_path, capsys):
+    asn, dest = _setup(tmp_path)
+    (dest / "b_cal.fits").write_text("my newer b")
+    os.utime(asn.parent / "b_cal.fits", (1_000_000, 1_000_000))  # the member is older
+    (dest / "c_cal.fits").write_text("my older c")
+    os.utime(dest / "c_cal.fits", (1_000, 1_000))
+    assert tool(["gather", str(asn), str(dest), "-v"]) == 0
+    assert (dest / "b_cal.fits").read_text() == "my newer b"
+    assert (dest / "c_cal.fits").read_text() == "data of c_cal.fits"
+    assert f"asnfp: kept {dest / 'b_cal.fits'} (it is newer than the member)" in capsys.readouterr().err
+    assert sorted(os.listdir(dest)) == ["a_asn.json", "a_cal.fits", "b_cal.fits", "c_cal.fits"]
+
+
+def test_overwrite_replaces_a_newer_file(tmp_path):
+    asn, dest = _setup(tmp_path)
+    (dest / "b_cal.fits").write_text("my newer b")
+    os.utime(asn.parent / "b_cal.fits", (1_000_000, 1_000_000))
+    assert tool(["gather", str(asn), str(dest), "--overwrite"]) == 0
+    assert (dest / "b_cal.fits").read_text() == "data of b_cal.fits"
+
+
+def test_two_members_of_one_name_are_refused_before_anything_is_copied(tmp_path, capsys):
+    data = {"products": [{"name": "p", "members": [
+        {"expname": "one/x_cal.fits", "exptype": "science"},
+        {"expname": "two/x_cal.fits", "exptype": "science"}]}]}
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    for folder in ("one", "two"):
+        (src / folder).mkdir(parents=True)
+        (src / folder / "x_cal.fits").write_text(folder)
+    dest.mkdir()
+    asn = src / "a_asn.json"
+    asn.write_bytes(dumps_object(data))
+    assert tool(["gather", str(asn), str(dest)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "one/x_cal.fits and " in err and "two/x_cal.fits have one file name" in err
+    assert os.listdir(dest) == []
+
+
+def test_one_member_in_two_products_is_copied_once(tmp_path):
+    data = {"products": [{"name": "p", "members": [{"expname": "a_cal.fits", "exptype": "science"}]},
+                         {"name": "q", "members": [{"expname": "./a_cal.fits", "exptype": "science"}]}]}
+    asn, dest = _setup(tmp_path, data=data)
+    assert tool(["gather", str(asn), str(dest)]) == 0
+    assert sorted(os.listdir(dest)) == ["a_asn.json", "a_cal.fits"]
+
+
+@pytest.mark.parametrize("expname", ["..", "/", "sub/..", "x\ny_cal.fits"])
+def test_a_member_name_that_is_not_plain_is_refused(tmp_path, capsys, expname):
+    data = {"products": [{"name": "p", "members": [{"expname": expname, "exptype": "science"}]}]}
+    asn, dest = _setup(tmp_path, data=data, skip=expname)
+    assert tool(["gather", str(asn), str(dest), "-c", "cp"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a plain file name" in err
+    assert os.listdir(dest) == [] and sorted(os.listdir(tmp_path)) == ["dest", "src"]
+
+
+def test_the_association_is_never_written_over_itself(tmp_path, capsys):
+    asn, _ = _setup(tmp_path)
+    before = asn.read_bytes()
+    assert tool(["gather", str(asn), str(asn.parent), "-x", "science"]) == 2
+    assert "would replace an input of this run" in capsys.readouterr().err
+    assert asn.read_bytes() == before
+
+
+def test_a_command_that_cannot_be_split_is_one_line(tmp_path, capsys):
+    asn, dest = _setup(tmp_path)
+    assert tool(["gather", str(asn), str(dest), "-c", 'cp "']) == 2
+    assert capsys.readouterr().err == ("asnfp: error: -c 'cp \"': cannot be split into words as a shell would "
+                                       "(No closing quotation)\n")
+    assert os.listdir(dest) == []
