@@ -34,7 +34,7 @@ from asnfp.association import Association, is_valid
 from asnfp.errors import AsnfpError, MissingColumn, OutputError, PoolError, UsageError, shown_path
 from asnfp.rule import Registry, load_rule_files
 from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
-from asnfp.io import file_name, serialize
+from asnfp.io import encode, file_name
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.transaction import Output, Transaction
 from asnfp.workers import ChildFailed, available_workers, run_parts
@@ -495,7 +495,7 @@ def _written_share(asns: Sequence[Association], files: Sequence[Output], fmt: st
     the first that fails."""
     for asn, output in zip(asns, files):
         try:
-            staged.write(output, serialize(asn, rule_name(asn), fmt)[1])
+            staged.write(output, encode(asn, rule_name(asn), fmt))
         except AsnfpError as err:
             return str(err)
     return None

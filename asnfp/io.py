@@ -41,6 +41,7 @@ __all__ = (
     "load_asn",
     "file_name",
     "serialize",
+    "encode",
     "DEGRADED_OK",
     "DEGRADED_NOT_OK",
 )
@@ -259,11 +260,23 @@ def serialize(asn: Association, rule_name: str, fmt: str = "json") -> tuple[str,
       ...
     asnfp.errors.AsnfpError: unknown association format 'xml' (use json or yaml)
     """
+    data = encode(asn, rule_name, fmt)
+    return file_name(asn, fmt), data
+
+
+def encode(asn: Association, rule_name: str, fmt: str = "json") -> bytes:
+    """Return the bytes of an association's file in ``json`` or ``yaml`` (its name is
+    :func:`file_name`'s).
+
+    >>> from asnfp.jwst.level2 import LEVEL2
+    >>> encode(Association(rule=LEVEL2, ruleset=None, program="01234", asn_id="o001"), "R").splitlines()[1]
+    b'    "asn_type": "image2",'
+    """
     asn_file = to_file(asn, rule_name)
     if fmt == "json":
-        return file_name(asn, "json"), dumps_json(asn_file)
+        return dumps_json(asn_file)
     if fmt == "yaml":
-        return file_name(asn, "yaml"), dumps_yaml(asn_file)
+        return dumps_yaml(asn_file)
     raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")
 
 

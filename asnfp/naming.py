@@ -195,6 +195,9 @@ def plain_name(name: str) -> str:
 
 def _impurity(name: str) -> str | None:
     """Why ``name`` is not a plain file name, or ``None``."""
+    if (name.isprintable() and name.isascii() and 0 < len(name) <= NAME_MAX_BYTES and ".." not in name
+            and "/" not in name and "\\" not in name and name != "."):
+        return None  # (the usual name, found plain by the string's own C methods)
     if not name:
         return "it is empty"
     separator = next((c for c in "/\\" if c in name), None)

@@ -38,6 +38,7 @@ import fcntl
 import os
 import shutil
 import signal
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -100,6 +101,7 @@ class _Stage:
         sweep(base)
         self.root = _new_folder(base, target)
         self.new = self.root / _NEW
+        self.new_path = str(self.new)
         self.moved_whole = False
         self.current = target
         try:
@@ -121,11 +123,17 @@ class _Stage:
         journal = [str(self.target), *self.names]
         (self.root / _JOURNAL).write_text("\n".join(journal) + "\n", encoding="utf-8")
         os.mkdir(self.root / _OLD)
+        target, old, new = str(self.target), str(self.root / _OLD), str(self.new)
+        join = os.path.join  # (strings: a Path per file costs more than the move)
         for name in self.names:
-            destination = self.current = self.target / name
-            if name in existing:
-                _keep_old(destination, self.root / _OLD / name)
-            os.replace(self.new / name, destination)
+            destination = join(target, name)
+            try:
+                if name in existing:
+                    _keep_old(destination, join(old, name))
+                os.replace(join(new, name), destination)
+            except OSError:
+                self.current = Path(destination)  # (named in the message)
+                raise
 
     def missing(self) -> list[str]:
         """The names not staged."""
@@ -169,9 +177,10 @@ class Transaction:
         self.outputs = list(outputs)
         by_folder = _checked(self.outputs, [Path(p) for p in inputs])
         self._stages: dict[Path, _Stage] = {}
+        self._by_folder: dict[Path, _Stage] = {}  # (by the folder as given: no abspath per file)
         try:
             for folder, names in by_folder.items():
-                self._stages[_key(folder)] = _Stage(folder, names)
+                self._stages[_key(folder)] = self._by_folder[folder] = _Stage(folder, names)
         except BaseException:
             self._remove()
             raise
@@ -179,11 +188,15 @@ class Transaction:
 
     def path(self, output: Output) -> Path:
         """Where to stage ``output`` (for a writer that makes the file itself)."""
-        return self._stages[_key(output.folder)].new / output.name
+        return Path(self._staged(output))
 
     def write(self, output: Output, data: bytes) -> None:
         """Stage ``output`` with the content ``data``."""
-        _write_bytes(self.path(output), data, output.path)
+        _write_bytes(self._staged(output), data, output)
+
+    def _staged(self, output: Output) -> str:
+        stage = self._by_folder.get(output.folder) or self._stages[_key(output.folder)]
+        return os.path.join(stage.new_path, output.name)
 
     def commit(self) -> None:
         """Move every staged file into place: all of them, or (on failure, which raises
@@ -270,42 +283,59 @@ def _checked(outputs: Sequence[Output], inputs: Sequence[Path]) -> dict[Path, li
     by_folder: dict[Path, list[str]] = {}
     shown: dict[Path, Path] = {}
     seen: set[tuple[Path, str]] = set()
+    keys: dict[Path, Path] = {}
     for output in outputs:
         plain_name(output.name)
-        key = _key(output.folder)
+        key = keys.get(output.folder) or keys.setdefault(output.folder, _key(output.folder))
         if (key, output.name) in seen:
             raise OutputError(f"{_at(output.path)}: two outputs of this run have this name (nothing written)")
         seen.add((key, output.name))
         by_folder.setdefault(shown.setdefault(key, output.folder), []).append(output.name)
+    sources = _identities(inputs)
     for folder, names in by_folder.items():
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"{_at(folder)}: exists and is not a folder")
         if not folder.exists():
             continue
-        present = set(os.listdir(folder)).intersection(names)
-        for name in sorted(present, key=names.index):
-            _check_replaceable(folder / name, inputs)
+        present = set(os.listdir(folder))
+        for name in names:
+            if name in present:
+                _check_replaceable(folder / name, sources)
     return by_folder
 
 
-def _check_replaceable(path: Path, inputs: Sequence[Path]) -> None:
-    if path.is_dir() and not path.is_symlink():
+def _identities(paths: Sequence[Path]) -> set[tuple[int, int]]:
+    """The ``(device, inode)`` of each of ``paths`` that exists."""
+    found = set()
+    for path in paths:
+        with contextlib.suppress(OSError, ValueError):
+            st = os.stat(path)
+            found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def _check_replaceable(path: Path, sources: set[tuple[int, int]]) -> None:
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(path)  # (a link to an input would be replaced, not the input: refused all the same)
+    except OSError:
+        return
+    if stat.S_ISDIR(st.st_mode) and not os.path.islink(path):
         raise OutputError(f"{_at(path)}: exists and is a folder, not a file")
-    for source in inputs:
-        with contextlib.suppress(OSError):
-            if os.path.samefile(path, source):
-                raise OutputError(f"{_at(path)}: would replace an input of this run (nothing written)")
+    if (st.st_dev, st.st_ino) in sources:
+        raise OutputError(f"{_at(path)}: would replace an input of this run (nothing written)")
 
 
-def _write_bytes(path: Path, data: bytes, shown: Path) -> None:
-    """Write ``data`` as the new file ``path``; an error names ``shown``."""
+def _write_bytes(path: str, data: bytes, output: Output) -> None:
+    """Write ``data`` as the new file ``path``; an error names where ``output`` goes."""
     try:
         _write_new(path, data)
     except OSError as err:
-        raise OutputError(f"{_at(shown)}: cannot write ({err.strerror})") from None
+        raise OutputError(f"{_at(output.path)}: cannot write ({err.strerror})") from None
 
 
-def _write_new(path: Path, data: bytes) -> None:
+def _write_new(path: str, data: bytes) -> None:
     """Write ``data`` as the new file ``path`` (with the descriptor itself: a file object
     costs more than the write of a small file)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
@@ -368,7 +398,7 @@ def _move_in_whole(new: Path, target: Path) -> None:
     os.rename(new, target)
 
 
-def _keep_old(destination: Path, kept: Path) -> None:
+def _keep_old(destination: str, kept: str) -> None:
     """Keep the file at ``destination`` as ``kept`` until the commit is done: a hard
     link (the file stays in place), or, where links are not possible, the file moved."""
     try:
