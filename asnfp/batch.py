@@ -512,15 +512,8 @@ def _sigint_deferred() -> Iterator[None]:
     then interrupted
     """
     caught: list[int] = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    except ValueError:  # not the main thread: signals are the main thread's to handle
+    with _sigint_handled(lambda signum, frame: caught.append(signum)):
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
     if caught:
         raise KeyboardInterrupt
 
@@ -535,8 +528,16 @@ def _sigint_ignored() -> Iterator[None]:
     >>> signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     False
     """
+    with _sigint_handled(signal.SIG_IGN):
+        yield
+
+
+@contextlib.contextmanager
+def _sigint_handled(handler: Callable[[int, Any], object] | int) -> Iterator[None]:
+    """Run a block with ``handler`` for SIGINT, the previous one put back after it
+    (outside the main thread, where signals cannot be handled, the block just runs)."""
     try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread: signals are the main thread's to handle
         yield
         return
