@@ -323,6 +323,8 @@ def _check_replaceable(path: Path, sources: set[tuple[int, int]]) -> None:
         return
     if stat.S_ISDIR(st.st_mode) and not os.path.islink(path):
         raise OutputError(f"{_at(path)}: exists and is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):  # (a device, a FIFO: never replaced)
+        raise OutputError(f"{_at(path)}: exists and is not a regular file (asnfp replaces only files)")
     if (st.st_dev, st.st_ino) in sources:
         raise OutputError(f"{_at(path)}: would replace an input of this run (nothing written)")
 

@@ -346,3 +346,14 @@ def test_a_full_standard_output_is_one_line(tmp_path: Path, argv: list[str]) -> 
                               timeout=120, check=False, cwd=tmp_path)
     assert done.returncode == 2
     assert one_line(done.stderr) == "asnfp: error: cannot write to standard output (No space left on device)"
+
+
+def test_an_output_that_is_a_fifo_or_a_device_is_never_replaced(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.mkfifo(here / "asn.json")
+    assert_error(run(["from-list", "-o", "asn.json", "--product-name", "p", "a_cal.fits"], capsys),
+                 "asn.json: exists and is not a regular file")
+    assert Path(here / "asn.json").is_fifo() and sorted(os.listdir(here)) == ["asn.json"]
+    if Path("/dev/null").is_char_device():
+        assert_error(run(["from-list", "-o", "/dev/null", "--product-name", "p", "a_cal.fits"], capsys),
+                     "/dev/null: exists and is not a regular file")
+        assert Path("/dev/null").is_char_device()
