@@ -314,7 +314,7 @@ def _write_as(source: Path, target: Path, fmt: str) -> None:
     from astropy.table import Table
 
     table = Table.read(source, format="ascii", delimiter="|", converters={"*": [convert_numpy(str)]})
-    table.write(target, format=fmt, **({"path": "pool"} if fmt == "hdf5" else {}))
+    table.write(target, format=fmt, **({"path": "pool", "serialize_meta": True} if fmt == "hdf5" else {}))
 
 
 FORMATS = [pytest.param(fmt, marks=pytest.mark.skipif(importlib.util.find_spec(module) is None,
