@@ -153,8 +153,10 @@ class _Stage:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            os.close(self.lock)
+        if self.lock >= 0:  # (once: the number may be another file's afterwards)
+            lock, self.lock = self.lock, -1
+            with contextlib.suppress(OSError):
+                os.close(lock)
 
 
 class Transaction:
