@@ -70,7 +70,8 @@ _LOCK: Final = "lock"
 _NEW: Final = "new"
 _OLD: Final = "old"
 _JOURNAL: Final = "journal"
-_DONE: Final = "done"
+_REPLACES: Final = "="
+_NEW_FILE: Final = "+"
 
 
 class Output(NamedTuple):
@@ -91,8 +92,9 @@ class Output(NamedTuple):
 
 class _Stage:
     """The staging folder of one target folder: ``lock``, ``new/`` (the staged files),
-    ``old/`` (the replaced files, kept until the commit is done), ``journal`` (the names,
-    written before the first file moves) and ``done`` (written when all moved)."""
+    ``old/`` (the replaced files, kept until the commit is done) and ``journal`` (the
+    folder and the names, written before the first file moves and removed when the last
+    is in: the commit point)."""
 
     def __init__(self, target: Path, names: Sequence[str]) -> None:
         self.target, self.names = target, names
@@ -120,7 +122,7 @@ class _Stage:
                 self.moved_whole = True
                 return
         existing = set(os.listdir(self.target))
-        journal = [str(self.target), *self.names]
+        journal = [str(self.target), *(f"{_REPLACES if name in existing else _NEW_FILE}{name}" for name in self.names)]
         (self.root / _JOURNAL).write_text("\n".join(journal) + "\n", encoding="utf-8")
         os.mkdir(self.root / _OLD)
         target, old, new = str(self.target), str(self.root / _OLD), str(self.new)
@@ -141,8 +143,9 @@ class _Stage:
         return [name for name in self.names if name not in staged]
 
     def mark_done(self) -> None:
-        with contextlib.suppress(OSError):
-            (self.root / _DONE).touch()
+        """The commit point: without its journal, nothing will undo this commit."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.root / _JOURNAL)
 
     def undo(self) -> None:
         if self.moved_whole:
@@ -152,6 +155,7 @@ class _Stage:
         _undo(self.root)
 
     def remove(self) -> None:
+        self.mark_done()  # (first: a half-removed folder must never be undone)
         shutil.rmtree(self.root, ignore_errors=True)
         if self.lock >= 0:  # (once: the number may be another file's afterwards)
             lock, self.lock = self.lock, -1
@@ -415,25 +419,32 @@ def _keep_old(destination: str, kept: str) -> None:
 
 
 def _undo(root: Path) -> None:
-    """Put back what a commit that did not finish had replaced (its journal names the
-    folder and the files), and remove the files it had moved in."""
+    """Put back what a commit that did not finish had replaced, and remove the files it
+    had moved in, as its journal says: the folder, then a line per file, ``+name`` for a
+    new file and ``=name`` for one that replaced another. Running it again (a run killed
+    while it undid) changes nothing more."""
     journal = root / _JOURNAL
-    if (root / _DONE).exists() or not journal.exists():
+    try:
+        lines = journal.read_text(encoding="utf-8").splitlines()
+    except OSError:  # none: nothing moved yet, or the commit was done
         return
-    lines = journal.read_text(encoding="utf-8").splitlines()
     if not lines:
         return
-    target, names = Path(lines[0]), [n for n in lines[1:] if n]
-    for name in names:
+    target = Path(lines[0])
+    for line in lines[1:]:
+        kind, name = line[:1], line[1:]
+        if not name:
+            continue
         destination = target / name
         kept = root / _OLD / name
-        moved = not os.path.lexists(root / _NEW / name)
         with contextlib.suppress(OSError):
-            if os.path.lexists(kept):
-                if moved or not os.path.lexists(destination):
+            if kind == _REPLACES:
+                if os.path.lexists(kept):  # (moved in or not: the old file goes back)
                     os.replace(kept, destination)
-            elif moved:
+            elif not os.path.lexists(root / _NEW / name):  # moved in: it goes
                 os.unlink(destination)
+    with contextlib.suppress(OSError):
+        os.unlink(journal)
 
 
 def sweep(folder: Path) -> list[Path]:

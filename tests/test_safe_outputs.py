@@ -182,12 +182,34 @@ def test_a_stale_half_commit_is_undone_by_the_next_run(tmp_path: Path) -> None:
     (stage / "new").mkdir(parents=True)
     (stage / "old").mkdir()
     (stage / "lock").write_bytes(b"")
-    (stage / "journal").write_text(f"{out}\na.json\nb.json\nc.json\n")
+    (stage / "journal").write_text(f"{out}\n=a.json\n=b.json\n+c.json\n")
     os.link(out / "a.json", stage / "old" / "a.json")
     (stage / "new" / "a.json").write_bytes(b"NEW")
     os.replace(stage / "new" / "a.json", out / "a.json")
     (stage / "new" / "b.json").write_bytes(b"NEW")
+    (stage / "new" / "c.json").write_bytes(b"NEW")
     assert [p.name for p in sweep(out)] == [stage.name]
+    assert _tree(out) == before and _staging(out) == []
+
+
+def test_undoing_twice_changes_nothing_more(tmp_path: Path) -> None:
+    """A run killed after its whole commit but its journal, then a sweep killed part-way
+    (here: run twice over the same folder): the old files, every one of them."""
+    out = tmp_path / "out"
+    before = _fill(out, ["a.json"])
+    stage = out / f"{STAGING_PREFIX}0123456789ab"
+    for part in ("new", "old"):
+        (stage / part).mkdir(parents=True)
+    (stage / "lock").write_bytes(b"")
+    (stage / "journal").write_text(f"{out}\n=a.json\n+b.json\n")
+    os.link(out / "a.json", stage / "old" / "a.json")
+    (out / "a.json").unlink()
+    (out / "a.json").write_bytes(b"NEW")
+    (out / "b.json").write_bytes(b"NEW")
+    transaction._undo(stage)
+    (stage / "journal").write_text(f"{out}\n=a.json\n+b.json\n")  # (as if killed before it went)
+    transaction._undo(stage)
+    sweep(out)
     assert _tree(out) == before and _staging(out) == []
 
 
