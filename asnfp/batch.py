@@ -656,6 +656,9 @@ class _Dispatch:
 
     def _wait(self) -> list[Any]:
         """The pools that end before the first one running is due (none if it is)."""
+        finished = [future for future in self.running if future.done()]
+        if finished:  # (one that ended after its time but before it was stopped: it ended)
+            return finished
         due = min(given for _, given in self.running.values()) + self.limit
         try:
             done = self.distributed.wait(list(self.running), timeout=max(0.0, due - time.monotonic()),
