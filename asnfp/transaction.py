@@ -46,7 +46,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, NamedTuple
 
-from asnfp.errors import OutputError, shown_path
+from asnfp.errors import OutputError, UnsafeName, shown_path
 from asnfp.naming import plain_name
 
 __all__ = (
@@ -93,14 +93,16 @@ class Output(NamedTuple):
 class _Stage:
     """The staging folder of one target folder: ``lock``, ``new/`` (the staged files),
     ``old/`` (the replaced files, kept until the commit is done) and ``journal`` (the
-    folder and the names, written before the first file moves and removed when the last
-    is in: the commit point)."""
+    names, each new or replacing, written before the first file moves and removed when
+    the last is in: the commit point)."""
 
     def __init__(self, target: Path, names: Sequence[str]) -> None:
         self.target, self.names = target, names
         self.fresh = not target.exists()
         base = _existing_ancestor(target) if self.fresh else target
         sweep(base)
+        if not self.fresh:  # (where a killed run's staging folder for a new folder stays)
+            sweep(Path(os.path.abspath(target)).parent)
         self.root = _new_folder(base, target)
         self.new = self.root / _NEW
         self.new_path = str(self.new)
@@ -115,15 +117,15 @@ class _Stage:
 
     def commit(self) -> None:
         if self.fresh:
-            if self.target.exists():  # made while this run staged: go file by file
-                self.fresh = False
-            else:
-                _move_in_whole(self.new, self.target)
-                self.moved_whole = True
-                return
+            if os.path.lexists(self.target):  # (its staging folder is not in it: no file by file)
+                raise OutputError(f"{_at(self.target)}: was made by another program while this run "
+                                  "wrote (nothing written)")
+            _move_in_whole(self.new, self.target)
+            self.moved_whole = True
+            return
         existing = set(os.listdir(self.target))
-        journal = [str(self.target), *(f"{_REPLACES if name in existing else _NEW_FILE}{name}" for name in self.names)]
-        (self.root / _JOURNAL).write_text("\n".join(journal) + "\n", encoding="utf-8")
+        journal = [f"{_REPLACES if name in existing else _NEW_FILE}{name}" for name in self.names]
+        (self.root / _JOURNAL).write_text("\n".join(journal) + "\n", encoding="utf-8", errors="surrogateescape")
         os.mkdir(self.root / _OLD)
         target, old, new = str(self.target), str(self.root / _OLD), str(self.new)
         join = os.path.join  # (strings: a Path per file costs more than the move)
@@ -292,6 +294,9 @@ def _checked(outputs: Sequence[Output], inputs: Sequence[Path]) -> dict[Path, li
     keys: dict[Path, Path] = {}
     for output in outputs:
         plain_name(output.name)
+        if output.name.startswith(STAGING_PREFIX):
+            raise OutputError(f"{_at(output.path)}: names starting with {STAGING_PREFIX!r} are asnfp's "
+                              "staging folders'")
         key = keys.get(output.folder) or keys.setdefault(output.folder, _key(output.folder))
         if (key, output.name) in seen:
             raise OutputError(f"{_at(output.path)}: two outputs of this run have this name (nothing written)")
@@ -419,21 +424,20 @@ def _keep_old(destination: str, kept: str) -> None:
 
 
 def _undo(root: Path) -> None:
-    """Put back what a commit that did not finish had replaced, and remove the files it
-    had moved in, as its journal says: the folder, then a line per file, ``+name`` for a
-    new file and ``=name`` for one that replaced another. Running it again (a run killed
-    while it undid) changes nothing more."""
+    """Put back what a commit that did not finish had replaced in the folder that holds
+    ``root``, and remove the files it had moved in, as its journal says: a line per file,
+    ``+name`` for a new file and ``=name`` for one that replaced another (a line that is
+    not a plain name is passed over). Running it again (a run killed while it undid)
+    changes nothing more."""
     journal = root / _JOURNAL
     try:
-        lines = journal.read_text(encoding="utf-8").splitlines()
+        lines = journal.read_text(encoding="utf-8", errors="surrogateescape").split("\n")
     except OSError:  # none: nothing moved yet, or the commit was done
         return
-    if not lines:
-        return
-    target = Path(lines[0])
-    for line in lines[1:]:
+    target = root.parent
+    for line in lines:
         kind, name = line[:1], line[1:]
-        if not name:
+        if _impure(name):
             continue
         destination = target / name
         kept = root / _OLD / name
@@ -441,10 +445,18 @@ def _undo(root: Path) -> None:
             if kind == _REPLACES:
                 if os.path.lexists(kept):  # (moved in or not: the old file goes back)
                     os.replace(kept, destination)
-            elif not os.path.lexists(root / _NEW / name):  # moved in: it goes
+            elif kind == _NEW_FILE and not os.path.lexists(root / _NEW / name):  # moved in: it goes
                 os.unlink(destination)
     with contextlib.suppress(OSError):
         os.unlink(journal)
+
+
+def _impure(name: str) -> bool:
+    try:
+        plain_name(name)
+    except UnsafeName:
+        return True
+    return name.startswith(STAGING_PREFIX)
 
 
 def sweep(folder: Path) -> list[Path]:

@@ -182,7 +182,7 @@ def test_a_stale_half_commit_is_undone_by_the_next_run(tmp_path: Path) -> None:
     (stage / "new").mkdir(parents=True)
     (stage / "old").mkdir()
     (stage / "lock").write_bytes(b"")
-    (stage / "journal").write_text(f"{out}\n=a.json\n=b.json\n+c.json\n")
+    (stage / "journal").write_text("=a.json\n=b.json\n+c.json\n")
     os.link(out / "a.json", stage / "old" / "a.json")
     (stage / "new" / "a.json").write_bytes(b"NEW")
     os.replace(stage / "new" / "a.json", out / "a.json")
@@ -201,13 +201,13 @@ def test_undoing_twice_changes_nothing_more(tmp_path: Path) -> None:
     for part in ("new", "old"):
         (stage / part).mkdir(parents=True)
     (stage / "lock").write_bytes(b"")
-    (stage / "journal").write_text(f"{out}\n=a.json\n+b.json\n")
+    (stage / "journal").write_text("=a.json\n+b.json\n")
     os.link(out / "a.json", stage / "old" / "a.json")
     (out / "a.json").unlink()
     (out / "a.json").write_bytes(b"NEW")
     (out / "b.json").write_bytes(b"NEW")
     transaction._undo(stage)
-    (stage / "journal").write_text(f"{out}\n=a.json\n+b.json\n")  # (as if killed before it went)
+    (stage / "journal").write_text("=a.json\n+b.json\n")  # (as if killed before it went)
     transaction._undo(stage)
     sweep(out)
     assert _tree(out) == before and _staging(out) == []
@@ -379,3 +379,47 @@ def test_an_output_that_is_a_fifo_or_a_device_is_never_replaced(here: Path, caps
         assert_error(run(["from-list", "-o", "/dev/null", "--product-name", "p", "a_cal.fits"], capsys),
                      "/dev/null: exists and is not a regular file")
         assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("line", ["+../victim.txt", "+/tmp/victim.txt", "=..", "+sub/x", "+.asnfp-0123"])
+def test_a_journal_never_reaches_outside_its_folder(tmp_path: Path, line: str) -> None:
+    """A journal names files of the folder that holds its staging folder, by plain names
+    only: a planted one cannot make a sweep delete anything elsewhere."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "sub" / "x").write_text("keep")
+    stage = out / f"{STAGING_PREFIX}0123456789ab"
+    (stage / "new").mkdir(parents=True)
+    (stage / "lock").write_bytes(b"")
+    (stage / "journal").write_text(line + "\n")
+    sweep(out)
+    assert victim.read_text() == "keep" and (out / "sub" / "x").read_text() == "keep"
+    assert _staging(out) == []
+
+
+def test_a_killed_run_s_staging_folder_for_a_new_folder_goes_with_the_next_run(tmp_path: Path) -> None:
+    """A run into a new folder stages beside it; killed, it leaves that staging folder in
+    the parent, which the next run into the (now made) folder removes."""
+    stale = tmp_path / f"{STAGING_PREFIX}0123456789ab"
+    (stale / "new").mkdir(parents=True)
+    (stale / "lock").write_bytes(b"")
+    (tmp_path / "out").mkdir()
+    with Transaction([Output(tmp_path / "out", "a.json")]) as staged:
+        staged.write(Output(tmp_path / "out", "a.json"), b"{}")
+    assert sorted(os.listdir(tmp_path)) == ["out"] and os.listdir(tmp_path / "out") == ["a.json"]
+
+
+def test_a_staging_name_is_never_an_output(tmp_path: Path) -> None:
+    with pytest.raises(transaction.OutputError, match="staging folders"):
+        Transaction([Output(tmp_path, f"{STAGING_PREFIX}x")])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of any bytes")
+def test_a_folder_whose_name_is_not_utf8_is_written_and_rewritten(tmp_path: Path) -> None:
+    out = Path(os.fsdecode(os.fsencode(tmp_path) + b"/out\xff"))
+    for content in (b"one", b"two"):
+        with Transaction([Output(out, "a.json")]) as staged:
+            staged.write(Output(out, "a.json"), content)
+    assert (out / "a.json").read_bytes() == b"two" and _staging(out) == []
