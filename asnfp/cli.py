@@ -403,7 +403,7 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
         known = {c for c, _ in _all_ids(pool)} if options.ids is not None else set()
         for ident in options.ids or ():
             if ident not in known:
-                (warn or _warn)(f"candidate id {ident} not found in pool")
+                (warn or _warn)(f"candidate id {shown_path(ident)} not found in pool")
         driver = generate_per_pool if per_pool else generate_per_candidate
         asns = driver(make_registry, pool.rows, options)
     except MissingColumn as err:
@@ -514,8 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     args = build_parser().parse_args(argv)
-    if getattr(args, "no_merge", False):
-        print("asnfp: warning: --no-merge is deprecated: not merging is the default", file=sys.stderr)
+    if sys.stderr is None:  # (started with stderr closed: there is no one to tell)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     stdout = _GuardedStdout(sys.stdout)
     try:
         with _terminated_by(TERMINATING_SIGNALS), contextlib.redirect_stdout(stdout), cycle_collector_off():
@@ -543,6 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(f"asnfp: {internal_error(err)} (set ASNFP_TRACEBACK=1 to see where; please report it)")
         status = 1
+    if status == 0 and getattr(args, "no_merge", False):  # (after: a failed run says one line)
+        _say("asnfp: warning: --no-merge is deprecated: not merging is the default")
     return status
 
 
@@ -585,16 +587,20 @@ class _GuardedStdout:
     """Standard output whose failures are asnfp's errors: a broken pipe
     (:class:`StdoutClosed`) or any other (:class:`StdoutFailed`, one line)."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream  # (None: started with stdout closed)
 
     def write(self, text: str) -> int:
+        if self._stream is None:
+            raise StdoutClosed
         try:
             return self._stream.write(text)
         except OSError as err:
             raise _stdout_error(err) from None
 
     def flush(self) -> None:
+        if self._stream is None:
+            return
         try:
             self._stream.flush()
         except OSError as err:
@@ -633,7 +639,7 @@ def cycle_collector_off() -> Iterator[None]:
 
 def _silence_stdout() -> None:
     """Point stdout at the null device, so that nothing more fails on the closed pipe."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # (stdout None: closed at start)
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
 
@@ -671,7 +677,7 @@ def entry() -> NoReturn:
     wait (60 ms after mega_pool, seconds after 100k rows)."""
     status = main()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # (closed, or None)
             stream.flush()
     os._exit(status)
 

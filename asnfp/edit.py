@@ -169,9 +169,9 @@ def dumps_object(data: JsonObject) -> bytes:
     return dumps_json(data)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, inputs: Sequence[str] = ()) -> None:
     """Write ``data`` to ``path`` through a :class:`~asnfp.transaction.Transaction`, so a
-    failure leaves the old file (if any) as it was.
+    failure leaves the old file (if any) as it was; ``path`` may not be one of ``inputs``.
 
     >>> p = Path(tempfile.mkdtemp()) / "x.json"
     >>> write_atomic(p, b"{}"); p.read_bytes(), os.listdir(p.parent)
@@ -179,7 +179,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     """
     from asnfp.transaction import write_file
 
-    write_file(path, data)
+    write_file(path, data, inputs=inputs)
 
 
 def resolve_name(name: str) -> str:
@@ -230,14 +230,14 @@ def run(args: argparse.Namespace) -> int:
         raise AsnfpError(f"{shown_path(str(output))}: only .json output is supported")
     data = read_object(source)
     resolved = [resolve_name(name) for name in args.filenames]
+    missing: list[str] = []
     if args.add:
         data = add_members(data, resolved, args.exptype)
     elif args.remove:
         data, missing = remove_members(data, resolved, args.ignore)
-        if missing:
-            given = dict(zip(resolved, args.filenames))
-            names = ",".join(given[m] for m in missing)
-            print(f"asnfp: warning: not in the association, nothing removed for: {names}",
-                  file=sys.stderr)
-    write_atomic(output, dumps_object(data))
+    write_atomic(output, dumps_object(data), inputs=args.filenames)  # (never over a file it names)
+    if missing:  # (after the write: a run that fails says one line, its error)
+        given = dict(zip(resolved, args.filenames))
+        names = ",".join(shown_path(given[m]) for m in missing)
+        print(f"asnfp: warning: not in the association, nothing removed for: {names}", file=sys.stderr)
     return 0

@@ -160,6 +160,6 @@ def run(args: argparse.Namespace) -> int:
     asn_file = from_list(args.filelist, rule=args.rule, product_name=args.product_name,
                          acid=args.acid)
     data = encode(asn_file, args.format)
-    write_file(args.output_file, data)  # all of it, or the old file as it was
+    write_file(args.output_file, data, inputs=args.filelist)  # all of it or none, never over a member
     return 0
 

@@ -141,6 +141,7 @@ def read_header(path: str) -> tuple[str, dict[str, object]]:
     asnfp.errors.InputError: /dev/null: is a character device, not a FITS file
     """
     from astropy.io import fits
+    from astropy.io.fits.verify import VerifyError
 
     where = shown_path(path)
     try:
@@ -150,13 +151,16 @@ def read_header(path: str) -> tuple[str, dict[str, object]]:
             warnings.simplefilter("ignore")
             header = fits.getheader(io.BytesIO(data))
             return path, {key: value for key, value in header.items()}
+    except _HeaderTooLarge as err:
+        raise AsnfpError(f"{where}: its primary header is larger than the {err.args[0]:,}-byte bound "
+                         f"(set {FITS_HEADER_BYTES.variable} to change it)") from None
     except (FileNotFoundError, NotADirectoryError):
         raise AsnfpError(f"{where}: no such file") from None
     except IsADirectoryError:  # where a folder cannot be opened at all
         raise AsnfpError(f"{where}: is a folder, not a FITS file") from None
     except PermissionError:
         raise AsnfpError(f"{where}: cannot be read (permission denied)") from None
-    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError) as err:
+    except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, VerifyError) as err:
         detail = (str(err).strip().splitlines() or [type(err).__name__])[0].split(". ")[0]
         detail = detail[:1].lower() + detail[1:].rstrip(".")
         raise AsnfpError(f"{where}: not a FITS file ({detail})") from None
@@ -172,14 +176,18 @@ def _primary_header(handle: io.FileIO, limit: int) -> bytes:
     read = _uncompressed(handle)
     blocks: list[bytes] = []
     total = 0
-    while total < limit:
-        block = read(min(_BLOCK, limit - total))
+    while total + _BLOCK <= limit:
+        block = read(_BLOCK)
         blocks.append(block)
         total += len(block)
         ended = any(block[i:i + 8] == b"END     " for i in range(0, len(block), 80))
         if len(block) < _BLOCK or ended or not blocks[0].startswith(b"SIMPLE"):
-            break
-    return b"".join(blocks)
+            return b"".join(blocks)
+    raise _HeaderTooLarge(limit)
+
+
+class _HeaderTooLarge(Exception):
+    """A primary header with no ``END`` card within the bound."""
 
 
 def _uncompressed(handle: io.FileIO) -> Callable[[int], bytes]:

@@ -85,7 +85,9 @@ class SizeBound(msgspec.Struct, frozen=True):
 
 POOL_BYTES: Final = SizeBound("ASNFP_MAX_POOL_BYTES", 1 << 30)
 ASN_BYTES: Final = SizeBound("ASNFP_MAX_ASN_BYTES", 64 << 20)
-FITS_HEADER_BYTES: Final = SizeBound("ASNFP_MAX_FITS_HEADER_BYTES", 64 << 20)
+#: A FITS primary header: every card becomes a pool column, and astropy takes ~30 µs a
+#: card (a JWST exposure's has a few hundred; 2 MiB is 26,214 cards, about a second).
+FITS_HEADER_BYTES: Final = SizeBound("ASNFP_MAX_FITS_HEADER_BYTES", 2 << 20)
 RULES_BYTES: Final = SizeBound("ASNFP_MAX_RULES_BYTES", 16 << 20)
 
 
@@ -430,5 +432,10 @@ def load_yaml(data: bytes | str) -> object:
         return value
     except RecursionError:
         raise BoundExceeded(TOO_DEEP) from None
+    except (ValueError, OverflowError) as err:  # a value YAML's constructors cannot make (an int of 5,000 digits)
+        import yaml
+
+        lines = str(err).strip().splitlines()
+        raise yaml.YAMLError(f"a value cannot be read: {lines[0] if lines else type(err).__name__}") from None
     finally:
         loader.dispose()

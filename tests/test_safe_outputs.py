@@ -423,3 +423,75 @@ def test_a_folder_whose_name_is_not_utf8_is_written_and_rewritten(tmp_path: Path
         with Transaction([Output(out, "a.json")]) as staged:
             staged.write(Output(out, "a.json"), content)
     assert (out / "a.json").read_bytes() == b"two" and _staging(out) == []
+
+
+# --- what an adversarial sweep found ------------------------------------------------------------
+
+def _cards(*cards: str) -> bytes:
+    data = "".join(card.ljust(80) for card in ("SIMPLE  =                    T", *cards, "END")).encode("latin-1")
+    return data + b" " * (-len(data) % 2880)
+
+
+@pytest.mark.parametrize("card", ["OBSERVTN=   nan", "OBSERVTN= 'abc"])
+def test_make_pool_on_an_unparsable_card_is_one_line(here: Path, capsys: pytest.CaptureFixture[str], card: str) -> None:
+    (here / "x.fits").write_bytes(_cards("PROGRAM = '01234'", "X       = 1",
+                                         card))
+    assert_error(run(["make-pool", "pool.csv", "x.fits"], capsys), "x.fits: not a FITS file (unparsable card")
+    assert sorted(os.listdir(here)) == ["x.fits"]
+
+
+def test_make_pool_on_a_header_past_its_bound_is_one_line(here: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    (here / "x.fits").write_bytes(_cards(*(f"K{i:<7d}= {i}" for i in range(100))))  # 3 blocks
+    monkeypatch.setenv("ASNFP_MAX_FITS_HEADER_BYTES", str(2 * 2880))
+    assert_error(run(["make-pool", "pool.csv", "x.fits"], capsys),
+                 "x.fits: its primary header is larger than the 5,760-byte bound (set ASNFP_MAX_FITS_HEADER_BYTES")
+    assert sorted(os.listdir(here)) == ["x.fits"]
+
+
+@pytest.mark.parametrize("argv", [["validate", "big.yaml"], ["diff", "big.yaml", "big.yaml"],
+                                  ["gather", "big.yaml", "dest"]])
+def test_a_yaml_number_of_5000_digits_is_one_line(here: Path, capsys: pytest.CaptureFixture[str],
+                                                  argv: list[str]) -> None:
+    (here / "big.yaml").write_text("asn_id: " + "9" * 5000 + "\n")
+    (here / "dest").mkdir()
+    status, _, err = run(argv, capsys)
+    assert status == 2 and err.count("\n") == 1 and "a value cannot be read" in err
+    assert os.listdir(here / "dest") == []
+
+
+def test_from_list_never_writes_over_a_file_it_lists(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "a_cal.fits").write_bytes(b"FITS")
+    assert_error(run(["from-list", "-o", "a_cal.fits", "--product-name", "p", "a_cal.fits"], capsys),
+                 "a_cal.fits: would replace an input of this run")
+    assert (here / "a_cal.fits").read_bytes() == b"FITS"
+
+
+def test_a_warning_is_never_a_second_line_of_a_failed_run(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_error(run(["generate", "nosuch.csv", "--no-merge"], capsys), "nosuch.csv: no such file")
+    name = pool(here, "pool.csv", GOOD)
+    status, _, err = run(["generate", name, "-p", "out", "--no-merge"], capsys)
+    assert status == 0 and err == "asnfp: warning: --no-merge is deprecated: not merging is the default\n"
+
+
+def test_a_name_given_with_a_newline_cannot_forge_a_line(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = pool(here, "pool.csv", GOOD)
+    status, _, err = run(["generate", name, "-p", "out", "-i", "o001", "o9\nasnfp: error: FAKE"], capsys)
+    assert status == 0 and err.count("\n") == 1 and "o9\\nasnfp: error: FAKE" in err
+
+
+@pytest.mark.parametrize(("argv", "closed", "status"), [
+    (["rules"], 1, 141),
+    (["generate", "nosuch.csv"], 2, 2),
+    (["generate", "nosuch.csv"], 1, 2),
+])
+def test_a_closed_standard_stream_is_no_traceback(tmp_path: Path, argv: list[str], closed: int, status: int) -> None:
+    """Started with stdout or stderr closed (``>&-``, ``2>&-``): the status says what
+    happened, and nothing lands on the other stream."""
+    done = subprocess.run([*ASNFP, *argv], env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False, **{"stdout" if closed == 1 else "stderr": None},
+                          pass_fds=(), close_fds=True, preexec_fn=lambda: os.close(closed))
+    assert done.returncode == status
+    other = done.stderr if closed == 1 else done.stdout
+    assert "Traceback" not in (other or "") and "internal error" not in (other or "")
+    assert (other or "") in ("", "asnfp: error: nosuch.csv: no such file\n")
