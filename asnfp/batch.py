@@ -414,7 +414,7 @@ def _local(distributed: Any, workers: int) -> Iterator[_Cluster]:
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(dask.config.set(_local_config()))  # (for the cluster's life: workers restart)
-        with _sigint_deferred():
+        with _signals_deferred():
             _start_forkserver(distributed)
             cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                dashboard_address=None, silence_logs=logging.CRITICAL,
@@ -497,13 +497,14 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Run a block that a Ctrl-C must not cut short (a cluster half made could not be
-    closed, and its processes and semaphores would be left): a Ctrl-C meanwhile is
-    raised as the block ends (outside the main thread, the block runs as it is).
+def _signals_deferred() -> Iterator[None]:
+    """Run a block that a signal must not cut short (a cluster half made could not be
+    closed, and its processes and semaphores would be left): a Ctrl-C, SIGTERM or
+    SIGHUP meanwhile is raised again as the block ends, to its own handler (outside the
+    main thread, the block runs as it is).
 
     >>> try:
-    ...     with _sigint_deferred():
+    ...     with _signals_deferred():
     ...         signal.raise_signal(signal.SIGINT)
     ...         print("not cut short")
     ... except KeyboardInterrupt:
@@ -512,10 +513,14 @@ def _sigint_deferred() -> Iterator[None]:
     then interrupted
     """
     caught: list[int] = []
-    with _sigint_handled(lambda signum, frame: caught.append(signum)):
+    with _handled(DEFERRED, lambda signum, frame: caught.append(signum)):
         yield
     if caught:
-        raise KeyboardInterrupt
+        signal.raise_signal(caught[0])
+
+
+#: The signals that wait while a cluster starts.
+DEFERRED: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
@@ -528,23 +533,25 @@ def _sigint_ignored() -> Iterator[None]:
     >>> signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     False
     """
-    with _sigint_handled(signal.SIG_IGN):
+    with _handled((signal.SIGINT,), signal.SIG_IGN):
         yield
 
 
 @contextlib.contextmanager
-def _sigint_handled(handler: Callable[[int, Any], object] | int) -> Iterator[None]:
-    """Run a block with ``handler`` for SIGINT, the previous one put back after it
-    (outside the main thread, where signals cannot be handled, the block just runs)."""
+def _handled(signals: Sequence[int], handler: Callable[[int, Any], object] | int) -> Iterator[None]:
+    """Run a block with ``handler`` for ``signals``, the previous handlers put back after
+    it (outside the main thread, where signals cannot be handled, the block just runs)."""
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        for number in signals:
+            previous[number] = signal.signal(number, handler)
     except ValueError:  # not the main thread: signals are the main thread's to handle
-        yield
-        return
+        pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+        for number, before in previous.items():
+            signal.signal(number, signal.SIG_DFL if before is None else before)
 
 
 def _quietly(close: Callable[[], object]) -> None:
