@@ -39,6 +39,7 @@ import msgspec
 
 from asnfp.errors import AsnfpError, OutputError, UnsafeName, UsageError
 from asnfp.naming import plain_name
+from asnfp.signals import handled
 
 __all__ = (
     "Outcome",
@@ -513,7 +514,7 @@ def _signals_deferred() -> Iterator[None]:
     then interrupted
     """
     caught: list[int] = []
-    with _handled(DEFERRED, lambda signum, frame: caught.append(signum)):
+    with handled(DEFERRED, lambda signum, frame: caught.append(signum)):
         yield
     if caught:
         signal.raise_signal(caught[0])
@@ -533,25 +534,8 @@ def _sigint_ignored() -> Iterator[None]:
     >>> signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     False
     """
-    with _handled((signal.SIGINT,), signal.SIG_IGN):
+    with handled((signal.SIGINT,), signal.SIG_IGN):
         yield
-
-
-@contextlib.contextmanager
-def _handled(signals: Sequence[int], handler: Callable[[int, Any], object] | int) -> Iterator[None]:
-    """Run a block with ``handler`` for ``signals``, the previous handlers put back after
-    it (outside the main thread, where signals cannot be handled, the block just runs)."""
-    previous: dict[int, Any] = {}
-    try:
-        for number in signals:
-            previous[number] = signal.signal(number, handler)
-    except ValueError:  # not the main thread: signals are the main thread's to handle
-        pass
-    try:
-        yield
-    finally:
-        for number, before in previous.items():
-            signal.signal(number, signal.SIG_DFL if before is None else before)
 
 
 def _quietly(close: Callable[[], object]) -> None:

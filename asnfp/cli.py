@@ -27,15 +27,27 @@ from typing import Final, NamedTuple, NoReturn, TextIO
 
 from msgspec.structs import replace
 
-from asnfp import __version__
-from asnfp import batch, diff, edit, from_list, gather, mkpool, validate
+from asnfp import __version__, batch, diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
-from asnfp.errors import AsnfpError, MissingColumn, OutputError, PoolError, UsageError, shown_path
-from asnfp.rule import Registry, load_rule_files
-from asnfp.generate import Options, RuleFailed, generate_per_candidate, generate_per_pool
+from asnfp.errors import (
+    AsnfpError,
+    MissingColumn,
+    OutputError,
+    PoolError,
+    UsageError,
+    shown_path,
+)
+from asnfp.generate import (
+    Options,
+    RuleFailed,
+    generate_per_candidate,
+    generate_per_pool,
+)
 from asnfp.io import encode, file_name
 from asnfp.pool import Pool, orphan_table, read_pool
+from asnfp.rule import Registry, load_rule_files
+from asnfp.signals import handled
 from asnfp.transaction import Output, Transaction
 from asnfp.workers import ChildFailed, available_workers, run_parts
 
@@ -518,7 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
     stdout = _GuardedStdout(sys.stdout)
     try:
-        with _terminated_by(TERMINATING_SIGNALS), contextlib.redirect_stdout(stdout), cycle_collector_off():
+        with handled(TERMINATING_SIGNALS, _terminate), contextlib.redirect_stdout(stdout), cycle_collector_off():
             status = args.command(args)
             stdout.flush()
     except StdoutClosed:  # whoever read the output stopped reading (asnfp rules | head): stop quietly
@@ -550,23 +562,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: Signals that end a run as Ctrl-C does (every ``finally`` runs: staging is removed).
 TERMINATING_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
-
-
-@contextlib.contextmanager
-def _terminated_by(signals: Sequence[signal.Signals]) -> Iterator[None]:
-    """Run a block with ``signals`` raising :class:`_Terminated` (main thread only;
-    elsewhere they stay as they are), restored afterwards."""
-    previous = {}
-    for number in signals:
-        try:
-            previous[number] = signal.signal(number, _terminate)
-        except (ValueError, OSError):  # not the main thread
-            break
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def _say(line: str) -> None:
