@@ -4,7 +4,8 @@ nothing.
 A :class:`Transaction` is opened on the outputs of a run, each a plain file name in a
 folder (every name passes :func:`asnfp.naming.plain_name`), and on its inputs. Before
 anything is staged it refuses an output that would replace an input, two outputs that
-are one file, and an output that is a folder. The files are then written into a staging
+are one file, and an output that is a folder, a device or a FIFO. The files are then
+written into a staging
 folder (:meth:`Transaction.write`, or by any writer given :meth:`Transaction.path`), and
 :meth:`Transaction.commit` moves them in:
 
@@ -18,8 +19,11 @@ folder (:meth:`Transaction.write`, or by any writer given :meth:`Transaction.pat
 The staging folder (``.asnfp-<hex>``, in the target folder or, for a new one, in its
 nearest existing ancestor) is removed on every way out. A run that was killed (``kill
 -9``) cannot remove it: it holds a lock file that its process (and its forked writers)
-held, and the next run into that folder finds it unlocked, undoes a commit it had begun
-(from the list of names it wrote before moving the first file), and removes it.
+held, and the next run into that folder (or into a folder beside it) finds it unlocked,
+undoes a commit it had begun, and removes it. The commit's journal lists the names to
+move, each new or replacing, before the first file moves; removing it, once the last
+file is in, is the commit point. Undoing from it touches only plain names in the folder
+that holds the staging folder, and may be run again.
 
 >>> import tempfile
 >>> out = Path(tempfile.mkdtemp()) / "out"
