@@ -112,6 +112,7 @@ class _Stage:
         self.new_path = str(self.new)
         self.moved_whole = False
         self.current = target
+        self.lock = self.folder_lock = -1
         try:
             self.lock = _hold_lock(self.root, target)
             _make_folder(self.new, target)
@@ -143,6 +144,12 @@ class _Stage:
                 self.current = Path(destination)  # (named in the message)
                 raise
 
+    def take_folder(self) -> None:
+        """Hold the target folder (an existing one) for this commit alone: another run
+        into it commits before or after this one, never file by file in between."""
+        if not self.fresh:
+            self.folder_lock = _lock_folder(self.target)
+
     def missing(self) -> list[str]:
         """The names not staged."""
         staged = set(os.listdir(self.new))
@@ -163,10 +170,12 @@ class _Stage:
     def remove(self) -> None:
         self.mark_done()  # (first: a half-removed folder must never be undone)
         shutil.rmtree(self.root, ignore_errors=True)
-        if self.lock >= 0:  # (once: the number may be another file's afterwards)
-            lock, self.lock = self.lock, -1
-            with contextlib.suppress(OSError):
-                os.close(lock)
+        for name in ("lock", "folder_lock"):  # (each once: the number may be another file's afterwards)
+            fd = getattr(self, name)
+            setattr(self, name, -1)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 class Transaction:
@@ -218,6 +227,8 @@ class Transaction:
                 missing = stage.missing()
                 if missing:
                     raise OutputError(f"{_at(stage.target / missing[0])}: was not made (nothing written)")
+            for stage in self._stages.values():
+                stage.take_folder()
             with _signals_deferred():
                 self._move_in()
         finally:
@@ -407,6 +418,32 @@ def _hold_lock(root: Path, target: Path) -> int:
             shutil.rmtree(root, ignore_errors=True)
             raise OutputError(f"{_at(target)}: cannot write there ({err.strerror})") from None
     return fd
+
+
+#: How long a commit waits for another run's commit into the same folder to end.
+FOLDER_WAIT_SECONDS: Final = 60.0
+
+
+def _lock_folder(target: Path) -> int:
+    """Lock the folder ``target`` (``flock`` on the folder itself: nothing is made in it),
+    waiting up to :data:`FOLDER_WAIT_SECONDS` for another run that holds it."""
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as err:
+        raise OutputError(f"{_at(target)}: cannot write there ({err.strerror})") from None
+    deadline = time.monotonic() + FOLDER_WAIT_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise OutputError(f"{_at(target)}: another run has been writing into it for "
+                                  f"{FOLDER_WAIT_SECONDS:.0f} s (nothing written)") from None
+            time.sleep(0.05)
+        except OSError:  # a file system without locks: commit unguarded, as before
+            return fd
 
 
 def _move_in_whole(new: Path, target: Path) -> None:

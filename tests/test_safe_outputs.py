@@ -495,3 +495,26 @@ def test_a_closed_standard_stream_is_no_traceback(tmp_path: Path, argv: list[str
     other = done.stderr if closed == 1 else done.stdout
     assert "Traceback" not in (other or "") and "internal error" not in (other or "")
     assert (other or "") in ("", "asnfp: error: nosuch.csv: no such file\n")
+
+
+def test_a_commit_waits_for_another_run_s_commit_into_the_same_folder(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import threading
+
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # (another run, committing)
+    monkeypatch.setattr(transaction, "FOLDER_WAIT_SECONDS", 0.2)
+    staged = Transaction([Output(out, "a.json")])
+    staged.write(Output(out, "a.json"), b"{}")
+    with pytest.raises(transaction.OutputError, match="another run has been writing into it"):
+        staged.commit()
+    assert os.listdir(out) == []
+    monkeypatch.setattr(transaction, "FOLDER_WAIT_SECONDS", 30.0)
+    staged = Transaction([Output(out, "a.json")])
+    staged.write(Output(out, "a.json"), b"{}")
+    threading.Timer(0.2, lambda: os.close(holder)).start()
+    staged.commit()
+    assert os.listdir(out) == ["a.json"]
