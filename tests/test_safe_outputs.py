@@ -25,7 +25,17 @@ from asnfp import transaction
 from asnfp.cli import main, worker_count
 from asnfp.transaction import STAGING_PREFIX, Output, Transaction, sweep
 from asnfp.workers import available_workers
-from tests.test_bad_input import EXPECTED, GOOD, HEADER, ROW, assert_error, here, one_line, pool, run
+from tests.test_bad_input import (
+    EXPECTED,
+    GOOD,
+    HEADER,
+    ROW,
+    assert_error,
+    here,
+    one_line,
+    pool,
+    run,
+)
 
 __all__ = ("here",)  # the fixture, imported so that pytest finds it here
 
