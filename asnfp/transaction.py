@@ -16,7 +16,7 @@ folder (:meth:`Transaction.write`, or by any writer given :meth:`Transaction.pat
   either the old files or the new ones, never a mix. ``SIGINT``, ``SIGTERM`` and ``SIGHUP``
   wait while the files move (a signal then stops the run after the commit or the undo).
 
-The staging folder (``.asnfp-<hex>``, in the target folder or, for a new one, in its
+The staging folder (``.asnfp-<pid>-<hex>``, in the target folder or, for a new one, in its
 nearest existing ancestor) is removed on every way out. A run that was killed (``kill
 -9``) cannot remove it: it holds a lock file that its process (and its forked writers)
 held, and the next run into that folder (or into a folder beside it) finds it unlocked,
@@ -62,7 +62,7 @@ __all__ = (
     "DEFERRED_SIGNALS",
 )
 
-#: Staging folders are named ``.asnfp-<hex>``.
+#: Staging folders are named ``.asnfp-<pid>-<hex>``.
 STAGING_PREFIX: Final = ".asnfp-"
 #: The signals that wait while files move.
 DEFERRED_SIGNALS: Final = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
@@ -385,7 +385,7 @@ def _existing_ancestor(path: Path) -> Path:
 def _new_folder(base: Path, target: Path) -> Path:
     """A new staging folder in ``base``."""
     for _ in range(100):
-        root = base / f"{STAGING_PREFIX}{os.urandom(6).hex()}"
+        root = base / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
         try:
             os.mkdir(root)
             return root
@@ -525,10 +525,15 @@ def sweep(folder: Path) -> list[Path]:
 
 
 def _stale(root: Path) -> bool:
-    """Whether no live run owns ``root`` (its lock is free; without a lock file: old)."""
+    """Whether no live run owns ``root``: its lock is free; without a lock file (a run
+    killed before it made one), the process its name holds is gone, or for a name
+    without a process, the folder is old."""
     try:
         fd = os.open(root / _LOCK, os.O_RDWR | os.O_CLOEXEC)
     except FileNotFoundError:
+        owner = _owner(root.name)
+        if owner is not None:
+            return not _alive(owner)
         with contextlib.suppress(OSError):
             return time.time() - root.stat().st_mtime > UNLOCKED_GRACE_SECONDS
         return False
@@ -540,6 +545,26 @@ def _stale(root: Path) -> bool:
         return False
     finally:
         os.close(fd)  # (the lock, if taken, goes with it)
+    return True
+
+
+def _owner(name: str) -> int | None:
+    """The process a staging folder's name holds (``.asnfp-<pid>-<hex>``), if any.
+
+    >>> _owner(".asnfp-4242-0123456789ab"), _owner(".asnfp-0123456789ab")
+    (4242, None)
+    """
+    pid, dash, _ = name.removeprefix(STAGING_PREFIX).partition("-")
+    return int(pid) if dash and pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (another user's: alive)
+        return True
     return True
 
 

@@ -528,3 +528,13 @@ def test_a_commit_waits_for_another_run_s_commit_into_the_same_folder(tmp_path: 
     threading.Timer(0.2, lambda: os.close(holder)).start()
     staged.commit()
     assert os.listdir(out) == ["a.json"]
+
+
+def test_a_staging_folder_killed_before_its_lock_goes_when_its_process_is_gone(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    dead = tmp_path / f"{STAGING_PREFIX}{gone}-0123456789ab"
+    live = tmp_path / f"{STAGING_PREFIX}{os.getpid()}-0123456789ab"
+    for folder in (dead, live):
+        folder.mkdir()
+    assert sweep(tmp_path) == [dead] and _staging(tmp_path) == [live.name]
