@@ -763,6 +763,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder")
     folders = pool_folders(pools, out)
+    _check_pools_outside(pools, folders)
     flags = _checked(args)
     distributed = _dask()
     start = time.perf_counter()
@@ -775,7 +776,7 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     summary = None if args.dry_run else out / "summary.csv"
     if summary is not None:
-        _write_summary(summary, summary_csv(outcomes))
+        _write_summary(summary, summary_csv(outcomes), pools)
     _report(outcomes, seconds, summary, verbose=verbose)
     return SOME_FAILED if any(o.status != "ok" for o in outcomes) else 0
 
@@ -812,7 +813,24 @@ def _naming(pool: str, message: str) -> str:
     return message if Path(pool).name in message else f"{pool}: {message}"
 
 
-def _write_summary(path: Path, text: str) -> None:
+def _check_pools_outside(pools: Sequence[str], folders: Sequence[str]) -> None:
+    """Refuse a pool inside a folder the batch writes: another pool's files could replace
+    it while the batch runs.
+
+    >>> _check_pools_outside(["p/a.csv"], ["out/a"])
+    >>> _check_pools_outside(["out/b/x.csv", "b.csv"], ["out/x", "out/b"])
+    Traceback (most recent call last):
+    asnfp.errors.UsageError: out/b/x.csv: a pool inside out/b, a folder this batch writes (move it out)
+    """
+    written = {os.path.abspath(folder): folder for folder in folders}
+    for pool in pools:
+        folder = os.path.dirname(os.path.abspath(pool))
+        if folder in written:
+            raise UsageError(f"{_shown(pool)}: a pool inside {_shown(written[folder])}, a folder this batch "
+                             "writes (move it out)")
+
+
+def _write_summary(path: Path, text: str, pools: Sequence[str]) -> None:
     """Write the summary table whole, through a :class:`~asnfp.transaction.Transaction`
     (OUT is made if no pool made it)."""
     from asnfp.transaction import write_file
@@ -821,4 +839,4 @@ def _write_summary(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OutputError(f"{path}: cannot write ({err.strerror})") from None
-    write_file(path, text.encode("utf-8"))
+    write_file(path, text.encode("utf-8"), inputs=pools)  # (never over a pool of the batch)

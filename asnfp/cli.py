@@ -550,6 +550,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("asnfp: interrupted")
         status = 130
+    except OSError as err:  # a path the user gave that the system refuses (ENAMETOOLONG, ELOOP...)
+        where = f"{shown_path(os.fsdecode(err.filename))}: " if err.filename else ""
+        _say(f"asnfp: error: {where}{err.strerror or one_line(err)}")
+        status = 2
     except Exception as err:  # the one broad catch: a bug in asnfp, never a bare traceback
         if os.environ.get("ASNFP_TRACEBACK"):
             raise

@@ -237,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
     plan = gather_plan(_read(asn_path), source_folder, args.exp_types, args.exclude_types or ())
     if not dest.is_dir():
         raise AsnfpError(f"{shown_path(str(dest))}: no such folder")
+    if asn_path.name in {name for _, name in plan.copies}:
+        raise AsnfpError(f"{shown_path(asn_path.name)}: a member has the association's own file name")
     if command is None:
         for source, _ in plan.copies:
             if not source.is_file():
@@ -250,8 +252,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"asnfp: kept {dest / name} ({reason})", file=sys.stderr)
     outputs = [Output(dest, name) for _, name in copies]
     asn_output = Output(dest, asn_path.name)
-    if asn_output in outputs:
-        raise AsnfpError(f"{asn_path.name}: a member has the association's own file name")
     with Transaction([*outputs, asn_output], inputs=[asn_path, *(s for s, _ in plan.copies)]) as staged:
         for (source, _), output in zip(copies, outputs):
             if args.verbose:

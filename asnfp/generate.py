@@ -767,11 +767,25 @@ def _checked(rule: Rule, row: Row, call: Callable[..., Any], *args: Any, **kwarg
     """
     try:
         return call(*args, **kwargs)
-    except AsnfpError:
+    except (AsnfpError, KeyboardInterrupt):
         raise
-    except Exception as err:
-        raise RuleFailed(f"rule {rule.name}, row {row.index + 1}: raised "
-                         f"{type(err).__name__}: {err}") from err
+    except BaseException as err:  # noqa: BLE001  (the rule's own code: SystemExit, GeneratorExit too)
+        raise RuleFailed(f"rule {rule.name}, row {row.index + 1}: raised {_said(err)}") from err
+
+
+def _said(err: BaseException) -> str:
+    """``Type: first line of the message`` (just the type when the message cannot be had).
+
+    >>> class Mute(Exception):
+    ...     def __str__(self): raise ValueError
+    >>> _said(SystemExit(0)), _said(Mute()), _said(ValueError(" bad "))
+    ('SystemExit: 0', 'Mute', 'ValueError: bad')
+    """
+    try:
+        lines = str(err).strip().splitlines()
+    except Exception:  # noqa: BLE001  (an exception whose str() fails: its type says enough)
+        lines = []
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
 
 
 def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Association],

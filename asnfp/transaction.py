@@ -104,9 +104,8 @@ class _Stage:
         self.target, self.names = target, names
         self.fresh = not target.exists()
         base = _existing_ancestor(target) if self.fresh else target
-        sweep(base)
-        if not self.fresh:  # (where a killed run's staging folder for a new folder stays)
-            sweep(Path(os.path.abspath(target)).parent)
+        for folder in (base, *Path(os.path.abspath(base)).parents):  # (a killed run's, for a new
+            sweep(folder)                                             # folder, stays where it began)
         self.root = _new_folder(base, target)
         self.new = self.root / _NEW
         self.new_path = str(self.new)
@@ -156,9 +155,19 @@ class _Stage:
         return [name for name in self.names if name not in staged]
 
     def mark_done(self) -> None:
-        """The commit point: without its journal, nothing will undo this commit."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.root / _JOURNAL)
+        """The commit point: without its journal, nothing will undo this commit. A journal
+        that cannot go is emptied (an empty journal undoes nothing)."""
+        journal = self.root / _JOURNAL
+        try:
+            os.unlink(journal)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            try:
+                os.truncate(journal, 0)
+            except OSError as err:
+                raise OutputError(f"{_at(self.target)}: the files are in, but the staging folder "
+                                  f"cannot be closed ({err.strerror}); the next run will undo them") from None
 
     def undo(self) -> None:
         if self.moved_whole:

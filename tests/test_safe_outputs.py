@@ -538,3 +538,81 @@ def test_a_staging_folder_killed_before_its_lock_goes_when_its_process_is_gone(t
     for folder in (dead, live):
         folder.mkdir()
     assert sweep(tmp_path) == [dead] and _staging(tmp_path) == [live.name]
+
+
+# --- what a second sweep found ----------------------------------------------------------------
+
+MUTE = '''
+class Mute(Exception):
+    def __str__(self):
+        raise ValueError("no str")
+'''
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ("raise GeneratorExit", "raised GeneratorExit"),
+    ("import sys; sys.exit(0)", "raised SystemExit: 0"),
+    ("raise Mute()", "raised Mute"),
+])
+def test_a_rule_that_raises_anything_while_matching_is_one_line(tmp_path: Path, body: str, said: str) -> None:
+    (tmp_path / "r.py").write_text(
+        "from asnfp import all_of\nfrom asnfp.constraints import lift\nfrom asnfp.jwst import rule\n"
+        f"from asnfp.jwst.constraints import is_image\n{MUTE}\ndef boom(row):\n    {body}\n"
+        "RULES = [rule('Asn_Boom', 'image3', 'jw{program}-{acid}_boom', all_of(is_image(), lift(boom)))]\n")
+    (tmp_path / "pool.csv").write_text(GOOD)
+    done = subprocess.run([*ASNFP, "generate", "pool.csv", "-r", "r.py", "-p", "out"], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"asnfp: error: rule Asn_Boom, row 1: {said}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_never_writes_over_one_of_its_pools(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (here / "out" / "b").mkdir(parents=True)
+    (here / "out" / "b" / "orphaned.csv").write_text(GOOD)
+    (here / "b.csv").write_text(GOOD)
+    assert_error(run(["batch", "b.csv", "out/b/orphaned.csv", "-p", "out", "--save-orphans"], capsys),
+                 "out/b/orphaned.csv: a pool inside out/b, a folder this batch writes")
+    assert (here / "out" / "b" / "orphaned.csv").read_text() == GOOD
+
+
+def test_a_yaml_file_of_too_many_nodes_is_one_line(here: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from asnfp import reading
+
+    monkeypatch.setattr(reading, "MAX_YAML_NODES", 1000)
+    (here / "flat.yaml").write_text("[" + ",".join(["a"] * 2000) + "]\n")
+    status, _, err = run(["validate", "flat.yaml"], capsys)
+    assert status == 2 and err.count("\n") == 1 and "more than 1,000 YAML nodes" in err
+
+
+def test_a_path_the_system_refuses_is_one_line(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = pool(here, "pool.csv", GOOD)
+    line = assert_error(run(["generate", name, "-p", "a" * 300], capsys))
+    assert line.endswith("File name too long") and "internal error" not in line
+
+
+def test_a_killed_run_s_staging_folder_far_above_a_new_folder_goes_with_the_next_run(tmp_path: Path) -> None:
+    stale = tmp_path / f"{STAGING_PREFIX}0123456789ab"
+    (stale / "new").mkdir(parents=True)
+    (stale / "lock").write_bytes(b"")
+    out = tmp_path / "a" / "b" / "c"
+    out.mkdir(parents=True)
+    with Transaction([Output(out, "x.json")]) as staged:
+        staged.write(Output(out, "x.json"), b"{}")
+    assert _staging(tmp_path) == [] and os.listdir(out) == ["x.json"]
+
+
+def test_gather_refuses_a_member_named_as_the_association_even_when_dest_has_a_newer_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from asnfp.edit import dumps_object
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "dest").mkdir()
+    data = {"products": [{"name": "p", "members": [{"expname": "x_asn.json", "exptype": "science"}]}]}
+    (tmp_path / "src" / "x_asn.json").write_bytes(dumps_object(data))
+    (tmp_path / "dest" / "x_asn.json").write_text("NEWER")
+    os.utime(tmp_path / "dest" / "x_asn.json", (4_000_000_000, 4_000_000_000))
+    status, _, err = run(["gather", str(tmp_path / "src" / "x_asn.json"), str(tmp_path / "dest"), "-v"], capsys)
+    assert status == 2 and err == "asnfp: error: x_asn.json: a member has the association's own file name\n"
+    assert (tmp_path / "dest" / "x_asn.json").read_text() == "NEWER"
