@@ -36,17 +36,12 @@ from tests.test_bad_input import (
     pool,
     run,
 )
+from tests.test_bad_outputs import _clean_env as _env
 
 __all__ = ("here",)  # the fixture, imported so that pytest finds it here
 
 ROOT = Path(__file__).resolve().parents[1]
 ASNFP = [sys.executable, "-m", "asnfp.cli"]
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "ASNFP_TRACEBACK"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
-    return env
 
 
 def _staging(folder: Path) -> list[str]:
