@@ -36,6 +36,7 @@ from asnfp.errors import (
     OutputError,
     PoolError,
     UsageError,
+    first_line,
     shown_path,
 )
 from asnfp.generate import (
@@ -657,8 +658,7 @@ def one_line(err: BaseException) -> str:
     >>> one_line(AsnfpError("pool.csv: bad\\nmore detail"))
     'pool.csv: bad'
     """
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
+    return first_line(err)
 
 
 def internal_error(err: BaseException) -> str:

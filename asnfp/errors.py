@@ -11,11 +11,25 @@ pool\\n.csv: is a FIFO (named pipe), not a pool file
 from __future__ import annotations
 
 __all__ = ("AsnfpError", "PoolError", "MissingColumn", "UsageError", "OutputError", "UnsafeName",
-           "InputError", "shown_path")
+           "InputError", "shown_path", "first_line")
 
 
 class AsnfpError(Exception):
     """Base of asnfp's user-facing errors; ``str()`` is the one-line message."""
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of what ``err`` says; its type's name when it says nothing (or its
+    message cannot be had: a ``__str__`` that raises).
+
+    >>> first_line(ValueError(" bad\\nmore ")), first_line(KeyError()), first_line(SystemExit(0))
+    ('bad', 'KeyError', '0')
+    """
+    try:
+        lines = str(err).strip().splitlines()
+    except Exception:  # noqa: BLE001  (its type says enough)
+        lines = []
+    return lines[0] if lines else type(err).__name__
 
 
 def shown_path(path: str) -> str:

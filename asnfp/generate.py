@@ -45,7 +45,7 @@ from asnfp.constraints import (
     Request,
     evaluate_cell,
 )
-from asnfp.errors import AsnfpError, MissingColumn, PoolError
+from asnfp.errors import AsnfpError, MissingColumn, PoolError, first_line
 from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
@@ -781,11 +781,8 @@ def _said(err: BaseException) -> str:
     >>> _said(SystemExit(0)), _said(Mute()), _said(ValueError(" bad "))
     ('SystemExit: 0', 'Mute', 'ValueError: bad')
     """
-    try:
-        lines = str(err).strip().splitlines()
-    except Exception:  # noqa: BLE001  (an exception whose str() fails: its type says enough)
-        lines = []
-    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+    line = first_line(err)
+    return type(err).__name__ if line == type(err).__name__ else f"{type(err).__name__}: {line}"
 
 
 def _apply(plan_: Plan, state: Generation, row: Row, updates: dict[int, Association],

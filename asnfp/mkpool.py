@@ -38,7 +38,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from asnfp.errors import AsnfpError, shown_path
+from asnfp.errors import AsnfpError, first_line, shown_path
 from asnfp.reading import FITS_HEADER_BYTES, bound_bytes, open_regular
 from asnfp.transaction import write_file
 
@@ -161,7 +161,7 @@ def read_header(path: str) -> tuple[str, dict[str, object]]:
     except PermissionError:
         raise AsnfpError(f"{where}: cannot be read (permission denied)") from None
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, VerifyError) as err:
-        detail = (str(err).strip().splitlines() or [type(err).__name__])[0].split(". ")[0]
+        detail = first_line(err).split(". ")[0]
         detail = detail[:1].lower() + detail[1:].rstrip(".")
         raise AsnfpError(f"{where}: not a FITS file ({detail})") from None
 

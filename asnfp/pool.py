@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import msgspec
 
-from asnfp.errors import PoolError
+from asnfp.errors import PoolError, first_line
 from asnfp.reading import (
     POOL_BYTES,
     BoundExceeded,
@@ -92,13 +92,13 @@ def _table_errors(path: str, fmt: str, read: Callable[[], Any],
         raise PoolError(path, f"no reader for the pool format {fmt!r}") from None
     except ImportError as err:  # astropy's reader of this format needs an optional package
         raise PoolError(path, f"cannot be read as {fmt!r}: a Python package its reader needs is not "
-                              f"installed ({_first_line(err)})") from None
+                              f"installed ({first_line(err)})") from None
     except (InconsistentTableError, IndexError) as err:
         if inconsistent is None:
-            raise PoolError(path, f"cannot be read as a {fmt!r} table: {_first_line(err)}") from None
+            raise PoolError(path, f"cannot be read as a {fmt!r} table: {first_line(err)}") from None
         raise inconsistent() from None
     except (ValueError, TypeError, KeyError, OSError, RecursionError) as err:
-        raise PoolError(path, f"cannot be read as a {fmt!r} table: {_first_line(err)}") from None
+        raise PoolError(path, f"cannot be read as a {fmt!r} table: {first_line(err)}") from None
 
 
 def _os_error(path: str, err: OSError) -> PoolError:
@@ -108,7 +108,7 @@ def _os_error(path: str, err: OSError) -> PoolError:
         return PoolError(path, "is a folder, not a pool file")
     if isinstance(err, PermissionError):
         return PoolError(path, "cannot be read (permission denied)")
-    return PoolError(path, f"cannot be read ({err.strerror or _first_line(err)})")
+    return PoolError(path, f"cannot be read ({err.strerror or first_line(err)})")
 
 
 def _pool_text(path: str) -> str:
@@ -147,11 +147,6 @@ def _read_text_table(path: str, text: str, fmt: str, delimiter: str) -> Any:
         lambda: Table.read(io.BytesIO(source), format=fmt, encoding="utf-8", delimiter=delimiter,
                            converters=_converters()),
         lambda: _explain(path, text, fmt, delimiter))
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _explain(path: str, text: str, fmt: str, delimiter: str) -> PoolError:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from asnfp.errors import AsnfpError, InputError, UsageError
+from asnfp.errors import AsnfpError, InputError, UsageError, first_line
 
 if TYPE_CHECKING:
     import yaml
@@ -298,7 +298,7 @@ def decompressed(data: bytes, limit: int) -> bytes | None:
         with _opener(kind)(io.BytesIO(data)) as stream:
             out = b"".join(_chunks(stream.read, 1 << 20, limit))
     except (OSError, EOFError, zlib.error, lzma.LZMAError) as err:
-        detail = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        detail = first_line(err)
         raise ValueError(f"starts as a {kind} file does but cannot be decompressed ({detail})") from None
     if len(out) > limit:
         raise BoundExceeded(f"decompresses to more than {limit:,} bytes")
