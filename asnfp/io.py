@@ -143,6 +143,10 @@ def to_file(asn: Association, rule_name: str) -> AssociationFile:
 
 
 def _ascii(text: bytes) -> bytes:
+    """JSON text with every character outside printable ASCII escaped, as Python's
+    ``json.dumps`` escapes it (msgspec leaves DEL, 0x7f, and non-ASCII raw)."""
+    if b"\x7f" in text:  # only ever inside a string: JSON's own syntax is printable
+        text = text.replace(b"\x7f", b"\\u007f")
     if text.isascii():
         return text
     out = []
@@ -165,6 +169,8 @@ def dumps_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
     >>> data = dumps_json(Level2File(asn_type="image2", asn_rule="R", target=chr(233)))
     >>> data.splitlines()[:3], data.endswith(b"}"), data.isascii(), decode_json(data).target == chr(233)
     ([b'{', b'    "asn_type": "image2",', b'    "asn_rule": "R",'], True, True, True)
+    >>> dumps_json({"target": "t" + chr(0x7F) + chr(0x1F)}).split(b": ")[1]
+    b'"t\\\\u007f\\\\u001f"\\n}'
     """
     return _ascii(msgspec.json.format(_ENCODER.encode(asn_file), indent=4))
 
