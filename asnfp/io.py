@@ -171,8 +171,22 @@ def dumps_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
     ([b'{', b'    "asn_type": "image2",', b'    "asn_rule": "R",'], True, True, True)
     >>> dumps_json({"target": "t" + chr(0x7F) + chr(0x1F)}).split(b": ")[1]
     b'"t\\\\u007f\\\\u001f"\\n}'
+    >>> dumps_json({"target": "t" + chr(0xDCFF)}).split(b": ")[1]  # a lone surrogate
+    b'"t\\\\udcff"\\n}'
     """
-    return _ascii(msgspec.json.format(_ENCODER.encode(asn_file), indent=4))
+    try:
+        return _ascii(msgspec.json.format(_ENCODER.encode(asn_file), indent=4))
+    except UnicodeEncodeError:  # a lone surrogate (from a name that was not UTF-8): msgspec cannot
+        return _python_json(asn_file)
+
+
+def _python_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
+    """The reference's own writer, ``json.dumps`` (ASCII escapes, ``\\udcff`` for a lone
+    surrogate): the slow path, for text msgspec cannot encode."""
+    import json
+
+    data = asn_file if isinstance(asn_file, dict) else msgspec.to_builtins(asn_file)
+    return json.dumps(data, indent=4, separators=(",", ": ")).encode("ascii")
 
 
 def dumps_yaml(asn_file: AssociationFile) -> bytes:
