@@ -1,13 +1,16 @@
 """``asnfp make-pool``: build an association pool from FITS primary headers (as ``asn_make_pool``).
 
-:func:`pool_table` is pure: given ``(file name, header)`` pairs it returns the pool's
-columns and rows, all strings. The columns are every header keyword (less the blank,
+:func:`pool_table` is pure: given ``(file name, header)`` pairs, a header being its
+cards in order (:class:`HeaderCard`, or a plain mapping), it returns the pool's columns
+and rows, all strings. The columns are every header keyword (less the blank,
 ``COMMENT`` and ``HISTORY`` ones) and the seven columns no header supplies
 (:data:`EXTRA_COLUMNS`), lower-cased and sorted; a row holds ``str(value)`` of each
-keyword, as written in the header (not lower-cased), and ``null`` where its header has
-no such keyword. The extra columns override any header keyword of the same name:
+keyword as astropy reads it (not lower-cased: ``True``, ``1.5``, ``(1+2j)``; a string
+less its trailing spaces, long strings joined across ``CONTINUE`` cards; ``None`` for a
+card with no value), and ``null`` where its header has no such keyword. The extra
+columns override any header keyword of the same name:
 
-- ``filename``: the path exactly as given;
+- ``filename``: the path as given, less its trailing whitespace (see below);
 - ``asn_candidate``: the observation candidate ``('o{OBSERVTN}', 'observation')``
   followed by the extra candidates;
 - ``dms_note``, ``is_imprt``, ``pntgtype``: the values asked for (default ``""``, ``f``,
@@ -16,11 +19,33 @@ no such keyword. The extra columns override any header keyword of the same name:
   As in the reference, a name seen before gets the running count, not the number it
   got first (``A, B, A`` -> ``1, 2, 2``).
 
+A keyword may appear on several cards, in several cases (a ``HIERARCH`` keyword keeps
+its case: ``HIERARCH ObsId`` is column ``obsid``); the reference reads them two ways,
+and so does asnfp:
+
+- a column holds the value of the keyword's **last** card (in any case);
+- the observation in ``asn_candidate`` is the value of the **first** ``OBSERVTN`` card
+  in any case (astropy's ``header["observtn"]``), or, with none, of the first
+  record-valued card kept under ``OBSERVTN`` (``OBSERVTN= 'A.B: 1'``);
+- the file name goes into the first ``FILENAME`` card in any case (appended when there
+  is none), so it is the ``filename`` cell unless a later card is also ``filename``.
+
+The file is opened by its name exactly as given; the ``filename`` cell is that name
+less its trailing whitespace (astropy's header cards drop it): ``"a.fits "`` opens
+``a.fits `` and the pool says ``a.fits``; leading spaces are kept. A name that is not
+printable ASCII (``café.fits``, a tab) stops the reference with a traceback (a FITS
+card holds only printable ASCII); asnfp writes it into the pool, UTF-8 encoded. A name
+that is not UTF-8 at all (bytes the file system gave undecoded) cannot be written in a
+UTF-8 pool and is refused in one line.
+
+Only the primary header is read: keywords of extensions (``SCI``) are not columns.
+
 :func:`pool_bytes` writes the table as the reference does (astropy ``ascii``, ``|``
 delimited, one header line, no comments); :func:`run` reads the headers, builds the
-pool and writes it, replacing an existing file. A missing or unreadable file, or a
-header without OBSERVTN or TARGNAME, is a one-line error and no pool is written (the
-reference stops with a traceback, having written nothing either).
+pool and writes it, replacing an existing file. A missing or unreadable file, a card
+astropy cannot parse, or a header without OBSERVTN or TARGNAME, is a one-line error
+and no pool is written (the reference stops with a traceback, having written nothing
+either).
 
 >>> cols, rows = pool_table([("a_uncal.fits", {"OBSERVTN": "001", "TARGNAME": "NGC 1", "FILTER": "F200W"}),
 ...                          ("b_uncal.fits", {"OBSERVTN": "002", "TARGNAME": "M 31"})])
@@ -28,6 +53,9 @@ reference stops with a traceback, having written nothing either).
 ('asn_candidate', 'dithptin', 'dms_note', 'filename', 'filter', 'is_imprt', 'mostilno', 'observtn', 'pntgtype', 'targetid', 'targname')
 >>> rows[1]
 ("[('o002', 'observation')]", '1', '', 'b_uncal.fits', 'null', 'f', '1', '002', 'science', '2', 'M 31')
+>>> cols, rows = pool_table([("c.fits ", [("OBSERVTN", "001"), ("TARGNAME", "T"), ("OBSERVTN", "002")])])
+>>> row = dict(zip(cols, rows[0])); row["asn_candidate"], row["observtn"], row["filename"]
+("[('o001', 'observation')]", '002', 'c.fits')
 """
 
 from __future__ import annotations
@@ -37,14 +65,19 @@ import io
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from asnfp.errors import AsnfpError, first_line, shown_path
+from asnfp.errors import AsnfpError, InputError, first_line, shown_path
 from asnfp.reading import FITS_HEADER_BYTES, bound_bytes, open_regular
 from asnfp.transaction import write_file
+
+if TYPE_CHECKING:
+    from astropy.io import fits  # type: ignore[import-untyped]
 
 __all__ = (
     "EXTRA_COLUMNS",
     "IGNORED_KEYWORDS",
+    "HeaderCard",
     "add_parser",
     "candidates_text",
     "pool_bytes",
@@ -63,7 +96,25 @@ EXTRA_COLUMNS: Mapping[str, str] = {
     "mostilno": "1", "pntgtype": "science", "targetid": "1",
 }
 
+
+class HeaderCard(NamedTuple):
+    """One card of a header as astropy reads it: its keyword (``HIERARCH`` dropped, case
+    kept), its value (``None`` when the card has none) and, for a record-valued keyword
+    card (``DP1 = 'AXIS.1: 1'`` reads as keyword ``DP1.AXIS.1``, value ``1.0``), the
+    keyword it is kept under (``DP1``); ``""`` for any other card.
+
+    >>> HeaderCard("DP1.AXIS.1", 1.0, "DP1"), HeaderCard("OBSERVTN", "001").record
+    (HeaderCard(keyword='DP1.AXIS.1', value=1.0, record='DP1'), '')
+    """
+
+    keyword: str
+    value: object
+    record: str = ""
+
+
 Candidates = str | Sequence[tuple[str, str]]
+#: A header: its cards in order (a keyword may repeat), or a mapping of keyword to value.
+Header = Mapping[str, object] | Sequence[HeaderCard | tuple[str, object]]
 Columns = tuple[str, ...]
 Rows = tuple[tuple[str, ...], ...]
 
@@ -86,15 +137,66 @@ def candidates_text(observation: object, extra: Candidates = ()) -> str:
     return str([first, *extra])
 
 
-def _required(name: str, header: Mapping[str, object], keyword: str) -> object:
-    for key, value in header.items():
-        if key.lower() == keyword:
-            return value
-    raise AsnfpError(f"{name}: no {keyword.upper()} keyword in the primary header")
+def _cards(header: Header) -> list[HeaderCard]:
+    """The header's cards in order, each a :class:`HeaderCard`."""
+    pairs = header.items() if isinstance(header, Mapping) else header
+    return [card if isinstance(card, HeaderCard) else HeaderCard(*card) for card in pairs]
+
+
+def _normalized(keyword: str) -> str:
+    """The keyword as astropy's header looks it up: upper case, ``HIERARCH`` dropped (a
+    record-valued keyword keeps its field in its case)."""
+    from astropy.io.fits import Card  # type: ignore[import-untyped]
+
+    return str(Card.normalize_keyword(keyword))
+
+
+def _observation(name: str, cards: Sequence[HeaderCard]) -> object:
+    """What the reference's ``header["observtn"]`` gives: the value of the first card whose
+    keyword is OBSERVTN in any case, else of the first record-valued card kept under it."""
+    for card in cards:
+        if _normalized(card.keyword) == "OBSERVTN":
+            return card.value
+    for card in cards:
+        if card.record == "OBSERVTN":
+            return card.value
+    raise InputError(name, "no OBSERVTN keyword in the primary header")
+
+
+def _filename_value(name: str) -> str:
+    """The name as the reference's ``FILENAME`` card gives it back: less its trailing
+    whitespace. A name that is not UTF-8 is refused: the pool could not hold it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(name, "the name is not UTF-8 text, which a pool file must be") from None
+    return name.rstrip()
+
+
+def _with_filename(cards: list[HeaderCard], name: str) -> list[HeaderCard]:
+    """The cards after the reference's ``header["FILENAME"] = name``: the first card whose
+    keyword is FILENAME in any case takes the name; with none, a card is appended."""
+    value = _filename_value(name)
+    for index, card in enumerate(cards):
+        if _normalized(card.keyword) == "FILENAME":
+            return [*cards[:index], card._replace(value=value), *cards[index + 1:]]
+    return [*cards, HeaderCard("FILENAME", value)]
+
+
+def _row_values(name: str, header: Header) -> tuple[object, dict[str, str]]:
+    """The header's observation, and its cells: each keyword lower-cased with ``str`` of
+    its last card's value, the file name put in as the reference puts it."""
+    cards = _cards(header)
+    observation = _observation(name, cards)
+    values = {card.keyword.lower(): str(card.value) for card in _with_filename(cards, name)
+              if card.keyword not in IGNORED_KEYWORDS}
+    if "targname" not in values:
+        raise InputError(name, "no TARGNAME keyword in the primary header")
+    return observation, values
 
 
 def pool_table(
-    headers: Sequence[tuple[str, Mapping[str, object]]],
+    headers: Sequence[tuple[str, Header]],
     *,
     asn_candidate: Candidates = (),
     dms_note: str = "",
@@ -103,6 +205,7 @@ def pool_table(
 ) -> tuple[Columns, Rows]:
     """The pool the reference makes from these ``(file name, primary header)`` pairs:
     its sorted column names and one tuple of strings per header, in the order given.
+    A missing OBSERVTN or TARGNAME, or a name that is not UTF-8, is an :class:`AsnfpError`.
 
     >>> cols, rows = pool_table([(n, {"OBSERVTN": "001", "TARGNAME": t}) for n, t in
     ...                          (("a", "A"), ("b", "B"), ("c", "A"))])
@@ -113,22 +216,20 @@ def pool_table(
     cells: list[dict[str, str]] = []
     targets: set[str] = set()
     for name, header in headers:
-        observation = _required(name, header, "observtn")
-        values = {key.lower(): str(value) for key, value in header.items()
-                  if key not in IGNORED_KEYWORDS}
-        values["filename"] = str(name)
+        observation, values = _row_values(name, header)
         values.update(fixed)
         values["asn_candidate"] = candidates_text(observation, asn_candidate)
-        targets.add(str(_required(name, header, "targname")))
+        targets.add(values["targname"])
         values["targetid"] = str(len(targets))
         cells.append(values)
     columns = tuple(sorted({key for values in cells for key in values} | set(EXTRA_COLUMNS)))
     return columns, tuple(tuple(values.get(c, "null") for c in columns) for values in cells)
 
 
-def read_header(path: str) -> tuple[str, dict[str, object]]:
-    """The primary header of the FITS file at ``path``, keyed as the file has it, with the
-    path as given; a one-line :class:`AsnfpError` if it cannot be read.
+def read_header(path: str) -> tuple[str, tuple[HeaderCard, ...]]:
+    """The path as given and the cards of the primary header of the FITS file it names
+    (opened by that exact name), as astropy reads them; a one-line :class:`AsnfpError`
+    if it cannot be read or a card cannot be parsed.
 
     The file must be a regular file (a FIFO or a device is refused, never waited on);
     only its primary header is read (gzip, bzip2 or zip decompressed as astropy would),
@@ -141,7 +242,7 @@ def read_header(path: str) -> tuple[str, dict[str, object]]:
     asnfp.errors.InputError: /dev/null: is a character device, not a FITS file
     """
     from astropy.io import fits
-    from astropy.io.fits.verify import VerifyError
+    from astropy.io.fits.verify import VerifyError  # type: ignore[import-untyped]
 
     where = shown_path(path)
     try:
@@ -149,8 +250,7 @@ def read_header(path: str) -> tuple[str, dict[str, object]]:
             data = _primary_header(handle, bound_bytes(FITS_HEADER_BYTES))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            header = fits.getheader(io.BytesIO(data))
-            return path, {key: value for key, value in header.items()}
+            return path, _header_cards(fits.getheader(io.BytesIO(data)))
     except _HeaderTooLarge as err:
         raise AsnfpError(f"{where}: its primary header is larger than the {err.args[0]:,}-byte bound "
                          f"(set {FITS_HEADER_BYTES.variable} to change it)") from None
@@ -162,8 +262,15 @@ def read_header(path: str) -> tuple[str, dict[str, object]]:
         raise AsnfpError(f"{where}: cannot be read (permission denied)") from None
     except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, VerifyError) as err:
         detail = first_line(err).split(". ")[0]
-        detail = detail[:1].lower() + detail[1:].rstrip(".")
+        detail = (detail if detail[:2].isupper() else detail[:1].lower() + detail[1:]).rstrip(".")
         raise AsnfpError(f"{where}: not a FITS file ({detail})") from None
+
+
+def _header_cards(header: fits.Header) -> tuple[HeaderCard, ...]:
+    """The header's cards as :class:`HeaderCard` (values parsed: an unparsable card raises
+    astropy's ``VerifyError`` here)."""
+    return tuple(HeaderCard(keyword, value, card.rawkeyword if card.field_specifier else "")
+                 for (keyword, value), card in zip(header.items(), header.cards))
 
 
 _BLOCK = 2880  # a FITS block: 36 cards of 80 bytes
@@ -220,7 +327,7 @@ def pool_bytes(columns: Columns, rows: Rows) -> bytes:
     >>> pool_bytes(("a", "b"), (("x y", ""), ("1", "null"))).decode()
     'a|b\\nx y|\\n1|null\\n'
     """
-    from astropy.table import Table
+    from astropy.table import Table  # type: ignore[import-untyped]
 
     table = Table(names=columns, dtype=[object] * len(columns))
     for row in rows:
@@ -239,7 +346,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     >>> a.pool, a.data, a.asn_candidate, a.dms_note, a.is_imprt, a.pntgtype
     ('pool.csv', ['a.fits', 'b.fits'], None, '', 't', 'science')
     """
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "make-pool", help="make a pool from FITS files (as asn_make_pool)",
         description="Write an association pool built from the primary headers of FITS "
                     "exposures, as asn_make_pool does. The pool file is replaced if it exists.")
@@ -267,7 +374,17 @@ def _write_replacing(target: Path, data: bytes, inputs: Sequence[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Make the pool ``args`` ask for; every header is read before anything is written."""
+    """Make the pool ``args`` ask for; every header is read before anything is written.
+
+    >>> import tempfile; from astropy.io import fits
+    >>> d = tempfile.mkdtemp(); h = fits.Header({"OBSERVTN": "001", "TARGNAME": "T"})
+    >>> fits.PrimaryHDU(header=h).writeto(f"{d}/a.fits")
+    >>> run(argparse.Namespace(pool=f"{d}/pool.csv", data=[f"{d}/a.fits"], asn_candidate=None,
+    ...                        dms_note="", is_imprt="f", pntgtype="science"))
+    0
+    >>> open(f"{d}/pool.csv").read().splitlines()[1].split("|")[:2]
+    ["[('o001', 'observation')]", '8']
+    """
     headers = [read_header(path) for path in args.data]
     columns, rows = pool_table(
         headers, asn_candidate=args.asn_candidate if args.asn_candidate is not None else (),

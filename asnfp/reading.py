@@ -6,7 +6,7 @@ never blocks) and checked with ``fstat`` on the open descriptor: a folder, FIFO,
 or socket is refused in one line saying what it is. The size bounds are
 :data:`POOL_BYTES` (default 1 GiB, environment variable ``ASNFP_MAX_POOL_BYTES``) and
 :data:`ASN_BYTES` (default 64 MiB, ``ASNFP_MAX_ASN_BYTES``); a FITS primary header read
-by ``make-pool`` may be :data:`FITS_HEADER_BYTES` long (64 MiB,
+by ``make-pool`` may be :data:`FITS_HEADER_BYTES` long (2 MiB,
 ``ASNFP_MAX_FITS_HEADER_BYTES``). Each variable holds a number of bytes. Compressed
 pools (gzip, bzip2, xz) are decompressed up to the same bound.
 
