@@ -1,122 +1,298 @@
 """Associations from a list of files: ``asnfp from-list``, the equivalent of ``asn_from_list``.
 
-No pool and no rules are involved: every file given becomes a science member. Level 3
-(``DMS_Level3_Base``, the default) puts them all in one product named by the caller;
-Level 2b (``DMSLevel2bBase``) makes one product per file, named after the file without its
-extension and pipeline suffix. The top-level values are the reference's placeholders
-(``asn_id`` ``a3001``, ``asn_type`` ``"None"``, ``program`` ``noprogram``, ...), and the
-bytes are the reference's except for ``code_version`` and ``constraints``.
+No pool is read and no constraint is checked: every file given becomes a science member.
+The rule (``-r``) decides the layout, as the reference's rule class does:
+
+- a Level-3 rule (``DMS_Level3_Base``, the default, or any Level-3 rule of the catalogue
+  such as ``Asn_Lv3Image``) puts every file in one product named by the caller;
+- a Level-2 rule (``DMSLevel2bBase``, ``AsnMixin_Lv2Spectral`` or a Level-2 rule of the
+  catalogue) makes one product per file, named by :func:`product_name_of`;
+- ``Association``, the reference's root class, writes only a bare list of members.
+
+Whatever the rule, the file holds the reference's placeholders (``asn_type`` ``"None"``,
+``asn_id`` ``a3001``, ``program`` ``noprogram``, ...): the rule gives ``asn_rule`` and
+the layout, and its validity checks (:attr:`asnfp.rule.Rule.validity`) decide whether the
+association may be written at all. The bytes are the reference's but for ``code_version``
+and ``constraints``.
 
 >>> f = from_list(["jw1_cal.fits", "jw2_cal.fits"], product_name="mosaic")
 >>> f.asn_rule, f.products[0].name, [m.expname for m in f.products[0].members]
 ('DMS_Level3_Base', 'mosaic', ['jw1_cal.fits', 'jw2_cal.fits'])
->>> [p.name for p in from_list(["d/jw1_rate.fits"], rule=LEVEL2B).products]
+>>> [p.name for p in from_list(["d/jw1_rate.fits"], rule="Asn_Lv2Image").products]
 ['d/jw1']
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Sequence
-from pathlib import Path
+from functools import cache
 from typing import Final
 
 import msgspec
 
-from asnfp.errors import UsageError
-from asnfp.io import FileMember, FileProduct, Level2File, Level3File, dumps_json, dumps_yaml
-from asnfp.naming import remove_suffix
+from asnfp import __version__
+from asnfp.association import Association, Member, Product
+from asnfp.errors import UsageError, shown_path
+from asnfp.io import (
+    FileMember,
+    FileProduct,
+    Level2File,
+    Level3File,
+    dumps_json,
+    dumps_yaml,
+)
+from asnfp.naming import KNOWN_SUFFIXES
+from asnfp.rule import Rule, replace
 from asnfp.transaction import write_file
 
-__all__ = ("LEVEL3", "LEVEL2B", "DEFAULT_ACID", "from_list", "encode", "product_name_of",
-           "add_parser", "run")
+__all__ = (
+    "BARE",
+    "DEFAULT_ACID",
+    "LEVEL2B",
+    "LEVEL3",
+    "BareFile",
+    "add_parser",
+    "encode",
+    "from_list",
+    "product_name_of",
+    "rule_names",
+    "run",
+)
 
 LEVEL3: Final = "DMS_Level3_Base"
 LEVEL2B: Final = "DMSLevel2bBase"
+BARE: Final = "Association"  # the reference's root class: a bare member list
 DEFAULT_ACID: Final = "o999"
-_ASN_TYPE: Final = "None"  # the reference's base classes write the string "None"
-_BASES: Final = f"{LEVEL3} or {LEVEL2B}"
+_LV2_SPECTRAL: Final = "AsnMixin_Lv2Spectral"  # a Level-2 base the reference's registry also holds
+_ASN_TYPE: Final = "None"  # no rule sets its asn_type before a pool row comes: the string "None"
+_CHOICES: Final = f"{LEVEL3}, {LEVEL2B}, {_LV2_SPECTRAL}, {BARE} or a rule that asnfp rules lists"
+
+
+class BareFile(msgspec.Struct, kw_only=True):
+    """The file of the reference's root rule ``Association``: its four top-level values
+    and the file names, as given, under ``members``.
+
+    >>> list(msgspec.to_builtins(BareFile(members=["a.fits"])))
+    ['asn_type', 'asn_rule', 'version_id', 'code_version', 'members']
+    """
+
+    asn_type: str = _ASN_TYPE
+    asn_rule: str = BARE
+    version_id: str | None = None
+    code_version: str = __version__
+    members: list[str] = []
+
+
+@cache
+def _rules() -> dict[str, Rule]:
+    from asnfp.jwst import RULES, level2, level3  # the catalogue (15 ms to import)
+
+    bases = {LEVEL3: level3.LEVEL3, LEVEL2B: level2.LEVEL2, _LV2_SPECTRAL: level2.LEVEL2}
+    named = {name: replace(rule, name=name) for name, rule in bases.items()}
+    return {**named, **{rule.name: rule for rule in RULES}}
+
+
+def rule_names() -> tuple[str, ...]:
+    """Every name ``-r`` takes, the names the reference's registry can write a file for:
+    the bases, then the catalogue's rules.
+
+    >>> names = rule_names()
+    >>> names[:4], "Asn_Lv3Image" in names, len(names)
+    (('Association', 'DMS_Level3_Base', 'DMSLevel2bBase', 'AsnMixin_Lv2Spectral'), True, 48)
+    """
+    return (BARE, *_rules())
 
 
 def product_name_of(expname: str) -> str:
-    """Name a Level-2b product after its file: folder and stem, without a pipeline suffix.
+    r"""Name a Level-2 product after its file, as ``asn_from_list`` does (the reference
+    builds ``Path(expname).parent / Path(expname).stem`` and passes it to
+    ``jwst.lib.suffix.remove_suffix``). Three steps:
 
-    >>> product_name_of("jw1_uncal.fits"), product_name_of("d/jw2_rate.fits"), product_name_of("x.fits")
+    1. **Read the name as a POSIX path** (Python 3.11's ``pathlib``): ``/`` separates
+       folders; empty and ``.`` folders are dropped (``a//./b`` is ``a/b``), ``..`` is
+       kept, a trailing ``/`` is dropped; exactly two leading slashes stay two, more
+       become one; the empty name is ``.``. No other character is special.
+    2. **Drop the extension** of the last part: from its last ``.``, unless that dot is
+       its first or its last character (``x.fits`` gives ``x``, ``a.b.c`` gives ``a.b``,
+       ``.x`` and ``x.`` stay; ``..x`` gives ``.``, which as a folder is then dropped).
+    3. **Strip one pipeline suffix** as the regular expression
+       ``^(?P<root>.+?)((?P<separator>_|-)(cal|rate|...))?$`` (no flags) matches at the
+       start: the root is the shortest non-empty prefix whose rest is ``_`` or ``-`` and
+       a known suffix (:data:`asnfp.naming.KNOWN_SUFFIXES`), or nothing. Case counts
+       (``_CAL`` stays); a second suffix stays (``x_cal_rate`` gives ``x_cal``). As ``.``
+       matches any character but a newline, and ``$`` also matches before a final
+       newline: a name with a newline anywhere but at its very end is kept whole
+       (``a\nb_cal``), a name that ends in one newline loses it (``x_cal\n`` gives
+       ``x``, ``x\n`` gives ``x``), and ``\n`` alone, the empty name and a name ending in
+       two newlines are kept. Every other character (space, tab, ``\r``, NUL, U+2028,
+       a lone surrogate) is ordinary.
+
+    >>> product_name_of("jw1_uncal.fits"), product_name_of("d//./jw2_rate.fits"), product_name_of("x.fits")
     ('jw1', 'd/jw2', 'x')
+    >>> product_name_of("a\nb_cal.fits"), product_name_of("x_cal\n"), product_name_of("x_CAL.fits")
+    ('a\nb_cal', 'x', 'x_CAL')
+    >>> product_name_of(""), product_name_of("..x"), product_name_of("//a_cal.fits")
+    ('.', '.', '//a')
     """
-    path = Path(expname)
-    return remove_suffix(str(path.parent / path.stem))[0]
+    return _strip_suffix(_without_extension(expname))
+
+
+def _without_extension(path: str) -> str:
+    """``str(Path(path).parent / Path(path).stem)``, as Python 3.11's pathlib gives it."""
+    stripped = path.lstrip("/")
+    slashes = len(path) - len(stripped)
+    root = "//" if slashes == 2 else "/" if slashes else ""
+    parts = [part for part in stripped.split("/") if part not in ("", ".")]
+    if parts:
+        stem = _stem(parts.pop())
+        parts += [stem] if stem != "." else []
+    return root + "/".join(parts) or "."
+
+
+def _stem(name: str) -> str:
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
+def _strip_suffix(name: str) -> str:
+    """What the reference's suffix regex leaves as ``root`` (the name itself when it
+    does not match)."""
+    body = name.removesuffix("\n")
+    if not body or "\n" in body:
+        return name
+    for at in range(1, len(body)):
+        if body[at] in "_-" and body[at + 1:] in KNOWN_SUFFIXES:
+            return body[:at]
+    return body
 
 
 def _science(expname: str) -> FileMember:
     return FileMember(expname, "science", msgspec.UNSET)  # only expname and exptype are written
 
 
-def _check_rule(rule: str) -> None:
-    if rule in (LEVEL3, LEVEL2B):
-        return
-    from asnfp.jwst import RULES  # the catalogue, only to explain a pool rule's name
-
-    if rule in {r.name for r in RULES}:
-        raise UsageError(f"rule {rule!r} is a pool rule, not supported by from-list "
-                         f"(asn_from_list writes it as its base class); use {_BASES}")
-    raise UsageError(f"unknown rule {rule!r} (use {_BASES})")
+def _rule(name: str) -> Rule:
+    try:
+        return _rules()[name]
+    except KeyError:
+        raise UsageError(f"unknown rule {name!r}: use {_CHOICES}") from None
 
 
-def _check_acid(acid: str) -> None:
+def _candidate_type(acid: str) -> str:
+    """The candidate type a Level-2 rule gives ``-i``: its first letter says which."""
     if acid.startswith("o"):
-        return
+        return "observation"
     if acid.startswith("c"):
-        raise UsageError(f"-i {acid}: a background ('c') candidate makes a Level-2b association "
-                         "invalid (asn_from_list writes an empty file); use an observation id oNNN")
-    raise UsageError(f"-i {acid}: invalid association id (must be an observation id oNNN)")
+        return "background"
+    raise UsageError(f"-i {shown_path(acid)}: invalid association id (must start with o, "
+                     "an observation, or c, a background candidate)")
+
+
+def _unpassed_check(rule: Rule, files: Sequence[str], acid_type: str, product_name: str) -> str | None:
+    """Add ``files`` as ``asn_from_list`` does and run ``rule``'s validity checks on each
+    new member (Level 3: one product, checked before the member joins; Level 2: one
+    product per file, checked after); return the first check no member passed, or
+    ``None``. The association the checks see grows in place, as the reference's does."""
+    products: list[Product] = []
+    asn = replace(Association(rule=rule, ruleset=None, acid_type=acid_type, started=True),
+                  products=products)
+    members: list[Member] = []
+    passed = [False] * len(rule.validity)
+    for expname in files:
+        if rule.level == 2 or not products:
+            members = []
+            name = product_name_of(expname) if rule.level == 2 else product_name
+            products.append(replace(Product(name), members=members))
+        member = Member(expname, "science", None, None)
+        if not rule.check_before_append:
+            members.append(member)
+        passed = [ok or check.test(asn, member) for ok, check in zip(passed, rule.validity)]
+        if rule.check_before_append:
+            members.append(member)
+        if all(passed):
+            return None
+    return next(check.name for ok, check in zip(passed, rule.validity) if not ok)
+
+
+def _check_validity(rule: Rule, files: Sequence[str], acid_type: str, product_name: str,
+                    acid_note: str = "") -> None:
+    failed = _unpassed_check(rule, files, acid_type, product_name)
+    if failed is not None:
+        raise UsageError(f"rule {rule.name!r} makes an invalid association of these files"
+                         f"{acid_note}: no member passes its validity check {failed!r} "
+                         "(asn_from_list writes an empty file)")
+
+
+def _level3(rule: Rule, files: Sequence[str], product_name: str | None) -> Level3File:
+    if product_name is None:
+        raise UsageError(f"{rule.name} needs a product name (--product-name)")
+    _check_validity(rule, files, "DISCOVERED", product_name)
+    return Level3File(asn_type=_ASN_TYPE, asn_rule=rule.name,
+                      products=[FileProduct(product_name, [_science(f) for f in files])])
+
+
+def _level2(rule: Rule, files: Sequence[str], acid: str) -> Level2File:
+    _check_validity(rule, files, _candidate_type(acid), "", f" with -i {shown_path(acid)}")
+    return Level2File(asn_type=_ASN_TYPE, asn_rule=rule.name, target=msgspec.UNSET,
+                      products=[FileProduct(product_name_of(f), [_science(f)]) for f in files])
 
 
 def from_list(files: Sequence[str], *, rule: str = LEVEL3, product_name: str | None = None,
-              acid: str = DEFAULT_ACID) -> Level2File | Level3File:
-    """Build the association file that ``asn_from_list`` writes for these files.
+              acid: str = DEFAULT_ACID) -> Level2File | Level3File | BareFile:
+    """Build the association file that ``asn_from_list -r RULE`` writes for these files.
 
-    ``rule`` is ``DMS_Level3_Base`` (one product, ``product_name`` required; ``acid``
-    ignored, as the reference ignores it) or ``DMSLevel2bBase`` (one product per file;
-    ``acid`` must be an observation id ``o...``, and is not written: ``asn_id`` stays
-    ``a3001``). Bad input raises :class:`~asnfp.errors.UsageError`.
+    ``rule`` is any name of :func:`rule_names`. A Level-3 rule needs ``product_name`` and
+    ignores ``acid``; a Level-2 rule ignores ``product_name`` and needs an ``acid`` that
+    starts with ``o`` (an observation) or ``c`` (a background candidate), which is not
+    written (``asn_id`` stays ``a3001``); ``Association`` ignores both. Bad input, and an
+    association that fails one of its rule's validity checks (which the reference
+    reports after emptying the output file), raise :class:`~asnfp.errors.UsageError`.
 
     >>> f = from_list(["a_uncal.fits", "b.fits"], rule=LEVEL2B, acid="o123")
     >>> f.asn_id, [p.name for p in f.products], f.target
     ('a3001', ['a', 'b'], UNSET)
-    >>> from_list(["a.fits"])
+    >>> from_list(["a.fits", "b.fits"], rule=BARE).members
+    ['a.fits', 'b.fits']
+    >>> from_list(["a.fits"], rule="Asn_Lv3AMI", product_name="p")
     Traceback (most recent call last):
       ...
-    asnfp.errors.UsageError: DMS_Level3_Base needs a product name (--product-name)
+    asnfp.errors.UsageError: rule 'Asn_Lv3AMI' makes an invalid association of these files: no member passes its validity check 'has_psf' (asn_from_list writes an empty file)
     """
     if not files:
         raise UsageError("no files given")
-    _check_rule(rule)
-    if rule == LEVEL3:
-        if product_name is None:
-            raise UsageError(f"{LEVEL3} needs a product name (--product-name)")
-        return Level3File(asn_type=_ASN_TYPE, asn_rule=rule,
-                          products=[FileProduct(product_name, [_science(f) for f in files])])
-    _check_acid(acid)
-    return Level2File(asn_type=_ASN_TYPE, asn_rule=rule, target=msgspec.UNSET,
-                      products=[FileProduct(product_name_of(f), [_science(f)]) for f in files])
+    if rule == BARE:
+        return BareFile(members=list(files))
+    found = _rule(rule)
+    if found.level == 3:
+        return _level3(found, files, product_name)
+    return _level2(found, files, acid)
 
 
-def encode(asn_file: Level2File | Level3File, fmt: str = "json") -> bytes:
+def encode(asn_file: Level2File | Level3File | BareFile, fmt: str = "json") -> bytes:
     """Encode an association file in ``json`` (the reference's bytes) or ``yaml``.
 
     >>> encode(from_list(["a.fits"], product_name="p"), "yaml").splitlines()[0]
     b'asn_id: a3001'
+    >>> encode(from_list(["a.fits"], rule=BARE)).splitlines()[-4:]
+    [b'    "members": [', b'        "a.fits"', b'    ]', b'}']
     >>> encode(from_list(["a.fits"], product_name="p"), "xml")
     Traceback (most recent call last):
       ...
     asnfp.errors.UsageError: unknown format 'xml' (use json or yaml)
     """
     if fmt == "json":
-        return dumps_json(asn_file)
+        return dumps_json(msgspec.to_builtins(asn_file) if isinstance(asn_file, BareFile) else asn_file)
     if fmt == "yaml":
-        return dumps_yaml(asn_file)
+        return _bare_yaml(asn_file) if isinstance(asn_file, BareFile) else dumps_yaml(asn_file)
     raise UsageError(f"unknown format {fmt!r} (use json or yaml)")
+
+
+def _bare_yaml(bare: BareFile) -> bytes:
+    """YAML as the reference writes it (sorted keys, block style); yaml has no types."""
+    yaml = importlib.import_module("yaml")
+    text: str = yaml.dump(msgspec.to_builtins(bare), default_flow_style=False)
+    return text.encode("utf-8")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -127,16 +303,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     >>> args.output_file, args.format, args.rule, args.acid, args.filelist, args.command is run
     ('out.json', 'json', 'DMS_Level3_Base', 'o999', ['a.fits', 'b.fits'], True)
     """
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "from-list", help="an association from a list of files (as asn_from_list)",
         description="Create an association from a list of files, as asn_from_list does.")
     p.add_argument("-o", "--output-file", required=True, help="file to write the association to")
     p.add_argument("-f", "--format", default="json", help="json (default) or yaml")
-    p.add_argument("--product-name", help="the product name (required for Level 3)")
-    p.add_argument("-r", "--rule", default=LEVEL3, help=f"{LEVEL3} (default) or {LEVEL2B}")
-    p.add_argument("--ruledefs", action="append", help="not supported (asnfp has no rule files)")
+    p.add_argument("--product-name", help="the product name (required for a Level-3 rule)")
+    p.add_argument("-r", "--rule", default=LEVEL3,
+                   help=f"the rule whose layout and asn_rule to write: {LEVEL3} (default), {_CHOICES}")
+    p.add_argument("--ruledefs", action="append", help="not supported (asnfp runs no Python rule files)")
     p.add_argument("-i", "--id", default=DEFAULT_ACID, dest="acid",
-                   help=f"candidate id for Level 2b, oNNN (default: {DEFAULT_ACID})")
+                   help=f"candidate id for a Level-2 rule, oNNN or cNNNN (default: {DEFAULT_ACID})")
     p.add_argument("filelist", nargs="+", help="the files to include")
     p.set_defaults(command=run)
     return p
@@ -148,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
     Everything is checked before the file is opened, so bad input writes nothing.
 
     >>> import tempfile
+    >>> from pathlib import Path
     >>> out = Path(tempfile.mkdtemp()) / "l2.json"
     >>> ns = argparse.Namespace(output_file=str(out), format="json", product_name=None,
     ...                         rule=LEVEL2B, ruledefs=None, acid="o1", filelist=["x_rate.fits"])
@@ -155,11 +333,10 @@ def run(args: argparse.Namespace) -> int:
     (0, 1)
     """
     if args.ruledefs:
-        raise UsageError("--ruledefs is not supported (from-list knows only the base rules "
-                         f"{_BASES})")
+        raise UsageError("--ruledefs is not supported: asnfp cannot run the reference's Python "
+                         f"rule files; -r takes {_CHOICES}")
     asn_file = from_list(args.filelist, rule=args.rule, product_name=args.product_name,
                          acid=args.acid)
     data = encode(asn_file, args.format)
     write_file(args.output_file, data, inputs=args.filelist)  # all of it or none, never over a member
     return 0
-
