@@ -1,24 +1,64 @@
-"""``asnfp validate``: check association files against the typed file structure.
+"""``asnfp validate``: is a file an association the reference's pipelines can read?
 
-A file is valid when it decodes (JSON, or YAML for ``.yaml``/``.yml`` names) into the
-typed :class:`asnfp.io.Level3File` (Level-2b files have the same fields) and keeps the
-reference's schema rules: ``products`` is present, and every member has a string
-``expname`` and ``exptype``. The check is a pure function of the file's bytes
-(:func:`check`); :func:`run` reads the files and prints one line per invalid file.
+Two verdicts, both pure functions of a file's bytes:
 
->>> check(b'{"asn_type": "image3", "asn_rule": "R", "products": [{"name": "p", "members": []}]}').products[0].name
-'p'
->>> check(b'{"asn_type": "image3", "asn_rule": "R"}')
-Invalid(message='Object missing required field `products`')
+- :func:`check`, the default, is the reference's verdict. A pipeline opens the file as
+  UTF-8 text (universal newlines) and calls jwst's ``load_asn``, which reads the text
+  as JSON (Python's ``json``), and when that fails or does not meet the association
+  schema, as YAML (``yaml.safe_load``), whatever the file's name. A reading passes when
+  it meets the reference's Level-2b schema (the looser of its two; each of its 44 rules
+  has one of them): an object with a ``products`` array; each product an object with a
+  ``members`` array; ``asn_type``, ``asn_rule``, ``asn_pool``, ``program`` and product
+  ``name`` strings where given; a member that is an object has string ``expname`` and
+  ``exptype``. The first reading that passes decides: the file is valid when each of
+  its members is an object (the reference fails on any other member). So Python's
+  ``json`` quirks are accepted (NaN, Infinity, ``1e400``, lone surrogate escapes,
+  repeated keys) and so is YAML's reading of what JSON refuses (a leading BOM, trailing
+  commas, ``#`` comments; ``"asn_type": 1e5`` passes as YAML reads ``1e5``, a string).
+- :func:`check_strict` (``--strict``) is that and asnfp's own checks: the file is
+  standard JSON, or YAML when named ``.yaml``/``.yml``; every field has its type
+  (``asn_type``, ``asn_rule`` and product names given, as :class:`asnfp.io.Level3File`
+  types them); ``asn_type`` is one asnfp or the reference writes
+  (:func:`unknown_type`); no member's ``expname`` names a folder
+  (:func:`folder_in_expname`; the reference only warns). A file strict passes is valid.
+
+Where asnfp may differ from the reference: its reading bounds (:mod:`asnfp.reading`). A
+file larger than :data:`~asnfp.reading.ASN_BYTES` is not read; a YAML reading nesting
+more than :data:`~asnfp.reading.MAX_DEPTH` (64) collections, or holding too many nodes
+or aliases, is refused (the reference would take e.g. a 100-deep junk value in YAML).
+JSON nests as deep as Python's ``json`` follows (about 1,000 levels, the interpreter's
+recursion limit: near it, the exact level depends on the callers' stack).
+
+The text: strict UTF-8, as a pipeline's text-mode read (bytes that are not UTF-8 are
+invalid; a BOM is kept, which Python's ``json`` refuses and YAML skips), with universal
+newlines (``\\r\\n`` and ``\\r`` read as ``\\n``; only YAML's reading can tell). msgspec
+reads the JSON first; Python's ``json`` only what msgspec refuses (the same value where
+both read it), and YAML only when the JSON reading fails or its schema failure is a float
+YAML may read as a string (otherwise YAML's reading fails alike).
+
+The order of the reference's rules does not change its verdict (all 44 have a schema;
+a file meeting the Level-3 one meets the Level-2b one); the order of the readings does:
+a JSON reading that meets the schema decides, even when its members fail where YAML's
+would not.
+
+>>> check(b'{"asn_type": "foo", "products": [{"members": []}], "x": NaN}') is None
+True
+>>> check(b'{"products": [{"members": ["a_cal.fits"]}]}')
+Invalid(message='Expected `object`, got `str` - at `$.products[0].members[0]`')
+>>> check_strict(b'{"asn_type": "foo", "asn_rule": "R", "products": []}')
+Invalid(message="strict: asn_type 'foo' is not an association type (e.g. image2, image3, spec3) - at `$.asn_type`")
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+import functools
+import json
 import os
+import sys
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any, Final
 
 import msgspec
 
@@ -27,59 +67,396 @@ from asnfp.io import Level3File
 from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
 
 __all__ = (
-    "unknown_type","Invalid", "add_parser", "check", "read_checked", "run")
+    "Invalid",
+    "add_parser",
+    "check",
+    "check_strict",
+    "folder_in_expname",
+    "read_checked",
+    "run",
+    "typed_file",
+    "unknown_type",
+)
 
-_YAML_SUFFIXES = (".yaml", ".yml")
+_YAML_SUFFIXES: Final = (".yaml", ".yml")
+#: What ``dict.get`` gives for a key the object does not hold.
+_ABSENT: Final = object()
+#: The top-level keys the Level-2b schema types as strings.
+_STRING_KEYS: Final = ("asn_type", "asn_rule", "asn_pool", "program")
+#: The member keys the schema requires of a member that is an object.
+_MEMBER_KEYS: Final = ("expname", "exptype")
+#: How a schema failure names a float (a number YAML may read as a string).
+_FLOAT_FOUND: Final = "got `float`"
+#: How messages name a decoded value's type (msgspec's words for JSON's types).
+_TYPE_NAMES: Final = {str: "str", int: "int", float: "float", bool: "bool", type(None): "null",
+                      list: "array", dict: "object"}
 
 
 class Invalid(msgspec.Struct, frozen=True):
-    """Why a file is not a valid association, in one line (with the field's ``$`` path)."""
+    """Why a file is not a valid association, in one line (with the field's ``$`` path).
+
+    >>> Invalid("Object missing required field `products`").message
+    'Object missing required field `products`'
+    """
 
     message: str
 
 
-def _one_line(text: str) -> str:
+class _Failed(msgspec.Struct, frozen=True):
+    """Why one reading (JSON or YAML) gives no association; ``kind`` is ``text`` (not
+    UTF-8), ``syntax``, ``bound`` (one of asnfp's reading bounds) or ``schema``."""
+
+    message: str
+    kind: str
+
+
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def check(data: bytes, *, is_yaml: bool = False) -> Level3File | Invalid:
-    """Decode an association file's bytes, or say in one line why it is not valid.
+# --- the two readings -------------------------------------------------------------------
 
-    Equal to decoding with the typed decoder after checking that ``products`` is given
-    (the one field the reference's schema requires that the Struct defaults). Nesting
-    and YAML aliases are bounded (:mod:`asnfp.reading`).
 
-    >>> check(b'{"asn_type": "i", "asn_rule": "R", "products": [{"name": "p", "members": [{"expname": 1}]}]}')
+def _text(data: bytes) -> str:
+    """The text a pipeline reads: strict UTF-8 (a BOM kept), universal newlines."""
+    text = data.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _not_text(err: UnicodeDecodeError) -> _Failed:
+    return _Failed(f"not UTF-8 text ({err.reason} at byte {err.start})", "text")
+
+
+def _json_reading(data: bytes) -> object:
+    """The value Python's ``json`` makes of the file's text (the reference's reading), or
+    the :class:`_Failed` reason it makes none.
+
+    msgspec reads first: bytes it accepts are UTF-8 and Python's ``json`` makes the same
+    value of them (newlines can only be whitespace there). What it refuses - and more
+    than Python's ``json`` does: NaN, Infinity, lone surrogate escapes, numbers out of its
+    range, deep nesting - Python's ``json`` reads."""
+    try:
+        value: object = msgspec.json.decode(data)
+        return value
+    except (msgspec.DecodeError, RecursionError):
+        return _python_json_reading(data)
+
+
+def _python_json_reading(data: bytes) -> object:
+    try:
+        text = _text(data)
+    except UnicodeDecodeError as err:
+        return _not_text(err)
+    try:
+        value: object = json.loads(text)
+        return value
+    except RecursionError:
+        return _Failed("nests deeper than Python's json follows", "syntax")
+    except ValueError as err:  # a JSONDecodeError, or an int of more than 4,300 digits
+        return _Failed(_one_line(err), "syntax")
+
+
+def _yaml_reading(data: bytes) -> object:
+    """The value ``yaml.safe_load`` makes of the file's text, within asnfp's bounds, or
+    the :class:`_Failed` reason it makes none."""
+    try:
+        text = _text(data)
+    except UnicodeDecodeError as err:
+        return _not_text(err)
+    try:
+        return load_yaml(text)
+    except BoundExceeded as err:
+        return _Failed(str(err), "bound")
+    except Exception as err:  # noqa: BLE001 - the reference takes any failure as "not YAML"
+        return _Failed(_one_line(err), "syntax")
+
+
+# --- the reference's schema ----------------------------------------------------------------
+
+
+def _type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _at(where: str) -> str:
+    return f" - at `{where}`" if where != "$" else ""
+
+
+def _expected(kind: str, value: object, where: str) -> str:
+    return f"Expected `{kind}`, got `{_type_name(value)}`{_at(where)}"
+
+
+def _missing(key: str, where: str) -> str:
+    return f"Object missing required field `{key}`{_at(where)}"
+
+
+def _strings_problem(obj: dict[object, object], keys: Sequence[str], where: str) -> str | None:
+    """The first of ``keys`` that ``obj`` holds as something other than a string."""
+    for key in keys:
+        value = obj.get(key, "")
+        if not isinstance(value, str):
+            return _expected("str", value, f"{where}.{key}")
+    return None
+
+
+def _member_problem(member: dict[object, object], where: str) -> str | None:
+    for key in _MEMBER_KEYS:
+        if key not in member:
+            return _missing(key, where)
+    return _strings_problem(member, _MEMBER_KEYS, where)
+
+
+def _members_problem(members: list[object], where: str) -> str | None:
+    """The schema's rules for members: a member that is not an object passes here."""
+    for j, member in enumerate(members):
+        if isinstance(member, dict) and not (isinstance(member.get("expname"), str)
+                                             and isinstance(member.get("exptype"), str)):
+            return _member_problem(member, f"{where}.members[{j}]")
+    return None
+
+
+def _product_problem(product: object, i: int) -> str | None:
+    if not isinstance(product, dict):
+        return _expected("object", product, f"$.products[{i}]")
+    if not isinstance(product.get("name", ""), str):
+        return _strings_problem(product, ("name",), f"$.products[{i}]")
+    members = product.get("members", _ABSENT)
+    if members is _ABSENT:
+        return _missing("members", f"$.products[{i}]")
+    if not isinstance(members, list):
+        return _expected("array", members, f"$.products[{i}].members")
+    return _members_problem(members, f"$.products[{i}]") if members else None
+
+
+def _products_problem(asn: dict[object, object]) -> str | None:
+    products = asn.get("products", _ABSENT)
+    if products is _ABSENT:
+        return _missing("products", "$")
+    if not isinstance(products, list):
+        return _expected("array", products, "$.products")
+    for i, product in enumerate(products):
+        problem = _product_problem(product, i)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _schema_problem(asn: object) -> str | None:
+    """Why a decoded file does not meet the reference's Level-2b schema, or ``None``."""
+    if not isinstance(asn, dict):
+        return _expected("object", asn, "$")
+    problem = _strings_problem(asn, _STRING_KEYS, "$")
+    return problem if problem is not None else _products_problem(asn)
+
+
+def _schema_failure(reading: object) -> _Failed | None:
+    if isinstance(reading, _Failed):
+        return reading
+    problem = _schema_problem(reading)
+    return None if problem is None else _Failed(problem, "schema")
+
+
+def _member_not_an_object(asn: Any) -> Invalid | None:
+    """The first member that is not an object, in a reading that meets the schema (the
+    reference's path check then fails on it)."""
+    for i, product in enumerate(asn["products"]):
+        for j, member in enumerate(product["members"]):
+            if not isinstance(member, dict):
+                return Invalid(_expected("object", member, f"$.products[{i}].members[{j}]"))
+    return None
+
+
+def _why_not(json_failed: _Failed, yaml_failed: _Failed) -> Invalid:
+    """One line for a file neither reading makes an association of."""
+    for failed in (json_failed, yaml_failed):
+        if failed.kind == "bound":
+            return Invalid(failed.message)
+    if json_failed.kind in ("text", "schema"):
+        return Invalid(json_failed.message)
+    if yaml_failed.kind == "schema":
+        return Invalid(f"{yaml_failed.message} (read as YAML; not JSON: {json_failed.message})")
+    return Invalid(f"not JSON ({json_failed.message}) nor YAML ({yaml_failed.message})")
+
+
+def _yaml_may_pass(json_failed: _Failed) -> bool:
+    """Whether the YAML reading may pass where the JSON reading failed. When JSON reads
+    the text, YAML reads it alike (the same objects, arrays, keys, strings, integers,
+    booleans and nulls) but for number tokens with a fraction or exponent and NaN or
+    Infinity, which it may read as strings (``1e5``). So a JSON reading failing the
+    schema for any other value fails as YAML too (or YAML cannot read the text): the
+    reference's verdict without YAML's thousandfold cost."""
+    return json_failed.kind != "schema" or _FLOAT_FOUND in json_failed.message
+
+
+def _yaml_verdict(data: bytes, json_failed: _Failed) -> Invalid | None:
+    """The verdict when the JSON reading fails: the reference reads the text as YAML."""
+    reading = _yaml_reading(data)
+    failed = _schema_failure(reading)
+    if failed is None:
+        return _member_not_an_object(reading)
+    return _why_not(json_failed, failed)
+
+
+def check(data: bytes) -> Invalid | None:
+    """The reference's verdict on an association file's bytes: ``None`` when its
+    ``load_asn`` reads them, else why not, in one line naming the key where it can.
+
+    >>> check(b'{"asn_type": "image3", "products": [{"name": "p", "members": []}]}') is None
+    True
+    >>> check(b'{"products": [{"members": [{"expname": 1, "exptype": "science"}]}]}')
     Invalid(message='Expected `str`, got `int` - at `$.products[0].members[0].expname`')
-    >>> check(b"asn_type: i\\nasn_rule: R\\nproducts: []\\n", is_yaml=True).products
-    []
-    >>> check(b"{").message.startswith("not JSON"), check(b"[" * 5000).message
-    (True, 'nests deeper than 64 levels (an association file nests 5)')
+    >>> check(b'{"products": [],}\\n# YAML reads this\\n') is None
+    True
+    >>> check(b"products: 3\\n")
+    Invalid(message='Expected `array`, got `int` - at `$.products` (read as YAML; not JSON: Expecting value: line 1 column 1 (char 0))')
+    >>> check(b'{"products": []').message[:64]
+    "not JSON (Expecting ',' delimiter: line 1 column 16 (char 15)) n"
+    >>> check(b'\\xff{"products": []}')
+    Invalid(message='not UTF-8 text (invalid start byte at byte 0)')
     """
-    if is_yaml:
-        import yaml  # here: its import takes 10 ms that JSON never needs
+    reading = _json_reading(data)
+    failed = _schema_failure(reading)
+    if failed is None:
+        return _member_not_an_object(reading)
+    if not _yaml_may_pass(failed):
+        return Invalid(failed.message)
+    return _yaml_verdict(data, failed)
 
-        try:
-            raw = load_yaml(data)
-        except yaml.YAMLError as err:
-            return Invalid(f"not YAML ({_one_line(str(err))})")
-        except BoundExceeded as err:
-            return Invalid(str(err))
-    else:
-        try:
-            raw = msgspec.json.decode(data)
-        except msgspec.DecodeError as err:
-            return Invalid(f"not JSON ({_one_line(str(err))})")
-        except RecursionError:
-            return Invalid(TOO_DEEP)
+
+# --- asnfp's own checks (--strict) ---------------------------------------------------------
+
+
+def typed_file(data: bytes, *, is_yaml: bool = False) -> Level3File | Invalid:
+    """Decode an association file's bytes into the typed :class:`~asnfp.io.Level3File`
+    (standard JSON, or YAML), or say in one line why they do not decode.
+
+    ``products`` must be given (the Struct defaults it). Nesting and YAML aliases are
+    bounded (:mod:`asnfp.reading`); a typed JSON decode skips an unknown field unbuilt.
+
+    >>> typed_file(b'{"asn_type": "i", "asn_rule": "R", "products": [{"name": "p", "members": [{"expname": 1}]}]}')
+    Invalid(message='Expected `str`, got `int` - at `$.products[0].members[0].expname`')
+    >>> typed_file(b"asn_type: i\\nasn_rule: R\\nproducts: []\\n", is_yaml=True).products
+    []
+    >>> typed_file(b"{").message.startswith("not JSON"), typed_file(b"[" * 5000).message
+    (True, 'nests deeper than 64 levels (an association file nests 5)')
+    >>> typed_file(b'asn_type: i\\nasn_rule: R\\nproducts: []\\n"\\\\ud800": 1\\n', is_yaml=True)
+    Invalid(message="key '\\\\ud800' is not UTF-8 text (a lone surrogate)")
+    """
+    raw = _typed_yaml_reading(data) if is_yaml else _typed_json_reading(data)
+    if isinstance(raw, Invalid):
+        return raw
     if isinstance(raw, dict) and "products" not in raw:
-        return Invalid("Object missing required field `products`")
+        return Invalid(_missing("products", "$"))
     try:
         return msgspec.convert(raw, Level3File)
     except msgspec.ValidationError as err:
-        return Invalid(_one_line(str(err)))
+        return Invalid(_one_line(err))
+    except UnicodeEncodeError as err:  # a YAML key of lone surrogates: msgspec matches keys as UTF-8
+        return Invalid(f"key {err.object!r} is not UTF-8 text (a lone surrogate)")
     except RecursionError:
         return Invalid(TOO_DEEP)
+
+
+def _typed_json_reading(data: bytes) -> object:
+    try:
+        value: object = msgspec.json.decode(data)
+        return value
+    except msgspec.DecodeError as err:
+        return Invalid(f"not JSON ({_one_line(err)})")
+    except RecursionError:
+        return Invalid(TOO_DEEP)
+
+
+def _typed_yaml_reading(data: bytes) -> object:
+    import yaml  # type: ignore[import-untyped,unused-ignore]  # here: 10 ms that JSON never needs
+
+    try:
+        return load_yaml(data)
+    except yaml.YAMLError as err:
+        return Invalid(f"not YAML ({_one_line(err)})")
+    except BoundExceeded as err:
+        return Invalid(str(err))
+
+
+@functools.cache
+def _known_types() -> frozenset[str]:
+    from asnfp.jwst import RULES
+
+    return frozenset({rule.asn_type for rule in RULES} | {"None", "user_built"})
+
+
+def unknown_type(asn: Level3File) -> Invalid | None:
+    """Say when a file's ``asn_type`` is none that asnfp or the reference writes (the
+    reference's schema takes any string).
+
+    >>> unknown_type(Level3File(asn_type="imag3", asn_rule="R"))
+    Invalid(message="asn_type 'imag3' is not an association type (e.g. image2, image3, spec3) - at `$.asn_type`")
+    >>> unknown_type(Level3File(asn_type="image3", asn_rule="R")) is None
+    True
+    """
+    if asn.asn_type in _known_types():
+        return None
+    return Invalid(f"asn_type {asn.asn_type!r} is not an association type (e.g. image2, image3, spec3)"
+                   f"{_at('$.asn_type')}")
+
+
+def _has_folder(name: str) -> bool:
+    """The reference's test, ``Path(name).parent != Path()`` ("./a" and "a/" have none)."""
+    return PurePosixPath(name).parent != PurePosixPath()
+
+
+def folder_in_expname(asn: Level3File) -> Invalid | None:
+    """Say when a member's ``expname`` names a folder, which the reference reads with a
+    warning ("contains path information"): a pipeline looks for members beside the file.
+
+    >>> from asnfp.io import FileMember, FileProduct
+    >>> asn = Level3File(asn_type="image3", asn_rule="R", products=[
+    ...     FileProduct("p", [FileMember("a_cal.fits", "science"), FileMember("raw/b_cal.fits", "science")])])
+    >>> folder_in_expname(asn)
+    Invalid(message="expname 'raw/b_cal.fits' names a folder (the reference warns: path information) - at `$.products[0].members[1].expname`")
+    """
+    for i, product in enumerate(asn.products):
+        for j, member in enumerate(product.members):
+            if "/" in member.expname and _has_folder(member.expname):
+                return Invalid(f"expname {member.expname!r} names a folder (the reference warns: path "
+                               f"information){_at(f'$.products[{i}].members[{j}].expname')}")
+    return None
+
+
+def _strict(problem: Invalid) -> Invalid:
+    """A strict finding: "standard JSON" where the reference's reading was Python's or YAML's."""
+    message = problem.message
+    if message.startswith("not JSON ("):
+        message = f"not standard JSON ({message.removeprefix('not JSON (')}"
+    return Invalid(f"strict: {message}")
+
+
+def check_strict(data: bytes, *, is_yaml: bool = False) -> Level3File | Invalid:
+    """The reference's verdict (:func:`check`) and asnfp's own: the typed file
+    (:func:`typed_file`; YAML when ``is_yaml``, else standard JSON), a known
+    ``asn_type`` (:func:`unknown_type`), no folder in an ``expname``
+    (:func:`folder_in_expname`). Its own findings start ``strict:``.
+
+    >>> check_strict(b'{"asn_type": "image3", "asn_rule": "R", "products": []}').asn_type
+    'image3'
+    >>> check_strict(b'{"asn_type": "image3", "asn_rule": "R", "products": [], "target": NaN}')
+    Invalid(message='strict: not standard JSON (JSON is malformed: invalid character (byte 66))')
+    >>> check_strict(b'{"asn_type": "image3", "products": []}')
+    Invalid(message='strict: Object missing required field `asn_rule`')
+    >>> check_strict(b'{"asn_type": "image3", "asn_rule": "R"}')
+    Invalid(message='Object missing required field `products`')
+    """
+    problem = check(data)
+    if problem is not None:
+        return problem
+    asn = typed_file(data, is_yaml=is_yaml)
+    if isinstance(asn, Invalid):
+        return _strict(asn)
+    problem = unknown_type(asn) or folder_in_expname(asn)
+    return asn if problem is None else _strict(problem)
+
+
+# --- files and the command line ------------------------------------------------------------
 
 
 def _read(path: Path) -> bytes:
@@ -94,8 +471,9 @@ def _is_yaml(path: Path) -> bool:
 
 
 def read_checked(path: str | os.PathLike[str]) -> Level3File:
-    """Read and check one association file; raise :class:`AsnfpError` (one line) when it
-    cannot be read or is not valid.
+    """Read one association file and decode it typed (:func:`typed_file`, YAML for
+    ``.yaml``/``.yml`` names); raise :class:`AsnfpError` (one line) when it cannot be
+    read or does not decode.
 
     >>> read_checked("/no/such/file.json")
     Traceback (most recent call last):
@@ -103,55 +481,61 @@ def read_checked(path: str | os.PathLike[str]) -> Level3File:
     asnfp.errors.AsnfpError: /no/such/file.json: cannot read (No such file or directory)
     """
     file = Path(path)
-    result = check(_read(file), is_yaml=_is_yaml(file))
+    result = typed_file(_read(file), is_yaml=_is_yaml(file))
     if isinstance(result, Invalid):
         raise AsnfpError(f"{shown_path(str(file))}: invalid association: {result.message}")
     return result
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Register ``asnfp validate FILES...``.
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Register ``asnfp validate [--strict] FILES...``.
 
     >>> p = argparse.ArgumentParser(); sub = p.add_subparsers()
     >>> _ = add_parser(sub)
-    >>> p.parse_args(["validate", "a.json", "b.yaml"]).files
-    ['a.json', 'b.yaml']
+    >>> args = p.parse_args(["validate", "--strict", "a.json", "b.yaml"])
+    >>> args.files, args.strict
+    (['a.json', 'b.yaml'], True)
     """
     p = subparsers.add_parser(
-        "validate", help="check association files against the association structure",
-        description="Check each association file (JSON, or YAML for .yaml/.yml names): the typed "
-                    "file structure and the reference's schema rules (products required; each "
-                    "member needs a string expname and exptype; a known asn_type). One line on "
-                    "stderr per invalid file; exit status 2 if any is invalid or unreadable.")
+        "validate", help="check association files as the reference's pipelines read them",
+        description="Check each association file as the reference's pipelines read it (jwst's "
+                    "load_asn): its UTF-8 text is read as JSON, else as YAML, whatever its name, and "
+                    "must meet the reference's association schema: an object with a products array; "
+                    "each product an object with a members array; each member an object with string "
+                    "expname and exptype; asn_type, asn_rule, asn_pool, program and product names "
+                    "strings where given. One line on stderr per invalid file; exit status 2 if any "
+                    "is invalid or unreadable.")
+    p.add_argument("--strict", action="store_true",
+                   help="also asnfp's own checks: standard JSON (YAML for .yaml/.yml names); every "
+                        "field of its type, with asn_type, asn_rule and product names given; an asn_type "
+                        "asnfp or the reference writes; no folder in a member's expname")
     p.add_argument("files", nargs="+", help="association files")
     p.set_defaults(command=run)
     return p
 
 
+def _problem(path: Path, data: bytes, strict: bool) -> Invalid | None:
+    if not strict:
+        return check(data)
+    result = check_strict(data, is_yaml=_is_yaml(path))
+    return result if isinstance(result, Invalid) else None
+
+
 def run(args: argparse.Namespace) -> int:
     """Check every file (all are read first, so an unreadable one stops before any output);
-    print ``FILE: MESSAGE`` on stderr for each invalid one; 2 if any is invalid, else 0."""
-    paths: Sequence[Path] = [Path(name) for name in args.files]
+    print ``FILE: MESSAGE`` on stderr for each invalid one; 2 if any is invalid, else 0.
+
+    >>> import tempfile
+    >>> bad = Path(tempfile.mkdtemp()) / "a.json"
+    >>> _ = bad.write_bytes(b'{"products": {}}')
+    >>> run(argparse.Namespace(files=[str(bad)], strict=False))  # and on stderr: ".../a.json: Expected `array`..."
+    2
+    """
+    paths = [Path(name) for name in args.files]
     contents = [(path, _read(path)) for path in paths]
-    results = [(path, check(data, is_yaml=_is_yaml(path))) for path, data in contents]
-    invalid = [(path, r if isinstance(r, Invalid) else unknown_type(r)) for path, r in results]
-    invalid = [(path, problem) for path, problem in invalid if problem is not None]
+    strict = bool(getattr(args, "strict", False))
+    invalid = [(path, problem) for path, data in contents
+               if (problem := _problem(path, data, strict)) is not None]
     for path, problem in invalid:
         print(f"{shown_path(str(path))}: {problem.message}", file=sys.stderr)
     return 2 if invalid else 0
-
-
-def unknown_type(asn: Level3File) -> Invalid | None:
-    """Say when a file's ``asn_type`` is none that asnfp or the reference writes.
-
-    >>> unknown_type(check(b'{"asn_type": "imag3", "asn_rule": "R", "products": []}'))
-    Invalid(message="asn_type 'imag3' is not an association type (e.g. image2, image3, spec3)")
-    >>> unknown_type(check(b'{"asn_type": "image3", "asn_rule": "R", "products": []}')) is None
-    True
-    """
-    from asnfp.jwst import RULES
-
-    known = {rule.asn_type for rule in RULES} | {"None", "user_built"}
-    if asn.asn_type in known:
-        return None
-    return Invalid(f"asn_type {asn.asn_type!r} is not an association type (e.g. image2, image3, spec3)")

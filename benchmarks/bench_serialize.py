@@ -9,16 +9,21 @@ The files are the 858 that ``asnfp generate`` makes of the conformance ``mega_po
 from the same pool).  All their bytes are read into memory first; then each operation
 runs over every file, ``--repeat`` times, and the median is shown:
 
-- decode+validate: ``asnfp.validate.check(bytes)`` -- bytes to a typed ``Level3File``
-  with the reference schema's rules (field types, required ``asn_type``/``asn_rule``,
-  ``products`` required, every member a string ``expname`` and ``exptype``).  This is
-  the check ``asnfp validate`` makes; ``asnfp.io.decode_json`` alone types the fields
-  but lets ``products`` default to ``[]``, so it is shown on its own line.
+- decode+validate: ``asnfp.validate.check(bytes)`` -- the reference's verdict (the
+  bytes read as Python's ``json`` reads them, then YAML, against the reference's
+  association schema), the check ``asnfp validate`` makes; and
+  ``asnfp.validate.check_strict(bytes)`` -- that and the bytes to a typed ``Level3File``
+  (every field's type, required ``asn_type``/``asn_rule``), a known ``asn_type``, no
+  folder in an ``expname``: ``asnfp validate --strict``.  ``asnfp.io.decode_json``
+  alone types the fields but lets ``products`` default to ``[]``, so it is shown on its
+  own line.
 - encode: ``asnfp.io.dumps_json`` of the Structs that asnfp writes (made in this process
   from the same pool); every result must equal the file's bytes, else exit 1.
-- from disk: ``asnfp.validate.read_checked(path)`` (read + decode + validate), and
-  ``asnfp.io.load_asn(path)``.  The files were just read, so they come from the page cache.
-- YAML: ``check(..., is_yaml=True)`` on the files as ``asnfp.io.dumps_yaml`` writes them.
+- from disk: the bounded read (``asnfp.reading.read_bounded``) and ``check``, as
+  ``asnfp validate`` reads a file; ``asnfp.validate.read_checked(path)`` (read + typed
+  decode, for ``asnfp diff``); and ``asnfp.io.load_asn(path)``.  The files were just read, so they come from the page cache.
+- YAML: ``check`` (the JSON reading fails first, as the reference's does) and
+  ``check_strict(..., is_yaml=True)`` on the files as ``asnfp.io.dumps_yaml`` writes them.
 
 When the environment variable ASNFP_REFERENCE names a Python with jwst 3.0.0, the
 reference's ``load_asn`` (it parses the JSON and validates it against the association
@@ -237,7 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from asnfp import __version__
     from asnfp.io import decode_json, dumps_json, dumps_yaml, load_asn
-    from asnfp.validate import Invalid, check, read_checked, unknown_type
+    from asnfp.reading import ASN_BYTES, read_bounded
+    from asnfp.validate import Invalid, check, check_strict, read_checked
+
+    def read_and_check(path: Path) -> object:
+        return check(read_bounded(path, ASN_BYTES, what="association file"))
 
     with tempfile.TemporaryDirectory(prefix="bench-serialize-") as tmp:
         folder = opts.files
@@ -251,8 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         total_bytes = sum(map(len, data))
 
         # Correctness first: every file validates, and asnfp encodes it to the same bytes.
-        results = [check(raw) for raw in data]
-        bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, Invalid) or unknown_type(r)]
+        results = [check_strict(raw) for raw in data]
+        bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, Invalid)]
         if bad:
             raise SystemExit(f"{len(bad)} file(s) do not validate, e.g. {bad[0][0]}: {bad[0][1]}")
         structs = generated_structs(opts.pool)
@@ -275,22 +284,20 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{total_bytes / len(paths):,.0f} bytes each on average (largest {max(map(len, data)):,})")
         reps, least = opts.repeat, opts.min_seconds
 
-        def verified(raw: bytes) -> object:
-            result = check(raw)
-            return unknown_type(result) if not isinstance(result, Invalid) else result
-
         rows = [
-            timed("asnfp decode+validate (validate.check)", check, data, reps, least),
-            timed("asnfp decode+validate+asn_type (= validate)", verified, data, reps, least),
+            timed("asnfp decode+validate (check = validate)", check, data, reps, least),
+            timed("asnfp strict (check_strict = --strict)", check_strict, data, reps, least),
             timed("asnfp typed decode (io.decode_json)", decode_json, data, reps, least),
             timed("asnfp untyped JSON parse (msgspec)", msgspec.json.decode, data, reps, least),
             timed("asnfp encode (io.dumps_json)", dumps_json, objects, reps, least),
-            timed("asnfp disk: read+decode+validate", read_checked, paths, reps, least),
+            timed("asnfp disk: read+decode+validate (= validate)", read_and_check, paths, reps, least),
             timed("asnfp disk: io.load_asn", load_asn, paths, reps, least),
+            timed("asnfp disk: read+typed decode (read_checked)", read_checked, paths, reps, least),
         ]
         if opts.yaml_repeat:
             yaml_data = [dumps_yaml(obj) for obj in objects]
-            rows.append(timed("asnfp YAML decode+validate", lambda raw: check(raw, is_yaml=True),
+            rows.append(timed("asnfp YAML decode+validate (check)", check, yaml_data, opts.yaml_repeat, 0))
+            rows.append(timed("asnfp YAML strict (check_strict)", lambda raw: check_strict(raw, is_yaml=True),
                               yaml_data, opts.yaml_repeat, 0))
 
         python = os.environ.get("ASNFP_REFERENCE", "")
@@ -305,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ref_data = [p.read_bytes() for p in ref_paths]
             subset_rows = [
                 timed(f"asnfp decode+validate, those {len(ref_paths)} files", check, ref_data, reps, least),
-                timed(f"asnfp disk: read+decode+validate, {len(ref_paths)}", read_checked, ref_paths,
+                timed(f"asnfp disk: read+decode+validate, {len(ref_paths)}", read_and_check, ref_paths,
                       reps, least),
             ]
 
