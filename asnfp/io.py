@@ -329,6 +329,9 @@ def load_asn(path: str | os.PathLike[str]) -> Level3File:
             return msgspec.convert(load_yaml(data), Level3File)
         except (msgspec.ValidationError, yaml.YAMLError, BoundExceeded) as err:
             raise AsnfpError(f"{where}: not an association file ({_one_line(err)})") from None
+        except UnicodeEncodeError:  # a key msgspec cannot take: a lone surrogate ("\ud800")
+            raise AsnfpError(f"{where}: not an association file (a key holds a lone surrogate, "
+                             "which is not text)") from None
     try:
         return decode_json(data)
     except (msgspec.ValidationError, msgspec.DecodeError) as err:

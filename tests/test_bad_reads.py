@@ -253,6 +253,14 @@ def test_a_few_aliases_still_load(here: Path, capsys: pytest.CaptureFixture[str]
     assert load_yaml(laughs(levels=5)) is not None  # 9**5 nodes: within the bound
 
 
+def test_a_yaml_key_holding_a_lone_surrogate_is_one_line(here: Path) -> None:
+    """msgspec cannot take such a key: load_asn raised UnicodeEncodeError."""
+    write(here, "s.yaml", 'asn_type: a\nasn_rule: r\n"\\ud800": 1\nproducts: []\n')
+    with pytest.raises(AsnfpError, match="lone surrogate") as caught:
+        load_asn(here / "s.yaml")
+    assert "\n" not in str(caught.value)
+
+
 def test_a_recursive_alias_is_refused(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(here, "loop.yaml", "products: &p [{name: p, members: *p}]\n")
     assert_error(run(["validate", "loop.yaml"], capsys), "loop.yaml", "an alias refers to a collection that holds it")
