@@ -27,7 +27,8 @@ from typing import Final, NamedTuple, NoReturn, TextIO
 
 from msgspec.structs import replace
 
-from asnfp import __version__, batch, diff, edit, from_list, gather, mkpool, validate
+from asnfp import __version__, batch
+from asnfp.tools import diff, edit, from_list, gather, mkpool, validate
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import (
@@ -188,7 +189,7 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _explained_rows(args: argparse.Namespace, pool: Pool) -> list[int]:
-    from asnfp.explain import rows_named
+    from asnfp.tools.explain import rows_named
 
     if args.row:
         bad = [n for n in args.row if not 1 <= n <= len(pool.rows)]
@@ -219,7 +220,7 @@ def run_explain(args: argparse.Namespace) -> int:
     >>> status, out.getvalue().splitlines()[1]
     (0, '  Asn_Lv3Image: joined jw00001-o001_image3_00001_asn.json')
     """
-    from asnfp.explain import describe, explain_rows
+    from asnfp.tools.explain import describe, explain_rows
     from asnfp.jwst import REQUIRED_COLUMNS
 
     make_registry = registries(args)

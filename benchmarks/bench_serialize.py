@@ -9,10 +9,10 @@ The files are the 858 that ``asnfp generate`` makes of the conformance ``mega_po
 from the same pool).  All their bytes are read into memory first; then each operation
 runs over every file, ``--repeat`` times, and the median is shown:
 
-- decode+validate: ``asnfp.validate.check(bytes)`` -- the reference's verdict (the
+- decode+validate: ``asnfp.tools.validate.check(bytes)`` -- the reference's verdict (the
   bytes read as Python's ``json`` reads them, then YAML, against the reference's
   association schema), the check ``asnfp validate`` makes; and
-  ``asnfp.validate.check_strict(bytes)`` -- that and the bytes to a typed ``Level3File``
+  ``asnfp.tools.validate.check_strict(bytes)`` -- that and the bytes to a typed ``Level3File``
   (every field's type, required ``asn_type``/``asn_rule``), a known ``asn_type``, no
   folder in an ``expname``: ``asnfp validate --strict``.  ``asnfp.io.decode_json``
   alone types the fields but lets ``products`` default to ``[]``, so it is shown on its
@@ -20,7 +20,7 @@ runs over every file, ``--repeat`` times, and the median is shown:
 - encode: ``asnfp.io.dumps_json`` of the Structs that asnfp writes (made in this process
   from the same pool); every result must equal the file's bytes, else exit 1.
 - from disk: the bounded read (``asnfp.reading.read_bounded``) and ``check``, as
-  ``asnfp validate`` reads a file; ``asnfp.validate.read_checked(path)`` (read + typed
+  ``asnfp validate`` reads a file; ``asnfp.tools.validate.read_checked(path)`` (read + typed
   decode, for ``asnfp diff``); and ``asnfp.io.load_asn(path)``.  The files were just read, so they come from the page cache.
 - YAML: ``check`` (the JSON reading fails first, as the reference's does) and
   ``check_strict(..., is_yaml=True)`` on the files as ``asnfp.io.dumps_yaml`` writes them.
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from asnfp import __version__
     from asnfp.io import decode_json, dumps_json, dumps_yaml, load_asn
     from asnfp.reading import ASN_BYTES, read_bounded
-    from asnfp.validate import Invalid, check, check_strict, read_checked
+    from asnfp.tools.validate import Invalid, check, check_strict, read_checked
 
     def read_and_check(path: Path) -> object:
         return check(read_bounded(path, ASN_BYTES, what="association file"))

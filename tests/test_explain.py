@@ -27,7 +27,7 @@ from asnfp.constraints import (
     leaves,
     not_any,
 )
-from asnfp.explain import why_missed
+from asnfp.tools.explain import why_missed
 from asnfp.row import make_row
 from asnfp.testing import constraint_trees, rows
 

@@ -600,7 +600,7 @@ def test_a_killed_run_s_staging_folder_far_above_a_new_folder_goes_with_the_next
 
 def test_gather_refuses_a_member_named_as_the_association_even_when_dest_has_a_newer_one(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from asnfp.edit import dumps_object
+    from asnfp.tools.edit import dumps_object
 
     (tmp_path / "src").mkdir()
     (tmp_path / "dest").mkdir()

@@ -15,7 +15,8 @@ import pytest
 
 from asnfp.cli import main as cli_main
 
-from asnfp import api, diff
+from asnfp import api
+from asnfp.tools import diff
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = ROOT / "examples" / "jw01234_imaging_pool.csv"

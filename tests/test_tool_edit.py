@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from asnfp import edit
+from asnfp.tools import edit
 from asnfp.cli import main as cli_main
 from asnfp.errors import shown_path
 
@@ -573,7 +573,7 @@ def _reference_batch(folders: list[Path], argvs: list[list[str]], work: Path) ->
     return [(outcome, said) for outcome, said in json.loads(outcomes.read_text())]
 
 
-#: What asnfp refuses by decision where asn_edit writes a file (see asnfp.edit).
+#: What asnfp refuses by decision where asn_edit writes a file (see asnfp.tools.edit).
 DECIDED_REFUSALS = ("not an association", "has no 'members' list", "is not a string", "nests deeper than")
 
 

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from asnfp.errors import AsnfpError, UsageError
-from asnfp.from_list import (
+from asnfp.tools.from_list import (
     BARE,
     LEVEL2B,
     LEVEL3,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from asnfp.edit import dumps_object
-from asnfp.gather import gather_plan
+from asnfp.tools.edit import dumps_object
+from asnfp.tools.gather import gather_plan
 from tests.test_tool_edit import IMAGE2, IMAGE3, REFERENCE, generated, tool  # noqa: F401 (fixture)
 
 MIXED = {"asn_type": "image3", "asn_rule": "R", "code_version": "9", "asn_id": "o001", "extra": [1],

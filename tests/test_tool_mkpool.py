@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from asnfp.api import associations
 from asnfp.cli import main as cli_main
 from asnfp.errors import AsnfpError
-from asnfp.mkpool import (
+from asnfp.tools.mkpool import (
     EXTRA_COLUMNS,
     HeaderCard,
     add_parser,

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from asnfp import api
 from asnfp.cli import main as cli_main
 from asnfp.io import Level3File
-from asnfp.validate import (
+from asnfp.tools.validate import (
     Invalid,
     _json_reading,
     _schema_problem,

@@ -30,7 +30,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from test_tool_validate import example_files, mutated_files
 
-from asnfp.validate import check
+from asnfp.tools.validate import check
 
 REFERENCE = os.environ.get("ASNFP_REFERENCE")
 CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"

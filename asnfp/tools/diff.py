@@ -30,7 +30,7 @@ from asnfp.association import Member, Product
 from asnfp.errors import AsnfpError, shown_path
 from asnfp.finalize import exposure_name, membership_diffs
 from asnfp.io import FileProduct, Level3File
-from asnfp.validate import read_checked
+from asnfp.tools.validate import read_checked
 
 __all__ = (
     "KINDS",
@@ -239,7 +239,7 @@ def diff_files(left: Sequence[tuple[str, Level3File]], right: Sequence[tuple[str
 
 def read_side(path: Path) -> list[tuple[str, Level3File]]:
     """Read one side: a file, or every ``.json``/``.yaml``/``.yml`` regular file of a folder
-    (by name), each bounded as :func:`~asnfp.validate.read_checked` reads it.
+    (by name), each bounded as :func:`~asnfp.tools.validate.read_checked` reads it.
 
     >>> read_side(Path("/no/such"))
     Traceback (most recent call last):

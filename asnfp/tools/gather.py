@@ -38,7 +38,7 @@ from typing import Any
 
 import msgspec
 
-from asnfp.edit import JsonObject, checked_object, dumps_object, read_object
+from asnfp.tools.edit import JsonObject, checked_object, dumps_object, read_object
 from asnfp.errors import AsnfpError, UnsafeName, UsageError, shown_path
 from asnfp.naming import plain_name
 from asnfp.transaction import Output, Transaction
