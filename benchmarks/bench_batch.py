@@ -12,7 +12,7 @@ process (wall time, start-up included), ``--repeat`` times, interleaved, each ru
 a fresh output folder where every pool goes to ``OUT/<pool stem>/``:
 
 - serial, one process: one ``python -c`` child (this script's Python) that imports
-  asnfp and calls ``asnfp.batch.generate_one`` for each pool in turn, the task that
+  asnfp and calls ``asnfp.cli.batch.generate_one`` for each pool in turn, the task that
   ``asnfp batch`` gives a Dask worker: the serial baseline;
 - serial, ``asnfp generate -j 1`` per pool: one ``asnfp generate POOL -p OUT/<stem> -j 1``
   process after the other, what an operator does without ``batch``
@@ -66,7 +66,7 @@ DASK_HINT = "needs Dask"  # in the one line asnfp batch prints when Dask is not 
 SERIAL_SCRIPT = r"""
 import sys
 from pathlib import Path
-from asnfp.batch import generate_one
+from asnfp.cli.batch import generate_one
 from asnfp.cli import build_parser
 
 out, pools = sys.argv[1], sys.argv[2:]
@@ -82,7 +82,7 @@ sys.exit(1 if failed else 0)
 
 #: Run by this script's Python before anything: asnfp's version, and Dask's (or "-").
 PREFLIGHT_SCRIPT = r"""
-import asnfp, asnfp.batch
+import asnfp, asnfp.cli.batch
 try:
     import distributed
     dask = distributed.__version__
@@ -202,7 +202,7 @@ def preflight() -> tuple[str, str]:
     proc = subprocess.run([sys.executable, "-c", PREFLIGHT_SCRIPT], capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, check=False)
     if proc.returncode:
-        raise Missing(f"{sys.executable} cannot import asnfp.batch ({_last_line(proc.stderr)})")
+        raise Missing(f"{sys.executable} cannot import asnfp.cli.batch ({_last_line(proc.stderr)})")
     asnfp, dask = proc.stdout.split()
     return asnfp, dask
 

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asnfp import batch
-from asnfp.batch import Outcome, progress_line, run_batch, summary_csv
+from asnfp.cli import batch
+from asnfp.cli.batch import Outcome, progress_line, run_batch, summary_csv
 from asnfp.cli import main
 from asnfp.workers import available_workers
 from tests.conftest import CONFORMANCE

@@ -1,9 +1,8 @@
-"""The ``asnfp`` command. ``asnfp generate POOL`` takes every flag of ``asn_generate``.
+"""``asnfp generate POOL``: every flag of ``asn_generate``, the pool read, the rules'
+registry made, the associations generated and written (in one transaction: all the files
+or none). ``asnfp batch`` shares its flags and :func:`generate_files`.
 
-All effects live here: reading the pool, writing files (into a temporary folder beside
-the target, moved in at the end, so a failure leaves no partial output), and turning
-errors into one line on stderr with exit status 2.
-
+>>> from asnfp.cli.command import build_parser
 >>> build_parser().parse_args(["generate", "pool.csv", "-i", "o001", "--merge"]).ids
 ['o001']
 """
@@ -11,24 +10,19 @@ errors into one line on stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
-import gc
 import os
 import re
-import signal
 import sys
 import tempfile  # noqa: F401  (doctests)
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from typing import Final, NamedTuple, NoReturn, TextIO
+from typing import Final, NamedTuple
 
 from msgspec.structs import replace
 
-from asnfp import __version__, batch
-from asnfp.tools import diff, edit, from_list, gather, mkpool, validate
+from asnfp import __version__
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import (
@@ -37,56 +31,50 @@ from asnfp.errors import (
     OutputError,
     PoolError,
     UsageError,
-    first_line,
     shown_path,
 )
 from asnfp.generate import (
     Options,
-    RuleFailed,
     generate_per_candidate,
     generate_per_pool,
 )
 from asnfp.io import encode, file_name
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.rule import Registry, load_rule_files
-from asnfp.signals import handled
 from asnfp.transaction import Output, Transaction
 from asnfp.workers import ChildFailed, available_workers, run_parts
 
 __all__ = (
-    "main",
-    "entry",
-    "build_parser",
-    "add_generate_flags",
-    "run_generate",
-    "generate_files",
+    "REFERENCE_VERSION",
     "Generated",
-    "run_rules",
-    "run_explain",
-    "write_outputs",
-    "registries",
-    "positive_count",
-    "worker_count",
+    "add_generate_command",
+    "add_generate_flags",
+    "check_columns",
     "check_version_id",
-    "cycle_collector_off",
-    "one_line",
-    "internal_error",
+    "generate_files",
+    "positive_count",
+    "registries",
+    "run_generate",
+    "worker_count",
+    "write_outputs",
 )
 
+
 REFERENCE_VERSION = "3.0.0"
+
+
 #: ``-j`` by default: one process per core, at most this many (each child copies the
 #: pages of the pool it touches, so more would cost memory for little speed).
 DEFAULT_WORKERS_MAX = 4
+
+
 VERSION_ID_MAX = 64
+
+
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _add_generate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_generate_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("generate", help="generate associations from a pool (as asn_generate)",
                        description="Generate association files from a pool, as asn_generate does.")
     p.add_argument("pool", help="association pool file")
@@ -137,128 +125,6 @@ def add_generate_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-merge", action="store_true",
                    help="deprecated: not merging is the default")
     p.add_argument("--per-pool-algorithm", action="store_true", help="the per-pool algorithm")
-
-
-def _add_rules(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("rules", help="list the rule catalogue, one line per rule",
-                       description="List the JWST rules in the order they run: name, level, "
-                                   "asn_type, and the constraint as a readable expression.")
-    p.add_argument("-k", default="", help="only rules whose name contains this text")
-    p.set_defaults(command=run_rules)
-
-
-def run_rules(args: argparse.Namespace) -> int:
-    """Print one line per rule of the catalogue: ``name  level  asn_type  constraint``.
-
-    >>> import io, contextlib
-    >>> out = io.StringIO()
-    >>> with contextlib.redirect_stdout(out):
-    ...     status = main(["rules", "-k", "Lv3Image"])
-    >>> status, out.getvalue().split()[:3]
-    (0, ['Asn_Lv3Image', '3', 'image3'])
-    """
-    from asnfp.jwst import RULES
-
-    for rule in RULES:
-        if args.k in rule.name:
-            print(f"{rule.name}  {rule.level}  {rule.asn_type}  {rule.constraint.describe()}")
-    return 0
-
-
-def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("explain", help="why a row joined, or did not join, each rule",
-                       description="For a row of the pool (or, by default, for every row that no "
-                                   "written association holds): the associations that hold it, "
-                                   "and for each rule whether the row joined it, and if not, the "
-                                   "leaf that missed with the value the row has there.")
-    p.add_argument("pool", help="association pool file")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--row", type=int, action="append", metavar="N",
-                       help="the N-th exposure of the pool (the first is 1); may be repeated")
-    which.add_argument("--file", action="append", metavar="NAME",
-                       help="the rows whose file name is NAME (or contains it); may be repeated")
-    p.add_argument("--rule", action="append", metavar="NAME", help="only this rule (may be repeated)")
-    p.add_argument("-r", "--rules", action="append", help="a Python file of rules to add (may be repeated)")
-    p.add_argument("--ignore-default", action="store_true", help="only the rules of the -r files")
-    p.add_argument("-d", "--delimiter", default="|", help="pool column delimiter (default: |)")
-    p.add_argument("--pool-format", default="ascii", help="astropy table format (default: ascii)")
-    p.add_argument("-j", "--workers", type=positive_count, default=None, metavar="N",
-                   help="processes to share the candidate runs among (default: one per core; "
-                        "never more than the cores)")
-    p.set_defaults(command=run_explain, debug=False)
-
-
-def _explained_rows(args: argparse.Namespace, pool: Pool) -> list[int]:
-    from asnfp.tools.explain import rows_named
-
-    if args.row:
-        bad = [n for n in args.row if not 1 <= n <= len(pool.rows)]
-        if bad:
-            raise UsageError(f"{shown_path(pool.meta.file)}: no row {bad[0]} (the pool has rows 1 to {len(pool.rows)})")
-        return [n - 1 for n in args.row]
-    if args.file:
-        found = {name: rows_named(pool.rows, name) for name in args.file}
-        missing = [name for name, hits in found.items() if not hits]
-        if missing:
-            raise UsageError(f"{shown_path(pool.meta.file)}: no row with file name {missing[0]!r}")
-        return list(dict.fromkeys(i for hits in found.values() for i in hits))
-    return []
-
-
-def run_explain(args: argparse.Namespace) -> int:
-    """Run ``asnfp explain``: print, for each row asked for (every orphan by default),
-    the associations that hold it and a line per rule.
-
-    >>> import io, contextlib
-    >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|"
-    ...                                 "asn_candidate\\njw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
-    ...                                 "[('o001', 'observation')]\\n")
-    >>> out = io.StringIO()
-    >>> with contextlib.redirect_stdout(out):
-    ...     status = main(["explain", str(d / "pool.csv"), "--row", "1", "--rule", "Asn_Lv3Image"])
-    >>> status, out.getvalue().splitlines()[1]
-    (0, '  Asn_Lv3Image: joined jw00001-o001_image3_00001_asn.json')
-    """
-    from asnfp.tools.explain import describe, explain_rows
-    from asnfp.jwst import REQUIRED_COLUMNS
-
-    make_registry = registries(args)
-    known = {r.name for r in make_registry(None).rules}
-    unknown = [name for name in args.rule or () if name not in known]
-    if unknown:
-        raise UsageError(f"no rule {unknown[0]!r} (asnfp rules lists them)")
-    pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
-    _check_columns(pool, (*REQUIRED_COLUMNS, "asn_candidate"))
-    workers = worker_count(args.workers)
-    options = Options(workers=workers)
-    indexes = _explained_rows(args, pool)
-    try:
-        found = explain_rows(make_registry, pool.rows, indexes or None, options, rules=args.rule)
-    except MissingColumn as err:
-        raise AsnfpError(f"{shown_path(pool.meta.file)}: {err}") from None
-    if not indexes:
-        print(f"{len(found)} of {len(pool.rows)} rows of {pool.meta.file} are in no written association")
-    print("\n".join(describe(e) for e in found))
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Build the ``asnfp`` argument parser (sub-command ``generate``).
-
-    >>> args = build_parser().parse_args(["generate", "pool.csv"])
-    >>> args.pool, args.path, args.format, args.ids, args.command is run_generate
-    ('pool.csv', '.', 'json', None, True)
-    """
-    parser = _Parser(prog="asnfp", description="JWST associations, as a functional fold.")
-    parser.add_argument("--version", action="version", version=f"asnfp {__version__}")
-    sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
-    _add_generate(sub)
-    _add_rules(sub)
-    _add_explain(sub)
-    for tool in (from_list, edit, gather, mkpool, diff, validate, batch):
-        tool.add_parser(sub)
-    return parser
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -326,7 +192,7 @@ def check_version_id(version_id: str | bool | None) -> None:
                          "allowed, starting with a letter or digit")
 
 
-def _check_columns(pool: Pool, needed: Sequence[str]) -> None:
+def check_columns(pool: Pool, needed: Sequence[str]) -> None:
     if not pool.rows:
         return
     for column in needed:
@@ -348,6 +214,8 @@ def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
     """The registry factory of a run: the JWST rules and those of ``-r`` files (loaded
     now, so that a rule file that does not load fails before any pool is read).
 
+    >>> from asnfp.cli.command import build_parser
+
     >>> make = registries(build_parser().parse_args(["generate", "pool.csv"]))
     >>> "Asn_Lv3Image" in {rule.name for rule in make(None).rules}
     True
@@ -367,6 +235,8 @@ def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Run ``asnfp generate``: read, generate, write. Returns the exit status.
+
+    >>> from asnfp.cli.command import build_parser
 
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|asn_candidate\\n"
@@ -397,6 +267,8 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
     what ``asnfp generate`` does, without printing. Errors raise :class:`AsnfpError`;
     warnings go to ``warn`` (by default, a line on stderr).
 
+    >>> from asnfp.cli.command import build_parser
+
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|asn_candidate\\n"
     ...                                 "jw_1_uncal.fits|nrc_dark|science|1|1|null\\n")
@@ -409,7 +281,7 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
     make_registry = registries(args)
     pool = read_pool(args.pool, fmt=args.pool_format, delimiter=args.delimiter)
     per_pool = args.per_pool_algorithm
-    _check_columns(pool, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
+    check_columns(pool, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
     options = _options(args)
     try:
         if args.dms and options.ids is not None:
@@ -514,173 +386,3 @@ def _written_share(asns: Sequence[Association], files: Sequence[Output], fmt: st
             return str(err)
     return None
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``asnfp`` command; returns (and exits with) the status.
-
-    >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|"
-    ...                                 "asn_candidate\\njw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
-    ...                                 "[('o001', 'observation')]\\n")
-    >>> main(["generate", str(d / "pool.csv"), "-p", str(d / "out")]), sorted(os.listdir(d / "out"))
-    (0, ['jw00001-o001_image2_00001_asn.json', 'jw00001-o001_image3_00001_asn.json'])
-    >>> main(["generate", str(d / "missing.csv")])  # one line on stderr: "asnfp: error: ...: no such file"
-    2
-    """
-    args = build_parser().parse_args(argv)
-    if sys.stderr is None:  # (started with stderr closed: there is no one to tell)
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-    stdout = _GuardedStdout(sys.stdout)
-    try:
-        with handled(TERMINATING_SIGNALS, _terminate), contextlib.redirect_stdout(stdout), cycle_collector_off():
-            status = args.command(args)
-            stdout.flush()
-    except StdoutClosed:  # whoever read the output stopped reading (asnfp rules | head): stop quietly
-        _silence_stdout()
-        status = 141
-    except (AsnfpError, StdoutFailed) as err:
-        _say(f"asnfp: error: {one_line(err)}")
-        status = 2
-    except RuleFailed as err:  # the user's rule code raised: name it, unless debugging
-        if os.environ.get("ASNFP_TRACEBACK"):
-            raise
-        _say(f"asnfp: error: {one_line(err)}")
-        status = 2
-    except _Terminated:
-        _say("asnfp: terminated")
-        status = 143
-    except KeyboardInterrupt:
-        _say("asnfp: interrupted")
-        status = 130
-    except OSError as err:  # a path the user gave that the system refuses (ENAMETOOLONG, ELOOP...)
-        where = f"{shown_path(os.fsdecode(err.filename))}: " if err.filename else ""
-        _say(f"asnfp: error: {where}{err.strerror or one_line(err)}")
-        status = 2
-    except Exception as err:  # the one broad catch: a bug in asnfp, never a bare traceback
-        if os.environ.get("ASNFP_TRACEBACK"):
-            raise
-        _say(f"asnfp: {internal_error(err)} (set ASNFP_TRACEBACK=1 to see where; please report it)")
-        status = 1
-    if status == 0 and getattr(args, "no_merge", False):  # (after: a failed run says one line)
-        _say("asnfp: warning: --no-merge is deprecated: not merging is the default")
-    return status
-
-
-#: Signals that end a run as Ctrl-C does (every ``finally`` runs: staging is removed).
-TERMINATING_SIGNALS: Final = (signal.SIGTERM, signal.SIGHUP)
-
-
-def _say(line: str) -> None:
-    """Print a line on stderr; if stderr itself is gone, there is no one to tell."""
-    with contextlib.suppress(OSError, ValueError):
-        print(line, file=sys.stderr)
-
-
-class StdoutFailed(AsnfpError):
-    """Standard output cannot be written (a full disk, ``> /dev/full``)."""
-
-
-class StdoutClosed(Exception):
-    """Whoever read standard output stopped reading (a broken pipe)."""
-
-
-class _GuardedStdout:
-    """Standard output whose failures are asnfp's errors: a broken pipe
-    (:class:`StdoutClosed`) or any other (:class:`StdoutFailed`, one line)."""
-
-    def __init__(self, stream: TextIO | None) -> None:
-        self._stream = stream  # (None: started with stdout closed)
-
-    def write(self, text: str) -> int:
-        if self._stream is None:
-            raise StdoutClosed
-        try:
-            return self._stream.write(text)
-        except OSError as err:
-            raise _stdout_error(err) from None
-
-    def flush(self) -> None:
-        if self._stream is None:
-            return
-        try:
-            self._stream.flush()
-        except OSError as err:
-            raise _stdout_error(err) from None
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._stream, name)
-
-
-def _stdout_error(err: OSError) -> Exception:
-    if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
-        return StdoutClosed()
-    return StdoutFailed(f"cannot write to standard output ({err.strerror or err})")
-
-
-@contextlib.contextmanager
-def cycle_collector_off() -> Iterator[None]:
-    """Run a block with Python's cycle collector off, as it was before afterwards.
-
-    A run makes no reference cycles (a full collection after a 10,000-row run finds
-    none), so the collector would only walk the growing state again and again: 22% of a
-    run's time (measured).
-
-    >>> with cycle_collector_off():
-    ...     gc.isenabled()
-    False
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _silence_stdout() -> None:
-    """Point stdout at the null device, so that nothing more fails on the closed pipe."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # (stdout None: closed at start)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every ``finally`` (the staging folder) runs."""
-
-
-def _terminate(signum: int, frame: object) -> NoReturn:
-    raise _Terminated
-
-
-def one_line(err: BaseException) -> str:
-    """The message's first line: whatever a library put in it, the user gets one line.
-
-    >>> one_line(AsnfpError("pool.csv: bad\\nmore detail"))
-    'pool.csv: bad'
-    """
-    return first_line(err)
-
-
-def internal_error(err: BaseException) -> str:
-    """The one line for an error that is a bug in asnfp: its type and first line.
-
-    >>> internal_error(KeyError("x"))
-    "internal error: KeyError: 'x'"
-    """
-    return f"internal error: {type(err).__name__}: {one_line(err)}"
-
-
-def entry() -> NoReturn:
-    """The ``asnfp`` console script: :func:`main`, then leave at once. The files are
-    written and closed by then; freeing a run's objects one by one would only add to the
-    wait (60 ms after mega_pool, seconds after 100k rows)."""
-    status = main()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError, AttributeError):  # (closed, or None)
-            stream.flush()
-    os._exit(status)
-
-
-if __name__ == "__main__":
-    entry()

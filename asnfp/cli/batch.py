@@ -42,20 +42,20 @@ from asnfp.naming import plain_name
 from asnfp.signals import handled
 
 __all__ = (
-    "Outcome",
-    "SUMMARY_FIELDS",
     "INSTALL_HINT",
+    "SUMMARY_FIELDS",
+    "Outcome",
     "add_parser",
-    "pool_paths",
-    "pool_folders",
     "cluster_size",
-    "positive_seconds",
-    "timed_out",
     "generate_one",
-    "run_batch",
-    "summary_csv",
+    "pool_folders",
+    "pool_paths",
+    "positive_seconds",
     "progress_line",
     "run",
+    "run_batch",
+    "summary_csv",
+    "timed_out",
 )
 
 INSTALL_HINT: Final = "asnfp batch needs Dask: pip install 'asnfp[batch]'"
@@ -107,7 +107,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     >>> a.pools, a.path, a.workers, a.scheduler, a.merge, a.timeout
     (['a.csv', 'pools/*.csv'], 'out', 2, None, True, 600.0)
     """
-    from asnfp.cli import add_generate_flags, positive_count
+    from asnfp.cli.generate import add_generate_flags, positive_count
 
     p: argparse.ArgumentParser = subparsers.add_parser(
         "batch", help="generate many pools at once, on a Dask cluster",
@@ -255,7 +255,8 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
     >>> generate_one(str(d / "none.csv"), str(d / "out" / "none"), flags).message  # doctest: +ELLIPSIS
     '.../none.csv: no such file'
     """
-    from asnfp.cli import cycle_collector_off, generate_files, internal_error, one_line
+    from asnfp.cli.generate import generate_files
+    from asnfp.cli.process import cycle_collector_off, internal_error, one_line
     from asnfp.generate import RuleFailed
 
     job = copy.copy(args)
@@ -729,7 +730,7 @@ def _task_failure(err: Exception) -> str:
 def _checked(args: argparse.Namespace) -> argparse.Namespace:
     """The flags every pool gets, checked once before any pool runs: the version id (a
     bare one stamped once, for all), the orphan table's name, the rule files."""
-    from asnfp.cli import check_version_id, registries
+    from asnfp.cli.generate import check_version_id, registries
     from asnfp.naming import timestamp
 
     check_version_id(args.version_id)
