@@ -9,10 +9,8 @@ as well as to a pool row:
 (True, False)
 """
 
-__version__ = "0.1.0"
-
-from asnfp.api import associations, read_pool, rule_name, to_bytes  # noqa: E402
-from asnfp.constraints import (  # noqa: E402
+from asnfp.api import associations, read_pool, rule_name, to_bytes
+from asnfp.constraints import (
     NO_BINDINGS,
     Match,
     Miss,
@@ -28,30 +26,31 @@ from asnfp.constraints import (  # noqa: E402
     not_any,
     value_leaf,
 )
-from asnfp.rule import Registry, Rule, registry, replace  # noqa: E402
+from asnfp.rule import Registry, Rule, registry, replace
+from asnfp.version import __version__
 
 __all__ = (
-    "__version__",
-    "read_pool",
-    "associations",
-    "to_bytes",
-    "rule_name",
-    "all_of",
-    "any_of",
-    "not_any",
-    "not_all",
-    "attr",
-    "value_leaf",
-    "lift",
-    "always",
-    "check",
-    "holds",
-    "found_values",
     "NO_BINDINGS",
     "Match",
     "Miss",
-    "Rule",
     "Registry",
+    "Rule",
+    "__version__",
+    "all_of",
+    "always",
+    "any_of",
+    "associations",
+    "attr",
+    "check",
+    "found_values",
+    "holds",
+    "lift",
+    "not_all",
+    "not_any",
+    "read_pool",
     "registry",
     "replace",
+    "rule_name",
+    "to_bytes",
+    "value_leaf",
 )

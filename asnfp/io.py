@@ -21,29 +21,29 @@ from typing import Any, Final
 
 import msgspec
 
-from asnfp import __version__
 from asnfp.association import Association, Member
 from asnfp.constraints import described
 from asnfp.errors import AsnfpError, PoolError, UnsafeName, shown_path
 from asnfp.naming import association_file_stem, plain_name
 from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
+from asnfp.version import __version__
 
 __all__ = (
+    "DEGRADED_NOT_OK",
+    "DEGRADED_OK",
+    "AssociationFile",
     "FileMember",
     "FileProduct",
     "Level2File",
     "Level3File",
-    "AssociationFile",
-    "to_file",
+    "decode_json",
     "dumps_json",
     "dumps_yaml",
-    "decode_json",
-    "load_asn",
-    "file_name",
-    "serialize",
     "encode",
-    "DEGRADED_OK",
-    "DEGRADED_NOT_OK",
+    "file_name",
+    "load_asn",
+    "serialize",
+    "to_file",
 )
 
 DEGRADED_OK: Final = "No known degraded exposures in association."

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path  # noqa: F401  (doctests)
 from typing import NoReturn
 
-from asnfp import __version__
 from asnfp.cli import batch
 from asnfp.cli.generate import (  # noqa: F401
     add_generate_command,
@@ -53,6 +52,7 @@ from asnfp.generate import (
 from asnfp.pool import Pool, read_pool
 from asnfp.signals import handled
 from asnfp.tools import diff, edit, from_list, gather, mkpool, validate
+from asnfp.version import __version__
 
 __all__ = ("build_parser", "entry", "main", "run_explain", "run_rules")
 

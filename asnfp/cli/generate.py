@@ -22,7 +22,6 @@ from typing import Final, NamedTuple
 
 from msgspec.structs import replace
 
-from asnfp import __version__
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
 from asnfp.errors import (
@@ -42,6 +41,7 @@ from asnfp.io import encode, file_name
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.rule import Registry, load_rule_files
 from asnfp.transaction import Output, Transaction
+from asnfp.version import __version__
 from asnfp.workers import ChildFailed, available_workers, run_parts
 
 __all__ = (

@@ -32,7 +32,6 @@ from typing import Final
 
 import msgspec
 
-from asnfp import __version__
 from asnfp.association import Association, Member, Product
 from asnfp.errors import UsageError, shown_path
 from asnfp.io import (
@@ -46,6 +45,7 @@ from asnfp.io import (
 from asnfp.naming import KNOWN_SUFFIXES
 from asnfp.rule import Rule, replace
 from asnfp.transaction import write_file
+from asnfp.version import __version__
 
 __all__ = (
     "BARE",
