@@ -30,8 +30,9 @@ from immutables import Map
 from msgspec.structs import replace
 
 from asnfp.constraints import NO_BINDINGS, Bindings, Outcome, Request, always
+from asnfp.product import Member, Product
 from asnfp.row import Row
-from asnfp.rule import Rule
+from asnfp.rule import Rule, is_valid
 
 EMPTY_MAP: Map = Map()
 
@@ -52,30 +53,6 @@ __all__ = (
     "Members",
     "settled",
 )
-
-
-class Member(msgspec.Struct, frozen=True):
-    """One member of a product. ``asn_candidate`` is written by Level-3 files only;
-    ``exposerr`` is ``UNSET`` for members made at finalization (not written);
-    ``row`` is the pool row the member came from (never written)."""
-
-    expname: str
-    exptype: str
-    exposerr: str | None | msgspec.UnsetType
-    asn_candidate: str | None
-    row: Row | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What makes two members equal: ``(expname, exptype)``."""
-        return (self.expname, self.exptype)
-
-
-class Product(msgspec.Struct, frozen=True):
-    """A product: its name and its members, in the order they were added."""
-
-    name: str
-    members: tuple[Member, ...] = ()
 
 
 class Association(msgspec.Struct, frozen=True, kw_only=True):
@@ -153,16 +130,6 @@ def member_rows(asn: Association) -> tuple[Row, ...]:
     [4]
     """
     return tuple(m.row for m in members(asn) if m.row is not None)
-
-
-def is_valid(asn: Association) -> bool:
-    """Tell whether an association may be written: it has been started (so it has its
-    products) and every validity check has passed for some member.
-
-    >>> is_valid(Association(rule=_DEMO, ruleset=None))
-    False
-    """
-    return asn.started and all(asn.validity)
 
 
 def with_product_name(asn: Association, name: str) -> Association:

@@ -28,11 +28,12 @@ from msgspec.structs import replace
 
 from asnfp.constraints import Constraint, Leaf, Node, all_of, find  # noqa: F401  (all_of: doctests)
 from asnfp.errors import AsnfpError, shown_path
+from asnfp.product import Member, Product
 
-if TYPE_CHECKING:
-    from asnfp.association import Association, Member
+if TYPE_CHECKING:  # the association's own type: a rule's hooks take one (no arrow at run time)
+    from asnfp.association import Association
 
-__all__ = ("Rule", "Check", "candidate_type_check", "Registry", "replace", "with_global", "registry", "lookup",
+__all__ = ("Rule", "Check", "is_valid", "candidate_type_check", "Registry", "replace", "with_global", "registry", "lookup",
            "load_rules", "load_rule_files", "RulesFileError")
 
 _T = TypeVar("_T")
@@ -81,14 +82,11 @@ def candidate_type_check(name: str, allowed: Callable[[str], bool]) -> Check:
 
 
 def _plain_member(asn: Association, row: Any) -> Member:
-    from asnfp.association import Member
-
     name = row.get("filename") or f"row{row.index}"
     return Member(name, asn.rule.exptype(asn.bindings, row), row.get("exposerr"), None, row)
 
 
 def _one_product(asn: Association, row: Any) -> Association:
-    from asnfp.association import Product
     from asnfp.naming import acid_from
 
     acid = acid_from(asn.bindings, asn.rule.constraint)
@@ -108,9 +106,19 @@ def _unnamed(asn: Association) -> str:
     return "undefined"
 
 
-def _keep_valid(asn: Association) -> tuple[Association, ...] | None:
-    from asnfp.association import is_valid
+def is_valid(asn: Association) -> bool:
+    """Tell whether an association may be written: it has been started (so it has its
+    products) and each of its rule's validity checks has passed for some member.
 
+    >>> from asnfp.association import Association
+    >>> from asnfp.constraints import always
+    >>> is_valid(Association(rule=Rule(name="R", asn_type="t", level=2, constraint=always()), ruleset=None))
+    False
+    """
+    return asn.started and all(asn.validity)
+
+
+def _keep_valid(asn: Association) -> tuple[Association, ...] | None:
     return (asn,) if is_valid(asn) else None
 
 
