@@ -46,3 +46,103 @@ def test_every_module_declares_all(name):
 
 def test_the_package_is_typed():
     assert (PACKAGE / "py.typed").exists()
+
+
+# --- the rooms and the arrows between them ---------------------------------------------------
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts).removesuffix(".__init__")
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _run_time_imports(path: Path) -> set[str]:
+    """The asnfp modules ``path`` imports when it runs (anywhere in it, functions too),
+    leaving out what it imports only for type checking."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("asnfp"):
+            found.add(node.module)  # (not when every name is a submodule: see below)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+            if all((PACKAGE.parent / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()
+                   for a in node.names):
+                found.discard(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("asnfp"))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    """Each asnfp module and the asnfp modules it imports at run time (a name imported
+    from a package counts as its submodule when it is one)."""
+    files = {_module_name(f): f for f in sorted(PACKAGE.rglob("*.py"))}
+    return {name: {m for m in _run_time_imports(path) if m in files and m != name}
+            for name, path in files.items()}
+
+
+def _room(module: str) -> str:
+    """``tools``, ``cli``, ``jwst``, or ``model`` for a module at the top of ``asnfp/``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or parts[1:] in (["tools"], ["cli"], ["jwst"]) else "model"
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle of imports, if there is one (the package's face, ``asnfp``, aside: it only
+    hands names on)."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == "asnfp":
+                continue
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        path.pop()
+        return None
+
+    for start in sorted(graph):
+        if start != "asnfp" and start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def test_no_module_imports_another_that_imports_it_back():
+    assert _cycle(_graph()) is None
+
+
+def test_a_cycle_is_found_where_there_is_one():
+    assert _cycle({"asnfp.a": {"asnfp.b"}, "asnfp.b": {"asnfp.c"}, "asnfp.c": {"asnfp.a"}}) == [
+        "asnfp.a", "asnfp.b", "asnfp.c", "asnfp.a"]
+    assert _cycle({"asnfp.a": {"asnfp.b"}, "asnfp.b": set()}) is None
+
+
+@pytest.mark.parametrize(("module", "imports"), sorted(_graph().items()))
+def test_the_model_imports_neither_the_tools_nor_the_command_line(module, imports):
+    if _room(module) == "model":
+        assert not {m for m in imports if _room(m) in ("tools", "cli")}, module
+
+
+@pytest.mark.parametrize(("module", "imports"), sorted(_graph().items()))
+def test_only_the_command_line_imports_the_command_line(module, imports):
+    if _room(module) != "cli":
+        assert not {m for m in imports if _room(m) == "cli"}, module

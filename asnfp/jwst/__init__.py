@@ -1,62 +1,16 @@
-"""The JWST association rules as data, and the registry that runs them.
+"""The JWST association rules as data, and the registry that runs them: the catalogue
+(:mod:`asnfp.jwst.catalogue`) and one-line rules derived from it (:mod:`asnfp.jwst.custom`).
 
->>> len(RULES), RULES[0].name, RULES[21].name, RULES[22].name, RULES[-1].name
-(44, 'Asn_Lv2CoronAsRate', 'Asn_MIRLRSTAConfirm', 'Asn_Lv3ACQ_Reprocess', 'Asn_Lv3WFSSNRC')
+>>> len(RULES), RULES[0].name, RULES[-1].name
+(44, 'Asn_Lv2CoronAsRate', 'Asn_Lv3WFSSNRC')
 """
 
-from __future__ import annotations
-
-from asnfp.jwst import level2, level3
-from asnfp.jwst.dms import EMPTY
-from asnfp.finalize import finalize_level, merge_by_id
-from asnfp.association import Association
-from asnfp.rule import Registry, Rule, registry, replace
+from asnfp.jwst.catalogue import (
+    REQUIRED_COLUMNS,
+    RULES,
+    creation_numbers,
+    default_registry,
+)
+from asnfp.jwst.custom import catalogue_rule, rule
 
 __all__ = ("RULES", "REQUIRED_COLUMNS", "default_registry", "creation_numbers", "rule", "catalogue_rule")
-
-# Rules run in the reference's order: Level 2 by class name, then Level 3 by class name.
-RULES: tuple[Rule, ...] = tuple(sorted(level2.RULES, key=lambda r: r.name)) + tuple(
-    sorted(level3.RULES, key=lambda r: r.name)
-)
-
-# Columns that the rules read directly (the reference fails without them).
-REQUIRED_COLUMNS: tuple[str, ...] = ("filename", "exp_type", "pntgtype", "program", "targetid")
-
-
-def creation_numbers(asns: list[Association]) -> list[Association]:
-    """Number associations as the reference's creation counters do (what an unfinalized
-    run without discovery writes): one Level-2 counter whose first value is 2, and one
-    Level-3 counter per ``asn_type`` starting at 1, in creation order.
-
-    >>> from asnfp.constraints import always
-    >>> two, three = (Rule(name="R", asn_type=t, level=lv, constraint=always()) for t, lv in (("image2", 2), ("image3", 3)))
-    >>> [a.sequence for a in creation_numbers([Association(rule=r, ruleset=None) for r in (two, three, two, three)])]
-    [2, 1, 3, 2]
-    """
-    level2 = 1
-    level3: dict[str, int] = {}
-    numbered = []
-    for asn in asns:
-        if asn.rule.level == 2:
-            level2 += 1
-            number = level2
-        else:
-            number = level3[asn.rule.asn_type] = level3.get(asn.rule.asn_type, 0) + 1
-        numbered.append(replace(asn, sequence=number))
-    return numbered
-
-
-def default_registry(name: str | None = None, rules: tuple[Rule, ...] = RULES,
-                     keep_duplicates: bool = False) -> Registry:
-    """The JWST registry: the rules, then Level-2 and Level-3 finalization
-    (``keep_duplicates``: a debug run's ``dup`` files).
-
-    >>> default_registry("candidate").name, len(default_registry().rules) == len(RULES)
-    ('candidate', True)
-    """
-    finalizers = (finalize_level(2, keep_duplicates), finalize_level(3, keep_duplicates))
-    return registry(rules, finalizers=finalizers, merge=merge_by_id(2), name=name, empty=EMPTY,
-                    number=creation_numbers, shows_creation_numbers=keep_duplicates)
-
-
-from asnfp.jwst.custom import catalogue_rule, rule  # noqa: E402  (they read the catalogue above)

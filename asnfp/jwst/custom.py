@@ -24,6 +24,7 @@ from collections.abc import Callable
 from asnfp.association import Association
 from asnfp.constraints import Constraint, all_of, find, found_values  # noqa: F401  (all_of: doctests)
 from asnfp.jwst import level2, level3
+from asnfp.jwst.catalogue import RULES
 from asnfp.rule import Check, Rule, replace
 
 __all__ = ("rule", "catalogue_rule", "product_template", "STANDARD_FIELDS")
@@ -121,8 +122,6 @@ def catalogue_rule(name: str) -> Rule:
     ...     print(str(err)[:56])
     "no catalogue rule 'Asn_Lv3Nothing'; it has Asn_Lv2Coron
     """
-    from asnfp.jwst import RULES
-
     for known in RULES:
         if known.name == name:
             return known
