@@ -5,7 +5,8 @@ as well as to a pool row:
 
 >>> from asnfp import all_of, any_of, attr, holds
 >>> short_wave = all_of(attr("instrument", "instrume", "nircam"), any_of(attr("det", "detector", "nrc[ab][1-4]")))
->>> holds(short_wave, {"instrume": "NIRCam", "detector": "NRCA1"}), holds(short_wave, {"instrume": "nircam", "detector": "nrcalong"})
+>>> (holds(short_wave, {"instrume": "NIRCam", "detector": "NRCA1"}),
+...  holds(short_wave, {"instrume": "nircam", "detector": "nrcalong"}))
 (True, False)
 """
 

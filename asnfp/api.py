@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-
 from asnfp.association import Association, is_valid, qualified
 from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
@@ -69,7 +68,8 @@ def to_bytes(asn: Association, fmt: str = "json") -> tuple[str, bytes]:
 
     >>> from asnfp.association import Association
     >>> from asnfp.jwst import RULES
-    >>> name, data = to_bytes(Association(rule=RULES[2], ruleset="candidate", program="00001", asn_id="o001", sequence=1))
+    >>> name, data = to_bytes(Association(rule=RULES[2], ruleset="candidate", program="00001", asn_id="o001",
+    ...                                   sequence=1))
     >>> name, b'"asn_rule": "candidate_Asn_Lv2Image"' in data
     ('jw00001-o001_image2_00001_asn.json', True)
     """

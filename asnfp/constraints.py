@@ -206,13 +206,14 @@ class Miss(NamedTuple):
     matched = False
 
 
-Outcome: TypeAlias = Union[Match, Miss]
+Outcome: TypeAlias = Union[Match, Miss]  # noqa: UP007  (a run-time alias, a typing.Union object as written: hot module, left as is)
 
 # Outcomes are made once per leaf checked: the hot paths build them with the tuple's own
 # constructor, ``_new(Match, (bindings, reprocess))``, not the named tuple's ``__new__``.
 _new: Final = tuple.__new__
 
-Condition: TypeAlias = Union[None, str, Sequence[str], Callable[[Bindings], Any]]
+# (a run-time alias, a typing.Union object as written: hot module, left as is)
+Condition: TypeAlias = Union[None, str, Sequence[str], Callable[[Bindings], Any]]  # noqa: UP007, RUF036
 RowTest: TypeAlias = Callable[[Bindings, Row], bool]
 
 NO_INVALID: Final[frozenset[str]] = frozenset()
@@ -224,7 +225,7 @@ NO_INVALID: Final[frozenset[str]] = frozenset()
 _escape: Final = lru_cache(maxsize=65536)(re.escape)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=None)  # noqa: UP033  (functools.cache is the same: hot module, left as is)
 def _anchored(condition: str) -> re.Pattern[str]:
     return re.compile("^" + condition + "$", re.IGNORECASE)
 

@@ -27,7 +27,7 @@ def first_line(err: BaseException) -> str:
     """
     try:
         lines = str(err).strip().splitlines()
-    except Exception:  # noqa: BLE001  (its type says enough)
+    except Exception:  # (its type says enough)
         lines = []
     return lines[0] if lines else type(err).__name__
 

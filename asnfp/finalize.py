@@ -204,7 +204,8 @@ def prune_duplicate_products(asns: Sequence[Association]) -> list[Association]:
     >>> x, y = Member("x", "science", None, None), Member("y", "science", None, None)
     >>> small, big = (Association(rule=_R, ruleset=None, asn_id=i, products=(Product("p", ms),))
     ...               for i, ms in (("o002", (x,)), ("o001", (x, y))))
-    >>> [a.asn_id for a in prune_duplicate_products([small, big])], [a.asn_id for a in prune_duplicate_products([small])]
+    >>> ([a.asn_id for a in prune_duplicate_products([small, big])],
+    ...  [a.asn_id for a in prune_duplicate_products([small])])
     (['o001'], ['o002'])
     """
     return _products_pruned(asns)[0]
@@ -247,7 +248,7 @@ def resequence(asns: Sequence[Association]) -> list[Association]:
     ([1, 1, 2], [0, 0, 0])
     """
     numbers = sequence_numbers((a.asn_id, a.rule.asn_type) for a in asns)
-    return [replace(a, sequence=n) for a, n in zip(asns, numbers)]
+    return [replace(a, sequence=n) for a, n in zip(asns, numbers, strict=True)]
 
 
 def is_duplicate(asn: Association) -> bool:

@@ -14,7 +14,8 @@ flag) is already waiting is appended to that waiting list, as the reference does
 >>> from asnfp.row import make_row
 >>> from asnfp.rule import Rule, registry
 >>> rule = Rule(name="ByFilter", asn_type="demo", level=2, constraint=attr("f", "filter"))
->>> [a.bindings for a in generate(registry([rule]), [make_row(0, {"filter": "f560w"}), make_row(1, {"filter": "f560w"})])]
+>>> rows = [make_row(0, {"filter": "f560w"}), make_row(1, {"filter": "f560w"})]
+>>> [a.bindings for a in generate(registry([rule]), rows)]
 [Bindings(f='f560w')]
 """
 
@@ -32,24 +33,24 @@ from msgspec.structs import replace
 from asnfp.association import EMPTY_MAP, Association, create, keep_sticky, offer, qualified, settled
 from asnfp.constraints import (
     NO_BINDINGS,
-    _new,
-    Match,
-    Miss,
     AttrLeaf,
-    Outcome,
-    attr,
     Category,
     Constraint,
     Leaf,
+    Match,
+    Miss,
     Node,
+    Outcome,
     Request,
+    _new,
+    attr,
     evaluate_cell,
 )
 from asnfp.errors import AsnfpError, MissingColumn, PoolError, first_line
-from asnfp.gates import Gate, compile_gate, gate_columns
-from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.futile import has_own_candidate_leaf, without_futile
+from asnfp.gates import Gate, compile_gate, gate_columns
+from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.naming import DISCOVERED, acid_from, timestamp
 from asnfp.routes import Route, index_routes, is_index_leaf, is_open
 from asnfp.row import Row, make_row, with_cell
@@ -220,7 +221,8 @@ def run_rule(base: Rule, leaf: Leaf) -> Rule:
 
     >>> r = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
     >>> leaf = attr("c", "asn_candidate")
-    >>> run_rule(r, leaf) is run_rule(r, leaf), run_rule(r, leaf).constraint.parts == with_global(r, leaf).constraint.parts
+    >>> (run_rule(r, leaf) is run_rule(r, leaf),
+    ...  run_rule(r, leaf).constraint.parts == with_global(r, leaf).constraint.parts)
     (True, True)
     """
     key = (id(base), id(leaf))
@@ -305,7 +307,8 @@ def plan(registry: Registry | Sequence[tuple[Registry, Leaf | None]], version_id
     bases = [(reg, leaf, rule) for reg, leaf in parts for rule in reg.rules]
     names, gates, groups = _template(tuple(reg for reg, _ in parts), indexed)
     adds_routes = {id(leaf): leaf is not None and index_routes(leaf) != (Route(),) for _, leaf in parts}
-    recipes = tuple((name, reg.name, base, leaf, adds_routes[id(leaf)]) for name, (reg, leaf, base) in zip(names, bases))
+    recipes = tuple((name, reg.name, base, leaf, adds_routes[id(leaf)])
+                    for name, (reg, leaf, base) in zip(names, bases))
     made_plan = Plan([None] * len(recipes), {}, version_id, indexed, gates, {}, {}, groups, recipes)
     if not indexed:  # (every rule is offered every row)
         for i in range(len(recipes)):
@@ -317,7 +320,8 @@ _TEMPLATES: dict[Any, Any] = {}  # a cache: plans of the same registries share t
 _MOST_TEMPLATES: Final = 64
 
 
-def _template(registries: tuple[Registry, ...], indexed: bool) -> tuple[list[str], dict[str, tuple[Gate | None, Gate | None]], tuple[GateGroup, ...]]:
+def _template(registries: tuple[Registry, ...],
+              indexed: bool) -> tuple[list[str], dict[str, tuple[Gate | None, Gate | None]], tuple[GateGroup, ...]]:
     """What a plan of ``registries`` holds whatever its global leaves are: the rules'
     names, their gates and gate groups (made once for every candidate run: same
     registries, same rules)."""
@@ -607,7 +611,8 @@ def _filtered(request: Request, current: Category) -> Category | None:
     return request.work_over if current in (Category.RULES, Category.BOTH) else None
 
 
-def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Sequence[Request], current: Category) -> tuple[dict[Any, Work], ...]:
+def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Sequence[Request],
+             current: Category) -> tuple[dict[Any, Work], ...]:
     if not requests:
         return queue
     lists = list(queue)
@@ -621,7 +626,8 @@ def _enqueue(queue: tuple[dict[Any, Work], ...], requests: Sequence[Request], cu
             lists[category] = dict(lists[category])
             copied.add(category)
         waiting = lists[category].get(work.key)
-        lists[category][work.key] = work if waiting is None else _new(Work, (_new(Appended, (waiting.rows, work.rows)), *waiting[1:]))
+        lists[category][work.key] = (work if waiting is None
+                                     else _new(Work, (_new(Appended, (waiting.rows, work.rows)), *waiting[1:])))
     return tuple(lists)
 
 
@@ -769,7 +775,7 @@ def _checked(rule: Rule, row: Row, call: Callable[..., Any], *args: Any, **kwarg
         return call(*args, **kwargs)
     except (AsnfpError, KeyboardInterrupt):
         raise
-    except BaseException as err:  # noqa: BLE001  (the rule's own code: SystemExit, GeneratorExit too)
+    except BaseException as err:  # (the rule's own code: SystemExit, GeneratorExit too)
         raise RuleFailed(f"rule {rule.name}, row {row.index + 1}: raised {_said(err)}") from err
 
 
@@ -983,7 +989,8 @@ def candidate_pool(rows: Iterable[Row], ident: str, kind: str) -> list[Row]:
     rewritten to that single candidate.
 
     >>> from asnfp.row import make_row
-    >>> [r["asn_candidate"] for r in candidate_pool([make_row(0, {"asn_candidate": "[('o001', 'observation')]"})], "o001", "observation")]
+    >>> rows = [make_row(0, {"asn_candidate": "[('o001', 'observation')]"})]
+    >>> [r["asn_candidate"] for r in candidate_pool(rows, "o001", "observation")]
     ["[('o001', 'observation')]"]
     """
     return candidate_pools(list(rows), [(ident, kind)])[0]
@@ -1122,7 +1129,8 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
 
     >>> from asnfp.row import make_row
     >>> from asnfp.rule import registry
-    >>> rules = lambda name: registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))], name=name)
+    >>> rules = lambda name: registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))],
+    ...                               name=name)
     >>> rows = [make_row(i, {"filter": "x", "asn_candidate": f"[('o00{i}', 'observation')]"}) for i in (0, 1)]
     >>> [(a.ruleset, [m.row.index for m in a.products[0].members]) for a in generate_per_candidate(rules, rows)]
     [('discover', [0, 1]), ('candidate', [0]), ('candidate', [1])]
@@ -1165,7 +1173,8 @@ def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Seq
     >>> from asnfp.rule import Rule, registry
     >>> rule = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
     >>> rows = [make_row(0, {"filter": "a", "asn_candidate": "[('o001', 'observation'), ('c1000', 'background')]"})]
-    >>> sorted(a.asn_id for a in generate_per_pool(lambda name: registry([rule], name=name), rows, Options(discover=False)))
+    >>> rules = lambda name: registry([rule], name=name)
+    >>> sorted(a.asn_id for a in generate_per_pool(rules, rows, Options(discover=False)))
     ['c1000', 'o001']
     """
     candidates = make_registry("candidate")

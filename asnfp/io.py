@@ -5,8 +5,8 @@ separators, ASCII escapes, no trailing newline): one reused encoder, then
 :func:`msgspec.json.format`. YAML is written with sorted keys, as the reference's
 ``yaml.dump`` writes it.
 
->>> f = Level2File(asn_type="image2", asn_rule="R", program="00001", asn_id="o001",
-...                asn_pool="p.csv", target="1", products=[FileProduct("x", [FileMember("x_rate.fits", "science", None)])])
+>>> f = Level2File(asn_type="image2", asn_rule="R", program="00001", asn_id="o001", asn_pool="p.csv",
+...                target="1", products=[FileProduct("x", [FileMember("x_rate.fits", "science", None)])])
 >>> decode_json(dumps_json(f)).products[0].members[0].expname
 'x_rate.fits'
 >>> dumps_json(f).endswith(b"}")
@@ -58,7 +58,7 @@ class FileMember(msgspec.Struct, omit_defaults=False):
 
     expname: str
     exptype: str
-    exposerr: str | None | msgspec.UnsetType = msgspec.UNSET  # absent: not written
+    exposerr: str | msgspec.UnsetType | None = msgspec.UNSET  # absent: not written
     asn_candidate: str | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -311,10 +311,11 @@ def load_asn(path: str | os.PathLike[str]) -> Level3File:
     >>> load_asn(p).products[0].name
     'p'
     >>> _ = p.write_bytes(b'{"x": ' + b"[" * 5000)
-    >>> load_asn(p)  # doctest: +ELLIPSIS
+    >>> load_asn(p)  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    asnfp.errors.AsnfpError: ...a_asn.json: not an association file (nests deeper than 64 levels (an association file nests 5))
+    asnfp.errors.AsnfpError: ...a_asn.json: not an association file
+        (nests deeper than 64 levels (an association file nests 5))
     """
     file = Path(path)
     where = shown_path(str(file))

@@ -252,7 +252,8 @@ class Memo:
 
         >>> from asnfp.row import make_row
         >>> memo = Memo()
-        >>> memo.by_cells("k", ("a",), make_row(0, {"a": "x"}), lambda: 1), memo.by_cells("k", ("a",), make_row(1, {"a": "x"}), lambda: 2)
+        >>> (memo.by_cells("k", ("a",), make_row(0, {"a": "x"}), lambda: 1),
+        ...  memo.by_cells("k", ("a",), make_row(1, {"a": "x"}), lambda: 2))
         (1, 1)
         """
         projection = tuple(map(row.cells.get, columns))
@@ -299,7 +300,7 @@ class Memo:
         columns = tuple(reads.trace)
         values = tuple(reads.trace.values())
         entries = self._reads.setdefault(key, [])
-        for known, answers in entries:
+        for known, answers in entries:  # noqa: B007  (answers: used after the loop, found by break)
             if known == columns:
                 break
         else:

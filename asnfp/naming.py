@@ -59,7 +59,7 @@ KNOWN_SUFFIXES: Final[frozenset[str]] = frozenset(
     superbiasstep targ_centroid targcentroidstep tso3pipeline tsophotometrystep tweakreg
     tweakregstep uncal wavecorrstep wfscmb wfscombine wfscombinestep wfsscontamstep
     white_light whitelightstep whtlt x1d x1dints
-    """.split()
+    """.split()  # noqa: SIM905  (a word list reads best as a block of words)
 )
 
 

@@ -9,8 +9,10 @@ reference's fill is); comment lines are kept for the orphan table.
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "pool.csv"
 >>> _ = p.write_text("# a comment\\nFILENAME|Exp_Type|bkgdtarg\\njw_1_uncal.fits|NRC_IMAGE|\\n")
 >>> pool = read_pool(p)
->>> pool.columns, dict(pool.rows[0]), pool.meta.comments
-(('filename', 'exp_type', 'bkgdtarg'), {'filename': 'jw_1_uncal.fits', 'exp_type': 'nrc_image', 'bkgdtarg': 'n'}, ('a comment',))
+>>> pool.columns, pool.meta.comments
+(('filename', 'exp_type', 'bkgdtarg'), ('a comment',))
+>>> dict(pool.rows[0])
+{'filename': 'jw_1_uncal.fits', 'exp_type': 'nrc_image', 'bkgdtarg': 'n'}
 """
 
 from __future__ import annotations
@@ -207,7 +209,7 @@ def _simple_table(text: str, delimiter: str) -> tuple[list[str], list[list[str]]
             if odd or line[:1].isspace() or line[-1:].isspace() or padded[0] in line or padded[1] in line
             else line.split(delimiter) for line in lines[1:]]
     if any(len(r) != len(header) or _RULE_LINE.fullmatch(line.strip())
-           for r, line in zip(rows, lines[1:])):
+           for r, line in zip(rows, lines[1:], strict=True)):
         return None
     return header, rows, comments
 
@@ -286,10 +288,11 @@ def _read_fast(path: str, text: str, delimiter: str) -> Pool | None:
         return None
     header, rows, comments = table
     columns = _checked_names(path, header, None, delimiter)
-    data = _filled([list(column) for column in zip(*rows)] if rows else [[] for _ in columns])
+    data = _filled([list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in columns])
     meta = PoolMeta(path, tuple(comments))
-    cells = zip(*data) if rows else ()
-    return Pool(columns, tuple(Row(i, dict(zip(columns, c)), meta) for i, c in enumerate(cells)), meta)
+    cells = zip(*data, strict=True) if rows else ()
+    # (per row, unchecked: every row has a cell per column, checked above; strict= would cost here)
+    return Pool(columns, tuple(Row(i, dict(zip(columns, c)), meta) for i, c in enumerate(cells)), meta)  # noqa: B905
 
 
 def _cell(value: object) -> str:
@@ -304,7 +307,7 @@ def _strings(column: Any) -> list[str]:
 
     mask = numpy.ma.getmaskarray(column)
     hidden: list[bool] = numpy.asarray(mask.any(axis=tuple(range(1, mask.ndim)))).tolist()  # any cell of a row
-    return ["" if h else _cell(v) for v, h in zip(numpy.asarray(column), hidden)]
+    return ["" if h else _cell(v) for v, h in zip(numpy.asarray(column), hidden, strict=True)]
 
 
 def _pool_of(path: str, table: Any, text: str | None, delimiter: str, typed: bool) -> Pool:
@@ -315,7 +318,8 @@ def _pool_of(path: str, table: Any, text: str | None, delimiter: str, typed: boo
     else:
         table = table.filled("null")
         data = [[str(v) for v in table[c]] for c in table.colnames]
-    rows = tuple(Row(i, dict(zip(columns, cells)), meta) for i, cells in enumerate(zip(*data)))
+    rows = tuple(Row(i, dict(zip(columns, cells)), meta)  # noqa: B905  (per row: a cell per column; as above)
+                 for i, cells in enumerate(zip(*data, strict=True)))
     return Pool(columns, rows, meta)
 
 
@@ -344,10 +348,11 @@ def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: st
       ...
     asnfp.errors.PoolError: no/such/pool.csv: no such file
     >>> _ = p.write_text("filename|program|Program\\na|1|2\\n")
-    >>> read_pool(p)  # doctest: +ELLIPSIS
+    >>> read_pool(p)  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    asnfp.errors.PoolError: ...pool.csv, column 'program': two columns have the same name (columns 2 and 3: 'program' and 'Program')
+    asnfp.errors.PoolError: ...pool.csv, column 'program': two columns have the same name
+        (columns 2 and 3: 'program' and 'Program')
     """
     name = os.fspath(path)
     if not _is_text_format(fmt):

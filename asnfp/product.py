@@ -25,7 +25,7 @@ class Member(msgspec.Struct, frozen=True):
 
     expname: str
     exptype: str
-    exposerr: str | None | msgspec.UnsetType
+    exposerr: str | msgspec.UnsetType | None
     asn_candidate: str | None
     row: Row | None = None
 

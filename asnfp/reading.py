@@ -192,10 +192,12 @@ def check_regular(path: str | os.PathLike[str], bound: SizeBound, *, what: str =
     """Check, without reading, that ``path`` is a regular file within ``bound``; return
     its size. For readers (astropy's FITS) that must open the path themselves.
 
-    >>> check_regular(__file__, SizeBound("ASNFP_NOT_SET_ANYWHERE", 10), what="module")  # doctest: +ELLIPSIS
+    >>> check_regular(__file__, SizeBound("ASNFP_NOT_SET_ANYWHERE", 10),
+    ...               what="module")  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    asnfp.errors.InputError: ...reading.py: is ... bytes, more than the 10-byte bound for a module (set ASNFP_NOT_SET_ANYWHERE to change it)
+    asnfp.errors.InputError: ...reading.py: is ... bytes, more than the 10-byte bound for a module
+        (set ASNFP_NOT_SET_ANYWHERE to change it)
     """
     name = os.fspath(path)
     limit = bound_bytes(bound)
@@ -283,10 +285,11 @@ def decompressed(data: bytes, limit: int) -> bytes | None:
     Traceback (most recent call last):
       ...
     asnfp.reading.BoundExceeded: decompresses to more than 100 bytes
-    >>> decompressed(gzip.compress(b"a|b\\n")[:-9], 100)
+    >>> decompressed(gzip.compress(b"a|b\\n")[:-9], 100)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    ValueError: starts as a gzip file does but cannot be decompressed (Compressed file ended before the end-of-stream marker was reached)
+    ValueError: starts as a gzip file does but cannot be decompressed
+        (Compressed file ended before the end-of-stream marker was reached)
     """
     kind = next((kind for magic, kind in _MAGIC if data.startswith(magic)), None)
     if kind is None:
@@ -429,11 +432,13 @@ def load_yaml(data: bytes | str) -> object:
     :class:`BoundExceeded` (alias expansion, nesting, a recursive alias) or
     ``yaml.YAMLError`` for what is not YAML.
 
-    >>> laughs = "a: &a [x, x, x]\\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}]\\n" for p, c in zip("abcdefghijklmnopq", "bcdefghijklmnopqr"))
-    >>> load_yaml(laughs)
+    >>> laughs = "a: &a [x, x, x]\\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}]\\n"
+    ...                                          for p, c in zip("abcdefghijklmnopq", "bcdefghijklmnopqr"))
+    >>> load_yaml(laughs)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    asnfp.reading.BoundExceeded: its aliases expand to more than 1,000,000 nodes beyond those written (a 'billion laughs')
+    asnfp.reading.BoundExceeded: its aliases expand to more than 1,000,000 nodes beyond those written
+        (a 'billion laughs')
     >>> load_yaml("[" * 100_000)
     Traceback (most recent call last):
       ...

@@ -123,7 +123,7 @@ def cell_text(value: object) -> str:
     return "null" if value is None else str(value).lower()
 
 
-RowLike = Union[Row, Mapping[str, object]]
+RowLike = Union[Row, Mapping[str, object]]  # noqa: UP007  (a run-time alias, a typing.Union object as written: hot module, left as is)
 
 
 def as_row(row: RowLike, index: int = 0, meta: PoolMeta = IN_MEMORY) -> Row:

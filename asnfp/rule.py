@@ -33,8 +33,8 @@ from asnfp.product import Member, Product
 if TYPE_CHECKING:  # the association's own type: a rule's hooks take one (no arrow at run time)
     from asnfp.association import Association
 
-__all__ = ("Rule", "Check", "is_valid", "candidate_type_check", "Registry", "replace", "with_global", "registry", "lookup",
-           "load_rules", "load_rule_files", "RulesFileError")
+__all__ = ("Rule", "Check", "is_valid", "candidate_type_check", "Registry", "replace", "with_global", "registry",
+           "lookup", "load_rules", "load_rule_files", "RulesFileError")
 
 _T = TypeVar("_T")
 
@@ -300,7 +300,8 @@ def load_rules(path: str | os.PathLike[str]) -> tuple[Rule, ...]:
     >>> import pathlib, tempfile
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "my_rules.py"
     >>> _ = f.write_text("from asnfp.rule import Rule\\nfrom asnfp.constraints import attr\\n"
-    ...                  "BY_FILTER = Rule(name='Asn_ByFilter', asn_type='image3', level=3, constraint=attr('f', 'filter'))\\n")
+    ...                  "BY_FILTER = Rule(name='Asn_ByFilter', asn_type='image3', level=3, "
+    ...                  "constraint=attr('f', 'filter'))\\n")
     >>> [(r.name, r.origin == str(f)) for r in load_rules(f)]
     [('Asn_ByFilter', True)]
     >>> _ = f.write_text("x = 1\\ny = 1 / 0\\n")
@@ -330,9 +331,10 @@ def load_rule_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[Rule, ...]
     >>> _ = (d / "a.py").write_text(text), (d / "b.py").write_text(text)
     >>> [r.name for r in load_rule_files([d / "a.py"])]
     ['Asn_Lv3Image']
-    >>> load_rule_files([d / "a.py", d / "b.py"])  # doctest: +ELLIPSIS
+    >>> load_rule_files([d / "a.py", d / "b.py"])  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
-    asnfp.rule.RulesFileError: .../b.py: defines rule 'Asn_Lv3Image', as .../a.py does (two rules files may not define one name)
+    asnfp.rule.RulesFileError: .../b.py: defines rule 'Asn_Lv3Image', as .../a.py does
+        (two rules files may not define one name)
     """
     rules = tuple(rule for path in paths for rule in load_rules(path))
     _by_name(rules)
@@ -360,7 +362,7 @@ def _run_user_code(file: str, doing: str, call: Callable[[], _T]) -> _T:
         return call()
     except (KeyboardInterrupt, GeneratorExit):
         raise
-    except BaseException as err:  # noqa: BLE001  (the rules file is the user's code: anything may come)
+    except BaseException as err:  # (the rules file is the user's code: anything may come)
         raise RulesFileError(file, f"{doing}: {_described(err, file)}") from err
 
 
@@ -383,7 +385,7 @@ def _message(err: BaseException, file: str) -> str:
             text = f"{err.msg} in {err.filename}, line {err.lineno}"
         else:
             text = str(err)
-    except Exception:  # noqa: BLE001  (an exception whose str() fails: its type says enough)
+    except Exception:  # (an exception whose str() fails: its type says enough)
         return ""
     lines = text.strip().splitlines()
     return lines[0] if lines else ""

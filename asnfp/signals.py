@@ -14,13 +14,12 @@ import contextlib
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import Union
 
 __all__ = ("Handler", "handled")
 
 #: What ``signal.signal`` takes: a function of the signal and the frame, or a
 #: disposition (``SIG_IGN``, ``SIG_DFL``).
-Handler = Union[Callable[[int, FrameType | None], object], int, signal.Handlers]
+Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers
 
 
 @contextlib.contextmanager

@@ -114,8 +114,10 @@ def attr_leaves(draw: Any, *, columns: Sequence[str] = COLUMNS) -> AttrLeaf:
     >>> from hypothesis import find, settings
     >>> once = settings(database=None)  # no example database: the simplest value, every run
     >>> leaf = find(attr_leaves(columns=("a", "b")), lambda leaf: len(leaf.initial.sources) == 2, settings=once)
-    >>> sorted(leaf.initial.sources), sorted(leaf.invalid), find(attr_leaves(columns=("a",)), lambda leaf: True, settings=once)
-    (['a', 'b'], ['f', 'null'], attr(-: a; keep; opt))
+    >>> sorted(leaf.initial.sources), sorted(leaf.invalid)
+    (['a', 'b'], ['f', 'null'])
+    >>> find(attr_leaves(columns=("a",)), lambda leaf: True, settings=once)
+    attr(-: a; keep; opt)
     """
     sources = draw(st.lists(st.sampled_from(tuple(columns)), min_size=1, max_size=2, unique=True))
     return attr(
@@ -305,7 +307,7 @@ def _mode_row(draw: Any, mode: _Mode, index: int, program: str, candidates: tupl
         "instrume": mode.instrument,
         "pntgtype": "target_acquisition" if acquisition else "science",
         "targetid": draw(st.sampled_from(("1", "2"))),
-        **dict(zip(_OPTICS, setup)),
+        **dict(zip(_OPTICS, setup, strict=True)),
         **_flag_cells(draw, mode),
         "msametfl": msa_file,
         **_pattern_cells(draw, mode),
@@ -330,7 +332,8 @@ def mode_rows(mode: str, *, index: int = 0, program: str = "99009",
     Shrinks towards the mode's first set-up, science, and no special case.
 
     >>> from hypothesis import find, settings
-    >>> row = find(mode_rows("nirspec_msa", index=2), lambda r: r["detector"] == "nrs2", settings=settings(database=None))
+    >>> row = find(mode_rows("nirspec_msa", index=2), lambda r: r["detector"] == "nrs2",
+    ...            settings=settings(database=None))
     >>> row["exp_type"], row["grating"], row["filter"], row["msametfl"], row["filename"]
     ('nrs_msaspec', 'g395m', 'f290lp', 'jw99009001001_01_msa.fits', 'jw99009001001_02101_00002_nrs2_uncal.fits')
     >>> mode_rows("nircam_grism")  # doctest: +ELLIPSIS
@@ -467,7 +470,7 @@ def _keys(asn: Association) -> list[tuple[str, str]]:
 
 def _check_replay(asn: Association) -> None:
     again = Association(rule=asn.rule, ruleset=asn.ruleset)
-    for row, out, again in _replay(asn):
+    for row, out, again in _replay(asn):  # noqa: B007  (again: the last replayed, read after the loop)
         if not out.matched:
             raise AssertionError(f"{_asn_text(asn)}: member {_row_text(row)} misses {out.leaf!r} "
                                  f"when its members are replayed in order")
@@ -513,9 +516,11 @@ def assert_members_satisfy(rule: Rule, rows: Sequence[Row]) -> None:
     >>> stray = make_row(9, {"a": "z"})
     >>> def with_stray(asn, row):  # a hook that adds a row the constraint refuses
     ...     return replace(asn, products=(Product("p", (Member("stray", "science", None, None, stray),)),))
-    >>> assert_members_satisfy(replace(by_a, name="Broken", on_create=with_stray), rows_)
+    >>> broken = replace(by_a, name="Broken", on_create=with_stray)
+    >>> assert_members_satisfy(broken, rows_)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
-    AssertionError: association 0 of Broken: member Row(9, {'a': 'z'}) misses attr(a: a ~ 'x') when its members are replayed in order
+    AssertionError: association 0 of Broken: member Row(9, {'a': 'z'}) misses attr(a: a ~ 'x')
+        when its members are replayed in order
     """
     for asn in rule_associations(rule, rows):
         _check_replay(asn)
@@ -603,9 +608,11 @@ def assert_unrelated_row_changes_nothing(rule: Rule, rows: Sequence[Row], row: R
     >>> clean = value_leaf(None, lambda b, row: bool(b.fact("bad")), False, pins=False, label="clean",
     ...                    note=("bad", lambda b, row: bool(b.fact("bad")) or row["a"] == "z"))
     >>> sticky = Rule(name="Sticky", asn_type="demo", level=2, constraint=clean, sticky=("bad",))
-    >>> assert_unrelated_row_changes_nothing(sticky, rows_, make_row(0, {"a": "z"}), at=1)
+    >>> assert_unrelated_row_changes_nothing(sticky, rows_, make_row(0, {"a": "z"}),
+    ...                                      at=1)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
-    AssertionError: adding Row(1, {'a': 'z'}) changes association 0 of Sticky: its members, rows [0, 1, 2] of the pool, become rows [0]
+    AssertionError: adding Row(1, {'a': 'z'}) changes association 0 of Sticky: its members,
+        rows [0, 1, 2] of the pool, become rows [0]
     >>> assert_unrelated_row_changes_nothing(by_a, rows_, make_row(0, {"a": "x"}))
     Traceback (most recent call last):
     ValueError: Row(3, {'a': 'x'}) is not unrelated to ByA: a new association takes it
@@ -630,7 +637,7 @@ def _rows_of(shape: list[tuple[Any, str]]) -> list[Any]:
 
 def _compare(before: list[list[tuple[Any, str]]], after: list[list[tuple[Any, str]]], what: str,
              rule: Rule) -> None:
-    for k, (old, new) in enumerate(zip(before, after)):
+    for k, (old, new) in enumerate(zip(before, after, strict=False)):
         if old != new:
             change = (f"its members, rows {_rows_of(old)} of the pool, become rows {_rows_of(new)}"
                       if _rows_of(old) != _rows_of(new) else f"its members {old} become {new}")

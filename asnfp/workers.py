@@ -34,6 +34,7 @@ with more folds than a pipe holds, the folds are shared out before the fork
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import ctypes
 import io
@@ -82,7 +83,9 @@ class Shared:
 
     __slots__ = ("_derivation", "_objects")
 
-    def __init__(self, derivation: Callable[[object], tuple[Callable[..., Any], tuple[Any, ...]] | None] | None = None) -> None:
+    def __init__(self,
+                 derivation: Callable[[object], tuple[Callable[..., Any], tuple[Any, ...]] | None] | None = None,
+                 ) -> None:
         self._objects: dict[int, object] = {}
         self._derivation = derivation
 
@@ -258,11 +261,11 @@ def _child(write_end: int, units: Sequence[U], numbers: Iterator[int], run: Call
                 memo = Memo()
                 for i in numbers:
                     pickler.dump(("fold", i, run(units[i], memo)))
-            except BaseException as err:  # noqa: BLE001  (the parent hears of it)
+            except BaseException as err:  # (the parent hears of it)
                 pickler.dump(("failed", f"{type(err).__name__}: {err}"))
             else:
                 pickler.dump(("end",))
-    except BaseException:  # noqa: BLE001  (nothing more can be sent: the parent computes the rest)
+    except BaseException:  # (nothing more can be sent: the parent computes the rest)
         status = 1
     finally:
         os._exit(status)
@@ -318,7 +321,7 @@ class _Received:
                         return
                 stream.keep_rest()
                 self._later = unpickler
-        except Exception:  # noqa: BLE001, S110  (cut short: the parent computes what is missing)
+        except Exception:  # (cut short: the parent computes what is missing)
             pass
 
     def _took(self, message: tuple[Any, ...]) -> bool:
@@ -337,7 +340,7 @@ class _Received:
         try:
             while unpickler is not None and self._took(unpickler.load()):
                 pass
-        except Exception:  # noqa: BLE001, S110  (cut short: the parent computes what is missing)
+        except Exception:  # (cut short: the parent computes what is missing)
             pass
 
 
@@ -354,7 +357,7 @@ def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Seque
     if workers > 1 and hasattr(os, "fork"):
         try:
             return _forked(units, run, weights, workers, shared)
-        except Exception:  # noqa: BLE001  (a fold failed: fail as one process does)
+        except Exception:  # (a fold failed: fail as one process does)
             return _one_by_one(units, run)
     return _one_by_one(units, run)
 
@@ -452,7 +455,7 @@ def _child_part(write_end: int, part: Callable[[], str | None]) -> None:
     try:
         message = part()
         os.write(write_end, b"." if message is None else b"!" + message.encode("utf-8"))
-    except BaseException:  # noqa: BLE001  (the parent hears nothing: ChildFailed)
+    except BaseException:  # (the parent hears nothing: ChildFailed)
         status = 1
     finally:
         os._exit(status)
@@ -481,11 +484,7 @@ _PIPE_BUFFER: Final = 65536  # what a pipe holds at least (Linux)
 
 def _stop(pid: int) -> None:
     """Stop a child (if it is still there) and wait for it."""
-    try:
+    with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         os.waitpid(pid, 0)
-    except OSError:
-        pass

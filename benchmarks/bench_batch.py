@@ -38,6 +38,7 @@ in child processes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import filecmp
 import importlib.util
@@ -210,10 +211,8 @@ def preflight() -> tuple[str, str]:
 def _kill(pid: int, killed: threading.Event) -> None:
     """Kill the process group of PID (a process and its workers)."""
     killed.set()
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def run_process(argv: list[str], timeout: float,

@@ -23,6 +23,7 @@ standard library is used.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -168,10 +169,8 @@ def run_once(cmd: list[str], pool: Path, timeout: float) -> Run:
 
             def kill() -> None:
                 killed.set()
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
             timer = threading.Timer(timeout, kill)
             timer.start()

@@ -21,7 +21,8 @@ runs over every file, ``--repeat`` times, and the median is shown:
   from the same pool); every result must equal the file's bytes, else exit 1.
 - from disk: the bounded read (``asnfp.reading.read_bounded``) and ``check``, as
   ``asnfp validate`` reads a file; ``asnfp.tools.validate.read_checked(path)`` (read + typed
-  decode, for ``asnfp diff``); and ``asnfp.io.load_asn(path)``.  The files were just read, so they come from the page cache.
+  decode, for ``asnfp diff``); and ``asnfp.io.load_asn(path)``.  The files were just read, so
+  they come from the page cache.
 - YAML: ``check`` (the JSON reading fails first, as the reference's does) and
   ``check_strict(..., is_yaml=True)`` on the files as ``asnfp.io.dumps_yaml`` writes them.
 
@@ -261,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # Correctness first: every file validates, and asnfp encodes it to the same bytes.
         results = [check_strict(raw) for raw in data]
-        bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, Invalid)]
+        bad = [(p, r) for p, r in zip(paths, results, strict=True) if isinstance(r, Invalid)]
         if bad:
             raise SystemExit(f"{len(bad)} file(s) do not validate, e.g. {bad[0][0]}: {bad[0][1]}")
         structs = generated_structs(opts.pool)
@@ -271,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{len(structs)} made, e.g. {missing[:1]}", file=sys.stderr)
             return 1
         objects = [structs[p.name] for p in paths]
-        differ = [p.name for p, obj, raw in zip(paths, objects, data) if dumps_json(obj) != raw]
+        differ = [p.name for p, obj, raw in zip(paths, objects, data, strict=True) if dumps_json(obj) != raw]
         if differ:
             print(f"encode: {len(differ)}/{len(paths)} file(s) not byte-identical, e.g. {differ[0]}",
                   file=sys.stderr)

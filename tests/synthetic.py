@@ -19,7 +19,7 @@ COLUMNS = ("filename", "program", "obs_num", "obs_id", "act_id", "exp_type", "pn
 
 def cells(number: int, **overrides: str) -> dict[str, str]:
     """The base row ``jw_NNNNN_uncal.fits``: every other column ``null``, then overrides."""
-    row = {column: "null" for column in COLUMNS}
+    row = dict.fromkeys(COLUMNS, "null")
     row.update(BASE, filename=f"jw_{number:05d}_uncal.fits")
     row.update(overrides)
     return row

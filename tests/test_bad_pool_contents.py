@@ -75,7 +75,7 @@ def test_one_exposure_repeated_100000_times(tmp_path: Path, monkeypatch: pytest.
     assert (status, out, err) == (0, "", "")
     assert elapsed < 600, elapsed
     assert asn_files(tmp_path / "out") == EXPECTED
-    for name, product in zip(EXPECTED, ("jw_00001", "jw99009-o001_t001_miri_f560w")):
+    for name, product in zip(EXPECTED, ("jw_00001", "jw99009-o001_t001_miri_f560w"), strict=True):
         asn = json.loads((tmp_path / "out" / name).read_text())
         assert [(p["name"], [m["expname"] for m in p["members"]]) for p in asn["products"]] == [
             (product, ["jw_00001_rate.fits" if "image2" in name else "jw_00001_cal.fits"])]

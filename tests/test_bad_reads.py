@@ -157,7 +157,7 @@ def test_open_regular_opens_regular_files_only(here: Path) -> None:
     write(here, "a.txt", "abc")
     with open_regular(here / "a.txt") as handle:
         assert handle.read() == b"abc"
-    with pytest.raises(InputError, match="is a folder, not a file$"):
+    with pytest.raises(InputError, match=r"is a folder, not a file$"):
         open_regular(here)
     with pytest.raises(FileNotFoundError):
         open_regular(here / "missing")

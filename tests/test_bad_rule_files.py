@@ -72,7 +72,8 @@ RAISING = [
                  "bad.py: cannot load the rules: ModuleNotFoundError: No module named 'asnfp_no_such_module' (line 1)",
                  id="module-not-found"),
     pytest.param("\n\nfrom asnfp.rule import no_such_name\n",
-                 "bad.py: cannot load the rules: ImportError: cannot import name 'no_such_name' from 'asnfp.rule'...", id="import-error"),
+                 "bad.py: cannot load the rules: ImportError: cannot import name 'no_such_name' from 'asnfp.rule'...",
+                 id="import-error"),
     pytest.param("x = 1\ndef broken(:\n", "bad.py: cannot load the rules: SyntaxError: invalid syntax (line 2)",
                  id="syntax-error"),
     pytest.param("x = 1\n  y = 2\n", "bad.py: cannot load the rules: IndentationError: unexpected indent (line 2)",
@@ -89,7 +90,9 @@ RAISING = [
                  "bad.py: cannot load the rules: Odd (line 5)", id="str-raises"),
     pytest.param("import asyncio\nraise asyncio.CancelledError('gone')\n",
                  "bad.py: cannot load the rules: CancelledError: gone (line 2)", id="base-exception"),
-    pytest.param("RULES = 5\n", "bad.py: RULES is of type int, not a sequence of rules (a list or tuple: the order matters)", id="rules-not-a-sequence"),
+    pytest.param("RULES = 5\n",
+                 "bad.py: RULES is of type int, not a sequence of rules (a list or tuple: the order matters)",
+                 id="rules-not-a-sequence"),
     pytest.param("RULES = [1]\n", "bad.py: RULES holds a value of type int, not a Rule", id="rules-not-rules"),
     pytest.param("def gen():\n    yield 1 / 0\n\nRULES = gen()\n",
                  "bad.py: cannot read its RULES: ZeroDivisionError: division by zero (line 2)",
@@ -226,7 +229,7 @@ def test_two_files_defining_one_name_are_refused_naming_both(
                 "define one name)")
     assert refused(here, capsys, generate("first.py", "-r", "second.py")) == expected
     assert refused(here, capsys, ["explain", "pool.csv", "-r", "first.py", "-r", "second.py"]) == expected
-    with pytest.raises(RulesFileError, match="second.py: defines rule"):
+    with pytest.raises(RulesFileError, match=r"second\.py: defines rule"):
         load_rule_files(["first.py", "second.py"])
 
 
@@ -327,4 +330,5 @@ def test_a_file_that_cannot_be_opened(here: Path, capsys: pytest.CaptureFixture[
     (here / "rules.py").write_text(HEAD + rule("Asn_Mine"))
     pool(here, "pool.csv", GOOD)
     monkeypatch.setattr(os, "open", refusing_open)
-    refused(here, capsys, generate("rules.py"), "asnfp: error: rules.py: cannot read the rules file (Permission denied)")
+    refused(here, capsys, generate("rules.py"),
+            "asnfp: error: rules.py: cannot read the rules file (Permission denied)")

@@ -28,9 +28,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from asnfp.cli import batch
+from asnfp.cli import batch, main
 from asnfp.cli.batch import Outcome, progress_line, run_batch, summary_csv
-from asnfp.cli import main
 from asnfp.workers import available_workers
 from tests.conftest import CONFORMANCE
 
@@ -169,7 +168,8 @@ def test_without_dask_one_line_says_how_to_install(tmp_path: Path, monkeypatch: 
     (["{d}/none/*.csv"], "no pool matches '{d}/none/*.csv'"),
     (["{d}/a/jw1_pool.csv", "--save-orphans", "/tmp/orphans.csv"], "in a batch, give a name inside each pool's folder"),
     (["{d}/a/jw1_pool.csv", "--save-orphans", "../orphans.csv"], "in a batch, give a name inside each pool's folder"),
-    (["{d}/a/jw1_pool.csv", "-j", "2", "--scheduler", "tcp://127.0.0.1:8786"], "-j sets the workers of the local cluster"),
+    (["{d}/a/jw1_pool.csv", "-j", "2", "--scheduler", "tcp://127.0.0.1:8786"],
+     "-j sets the workers of the local cluster"),
     (["{d}/a/jw1_pool.csv", "--scheduler", "nonsense"], "cannot reach the Dask scheduler at nonsense"),
     (["{d}/a/jw1_pool.csv", "--version-id", "a/b"], "--version-id 'a/b': only letters"),
     (["{d}/a/jw1_pool.csv", "-r", "{d}/none.py"], "none.py"),
@@ -397,7 +397,8 @@ def test_the_summary_quotes_what_csv_must_quote() -> None:
 def test_warnings_name_their_pool(tmp_path: Path) -> None:
     status, _, err = _run(["batch", *EXAMPLE_POOLS, "-p", str(tmp_path / "out"), "-j", "1", "-i", "o999"])
     assert status == 0
-    assert err.splitlines() == [f"asnfp: warning: {pool}: candidate id o999 not found in pool" for pool in EXAMPLE_POOLS]
+    assert err.splitlines() == [f"asnfp: warning: {pool}: candidate id o999 not found in pool"
+                                for pool in EXAMPLE_POOLS]
 
 
 def test_verbose_tells_what_each_pool_made(tmp_path: Path) -> None:

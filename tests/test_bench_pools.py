@@ -48,7 +48,7 @@ def parse(text: str) -> tuple[list[str], list[dict[str, str]]]:
     for line in lines[1:]:
         cells = line.split("|")
         assert len(cells) == len(header), line
-        rows.append(dict(zip(header, cells)))
+        rows.append(dict(zip(header, cells, strict=True)))
     return header, rows
 
 
@@ -95,7 +95,8 @@ def test_every_rule_column_and_every_public_pool_column(kind: str, pools: dict[s
     for row in rows:
         assert all(value and value == value.lower() and value.strip() == value for value in row.values())
         assert row["pntgtype"] in ("science", "target_acquisition")
-        assert re.fullmatch(r"\[\('o\d{3}', 'observation'\)(, \('c1\d{3}', '(mosaic|background)'\))*\]", row["asn_candidate"])
+        assert re.fullmatch(r"\[\('o\d{3}', 'observation'\)(, \('c1\d{3}', '(mosaic|background)'\))*\]",
+                            row["asn_candidate"])
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from asnfp.association import is_valid
 from asnfp.cli import main
 from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
-from asnfp.association import is_valid
 from asnfp.pool import read_pool
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

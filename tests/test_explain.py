@@ -27,9 +27,9 @@ from asnfp.constraints import (
     leaves,
     not_any,
 )
-from asnfp.tools.explain import why_missed
 from asnfp.row import make_row
 from asnfp.testing import constraint_trees, rows
+from asnfp.tools.explain import why_missed
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"

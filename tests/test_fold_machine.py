@@ -4,10 +4,10 @@ everything, step by step, on rows from ``asnfp.testing``."""
 
 from __future__ import annotations
 
-from msgspec.structs import asdict
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from msgspec.structs import asdict
 
 from asnfp.constraints import Category
 from asnfp.generate import Generation, Work, candidate_leaf, plan, run_work, step

@@ -56,7 +56,8 @@ def test_a_gate_sees_through_all_and_any_but_not_a_leaf_seen_twice():
     acq = attr("acq", "pntgtype", "target_acquisition")
     gate = compile_gate(all_of(attr("program", "program"), any_of(kind, acq)))
     assert gate(NO_BINDINGS, make_row(0, {"program": "1", "exp_type": "nis_soss", "pntgtype": "science"}))
-    assert not gate(NO_BINDINGS, make_row(0, {"program": "1", "exp_type": "nis_soss", "pntgtype": "target_acquisition"}))
+    assert not gate(NO_BINDINGS,
+                    make_row(0, {"program": "1", "exp_type": "nis_soss", "pntgtype": "target_acquisition"}))
     assert compile_gate(all_of(kind, any_of(kind, acq))) is None
 
 

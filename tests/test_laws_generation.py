@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from laws import assert_members_share_pinned_values, assert_one_science_per_level2
 from msgspec.structs import replace
 
 from asnfp.association import is_valid
@@ -16,6 +15,8 @@ from asnfp.pool import Pool, orphan_table
 from asnfp.row import PoolMeta, Row
 from asnfp.testing import attr_leaves, constraint_trees, imaging_pools, rows
 
+from laws import assert_members_share_pinned_values, assert_one_science_per_level2
+
 slow = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -25,7 +26,7 @@ def run(rows, **options):
 
 
 def files(rows, **options):
-    return {name: data for name, data in (serialize(a, f"{a.ruleset}_{a.rule.name}") for a in run(rows, **options))}
+    return dict(serialize(a, f"{a.ruleset}_{a.rule.name}") for a in run(rows, **options))
 
 
 @slow

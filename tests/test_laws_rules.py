@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from laws import assert_members_share_pinned_values, assert_one_science_per_level2
-
-from asnfp.association import Association, is_valid
 from asnfp.api import rule_name
+from asnfp.association import Association, is_valid
 from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool
 from asnfp.testing import subpools
+
+from laws import assert_members_share_pinned_values, assert_one_science_per_level2
 
 POOLS = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "pools"
 NAMES = sorted(p.name for p in POOLS.glob("*.csv") if "jw93060" not in p.name)

@@ -33,7 +33,7 @@ def _same(text: str) -> None:
             except PoolError:
                 results.append("error")
     direct, reference = results
-    assert direct == reference or direct != "error" and reference == "error"
+    assert direct == reference or (direct != "error" and reference == "error")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -41,7 +41,8 @@ def _same(text: str) -> None:
        st.lists(st.sampled_from(["# note", "#", "  # indented", ""]), max_size=3))
 @example(["a", "b"], None, [])
 def test_the_direct_reader_agrees_with_astropy(header, data, comments):
-    rows = [] if data is None else data.draw(st.lists(st.lists(cells, min_size=len(header), max_size=len(header)), max_size=4))
+    rows = [] if data is None else data.draw(st.lists(st.lists(cells, min_size=len(header), max_size=len(header)),
+                                                      max_size=4))
     text = "\n".join([*comments, "|".join(header), *("|".join(r) for r in rows)]) + "\n"
     _same(text)
 

@@ -25,8 +25,10 @@ from asnfp.jwst import RULES, level2, level3
 from asnfp.jwst.dms import EMPTY
 from asnfp.pool import pool_from_rows, read_pool
 from asnfp.row import make_row
+
 from synthetic import cells, synthetic_pool
 from synthetic import written as written_for
+
 
 def row(number: int, **overrides: str):
     return make_row(number - 1, cells(number, **overrides))
@@ -319,7 +321,7 @@ filename|program|obs_num|exp_type|pntgtype|instrume|detector|filter|subarray|tar
 jw_00001_uncal.fits|99009|1|mir_image|science|miri|mirimage|f560w|full|1|prime_targeted_fixed||[('o001', 'observation')]
 jw_00002_uncal.fits|99009|1|mir_image|science|miri|mirimage|f560w|full|1|prime_targeted_fixed|{0}|[('o001', 'observation')]
 jw_00003_uncal.fits|99009|1|mir_image|science|miri|mirimage|f560w|full|1|prime_targeted_fixed|{0}|[('o001', 'observation')]
-"""
+"""  # noqa: E501  (the pool's lines as its file holds them)
 
 
 @pytest.mark.parametrize(("others", "first"), [("n/a", "psf"), ("", "science")])

@@ -169,10 +169,10 @@ def test_a_failed_commit_puts_every_old_file_back(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(os, "replace", fail)
     outputs = [Output(tmp_path / "out", n) for n in names]
-    with pytest.raises(transaction.OutputError, match="cannot write .Input/output error."):
-        with Transaction(outputs) as staged:
-            for output in outputs:
-                staged.write(output, b"NEW")
+    with (pytest.raises(transaction.OutputError, match=r"cannot write .Input/output error."),
+          Transaction(outputs) as staged):
+        for output in outputs:
+            staged.write(output, b"NEW")
     monkeypatch.setattr(os, "replace", real)
     assert _tree(tmp_path / "out") == before
     assert _staging(tmp_path / "out") == []

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from asnfp.cli import main as cli_main
-
 from asnfp import api
+from asnfp.cli import main as cli_main
 from asnfp.tools import diff
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +139,8 @@ def test_folders_pair_products_across_files(files, tmp_path, capsys):
 @pytest.mark.parametrize("setup, message", [
     (lambda d: (d / "missing.json", d / "a.json"), "missing.json: no such file or folder"),
     (lambda d: (d / "bad.json", d / "a.json"), "bad.json: invalid association: not JSON"),
-    (lambda d: (d / "noprod.json", d / "a.json"), "noprod.json: invalid association: Object missing required field `products`"),
+    (lambda d: (d / "noprod.json", d / "a.json"),
+     "noprod.json: invalid association: Object missing required field `products`"),
     (lambda d: (d, d / "a.json"), "compare two files or two folders, not one of each"),
 ])
 def test_bad_input_is_one_line_and_status_2(setup, message, files, tmp_path, capsys):

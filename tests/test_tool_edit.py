@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from asnfp.tools import edit
 from asnfp.cli import main as cli_main
 from asnfp.errors import shown_path
+from asnfp.tools import edit
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = ROOT / "examples" / "jw01234_imaging_pool.csv"
@@ -532,7 +532,7 @@ def _check_ours(folder: Path, before: dict[str, bytes], status: int, err: str) -
 
 def test_drawn_odd_files_are_edited_or_refused_in_one_line(tmp_path):
     cases = _draw_cases(120)
-    for folder, case in zip(_lay_out(tmp_path, cases), cases):
+    for folder, case in zip(_lay_out(tmp_path, cases), cases, strict=True):
         before = _files(folder)
         status, err = _ours(folder, case["argv"])  # type: ignore[arg-type]
         _check_ours(folder, before, status, err)
@@ -566,7 +566,7 @@ def _reference_batch(folders: list[Path], argvs: list[list[str]], work: Path) ->
     """Run the reference's ``asn_edit`` over every case in one process: each outcome
     (``ok`` or the exception's name) and the not-found warnings it gave."""
     listing, outcomes = work / "cases.json", work / "outcomes.json"
-    listing.write_text(json.dumps([[str(f), a] for f, a in zip(folders, argvs)]))
+    listing.write_text(json.dumps([[str(f), a] for f, a in zip(folders, argvs, strict=True)]))
     done = subprocess.run([str(REFERENCE), "-c", _BATCH_SCRIPT, str(listing), str(outcomes)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -605,7 +605,7 @@ def test_drawn_odd_files_as_asn_edit(tmp_path):
     argvs: list[list[str]] = [case["argv"] for case in cases]  # type: ignore[misc]
     outcomes = _reference_batch(theirs, argvs, tmp_path)
     tally: Counter[str] = Counter()
-    for case, mine, their, argv, outcome in zip(cases, ours, theirs, argvs, outcomes):
+    for case, mine, their, argv, outcome in zip(cases, ours, theirs, argvs, outcomes, strict=True):
         before = _files(mine)
         result = _ours(mine, argv)
         _check_ours(mine, before, *result)
@@ -646,7 +646,7 @@ def test_the_decided_cases_beside_asn_edit(tmp_path):
     cases = [d.case for d in decided]
     theirs, ours = _lay_out(tmp_path / "theirs", cases), _lay_out(tmp_path / "ours", cases)
     outcomes = _reference_batch(theirs, [case["argv"] for case in cases], tmp_path)  # type: ignore[misc]
-    for d, mine, their, (outcome, _) in zip(decided, ours, theirs, outcomes):
+    for d, mine, their, (outcome, _) in zip(decided, ours, theirs, outcomes, strict=True):
         assert (outcome == "ok") == (d.reference == "writes"), (d.case, outcome)
         status, _ = _ours(mine, d.case["argv"])  # type: ignore[arg-type]
         assert status == (2 if d.refused else 0), d.case

@@ -28,6 +28,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from asnfp.errors import AsnfpError, UsageError
+from asnfp.io import Level2File, Level3File
+from asnfp.jwst import RULES
+from asnfp.naming import KNOWN_SUFFIXES
 from asnfp.tools.from_list import (
     BARE,
     LEVEL2B,
@@ -40,9 +43,6 @@ from asnfp.tools.from_list import (
     rule_names,
     run,
 )
-from asnfp.io import Level2File, Level3File
-from asnfp.jwst import RULES
-from asnfp.naming import KNOWN_SUFFIXES
 
 EXCLUDED = ("code_version", "constraints")
 LEVEL2_NAMES = [LEVEL2B, "AsnMixin_Lv2Spectral", *(r.name for r in RULES if r.level == 2)]
@@ -227,7 +227,7 @@ def test_rule_names_are_the_bases_and_the_catalogue() -> None:
 
 @pytest.mark.parametrize("rule", [*NOT_RULES, "Nope", "", "asn_lv3image", "candidate_Asn_Lv3Image", "x\ny"])
 def test_names_that_are_no_rule_are_refused(rule: str) -> None:
-    with pytest.raises(UsageError, match="^unknown rule") as caught:
+    with pytest.raises(UsageError, match=r"^unknown rule") as caught:
         from_list(["a.fits"], rule=rule, product_name="P")
     assert "\n" not in str(caught.value)
 
@@ -368,7 +368,7 @@ def _compare_with_the_reference(tmp_path: Path, cases: list[list[str]]) -> tuple
     """Compare every case; return (files compared, refusals compared)."""
     theirs = _reference_outcomes(cases)
     assert len(theirs) == len(cases)
-    outcomes = [(argv, t, _our_outcome(tmp_path / "ours", argv)) for argv, t in zip(cases, theirs)]
+    outcomes = [(argv, t, _our_outcome(tmp_path / "ours", argv)) for argv, t in zip(cases, theirs, strict=True)]
     problems = [p for p in (_disagreement(*o) for o in outcomes) if p is not None]
     assert not problems, f"{len(problems)} of {len(cases)} cases disagree:\n" + "\n".join(problems[:20])
     written = sum(1 for _, (error, _data), _ in outcomes if error is None)

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from asnfp.api import associations
 from asnfp.cli import main as cli_main
 from asnfp.errors import AsnfpError
+from asnfp.pool import read_pool
 from asnfp.tools.mkpool import (
     EXTRA_COLUMNS,
     HeaderCard,
@@ -40,7 +41,6 @@ from asnfp.tools.mkpool import (
     read_header,
     run,
 )
-from asnfp.pool import read_pool
 
 REFERENCE = os.environ.get("ASNFP_REFERENCE")
 # the console script ``asn_make_pool = jwst.scripts.asn_make_pool:main`` reads sys.argv
@@ -87,7 +87,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def as_dicts(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> list[dict[str, str]]:
-    return [dict(zip(columns, row)) for row in rows]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 # --- the pure table ------------------------------------------------------------------------
@@ -214,12 +214,12 @@ def test_bad_input_is_one_line_and_writes_nothing(exposures: list[str], tmp_path
 
 def test_pool_that_is_a_folder_is_refused(exposures: list[str], tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
-    with pytest.raises(AsnfpError, match="^out: is a folder, not a pool file$"):
+    with pytest.raises(AsnfpError, match=r"^out: is a folder, not a pool file$"):
         run(parse(["out", exposures[0]]))
 
 
 def test_pool_in_a_missing_folder_is_refused(exposures: list[str]) -> None:
-    with pytest.raises(AsnfpError, match="^no/such/pool.csv: cannot write there"):
+    with pytest.raises(AsnfpError, match=r"^no/such/pool\.csv: cannot write there"):
         run(parse(["no/such/pool.csv", exposures[0]]))
 
 
@@ -282,7 +282,7 @@ def test_a_record_valued_observtn_is_found_only_when_no_plain_one_is(tmp_path: P
     assert row["asn_candidate"] == "[('o003', 'observation')]"
     # a HIERARCH keyword with a dot is not a record: astropy's header["observtn"] does not find it
     (tmp_path / "z.fits").write_bytes(fits_bytes(["HIERARCH OBSERVTN.AXIS = 7.0", "TARGNAME= 'T'"]))
-    with pytest.raises(AsnfpError, match="z.fits: no OBSERVTN keyword in the primary header$"):
+    with pytest.raises(AsnfpError, match=r"z\.fits: no OBSERVTN keyword in the primary header$"):
         pool_table([read_header(str(tmp_path / "z.fits"))])
 
 
@@ -345,7 +345,7 @@ def test_trailing_whitespace_leaves_the_cell_not_the_file_opened(exposures: list
     column = lines[0].split("|").index("filename")
     assert [line.split("|")[column] for line in lines[1:]] == ["a.fits", " b.fits", "c d.fits", "./a.fits"]
     # the name is opened as given: the name less its space is another file
-    with pytest.raises(AsnfpError, match="^a.fits: no such file$"):
+    with pytest.raises(AsnfpError, match=r"^a\.fits: no such file$"):
         run(parse(["pool2.csv", "a.fits"]))
     with pytest.raises(AsnfpError, match=f"^{exposures[0]} : no such file$"):
         run(parse(["pool2.csv", exposures[0] + " "]))
@@ -477,7 +477,8 @@ def _cards(draw: st.DrawFn) -> list[str]:
     for keyword, value in (("OBSERVTN", "001"), ("TARGNAME", "NGC 1")):
         if not draw(_rarely(20)):
             spelling = draw(st.sampled_from(_SPELLINGS))
-            cards.insert(draw(st.integers(0, len(cards))), _spelled(keyword, draw(st.sampled_from([value, 2])), spelling))
+            cards.insert(draw(st.integers(0, len(cards))),
+                         _spelled(keyword, draw(st.sampled_from([value, 2])), spelling))
     return cards
 
 

@@ -134,8 +134,10 @@ BOTH_REFUSE = {
                      "Expected `array`, got `null` - at `$.products[0].members`"),
     "member a string": (lambda d: _members(d).insert(1, "x_cal.fits"),
                         "Expected `object`, got `str` - at `$.products[0].members[1]`"),
-    "member a list": (lambda d: _members(d).insert(2, []), "Expected `object`, got `array` - at `$.products[0].members[2]`"),
-    "member null": (lambda d: _members(d).insert(0, None), "Expected `object`, got `null` - at `$.products[0].members[0]`"),
+    "member a list": (lambda d: _members(d).insert(2, []),
+                      "Expected `object`, got `array` - at `$.products[0].members[2]`"),
+    "member null": (lambda d: _members(d).insert(0, None),
+                    "Expected `object`, got `null` - at `$.products[0].members[0]`"),
     "asn_type true": (lambda d: d.update(asn_type=True), "Expected `str`, got `bool` - at `$.asn_type`"),
     "asn_rule a list": (lambda d: d.update(asn_rule=[]), "Expected `str`, got `array` - at `$.asn_rule`"),
     "program null": (lambda d: d.update(program=None), "Expected `str`, got `null` - at `$.program`"),
@@ -170,7 +172,8 @@ def test_each_broken_file_gives_one_line_naming_the_key(case: str, fmt: str, str
     ('{"products": [{"members": []}], "a": 0}\n---\n{}\n', ("not JSON (Extra data: line 2 column 1 (char 40)) nor YAML "
                                                             "(expected a single document")),
 ])
-def test_text_that_is_no_association(text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_that_is_no_association(text: str, message: str, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "x.json"
     bad.write_text(text)
     assert tool(["validate", str(bad)]) == 2
@@ -187,7 +190,8 @@ OK = b'{"asn_type": "image3", "asn_rule": "R", "products": [{"name": "p", "membe
     (OK.replace(b'"p"', b'"p\x01"'), ("not JSON (Invalid control character at: line 1 column 65 (char 64)) nor YAML "
                                       "(unacceptable character #x0001")),
     (OK.replace(b"[]", b"[" + b"1" * 4301 + b"]"), ("not JSON (Exceeds the limit (4300 digits) for integer string "
-                                                    "conversion: value has 4301 digits; use sys.set_int_max_str_digits")),
+                                                    "conversion: value has 4301 digits; use "
+                                                    "sys.set_int_max_str_digits")),
 ])
 def test_bytes_python_cannot_read_are_refused(data: bytes, message: str) -> None:
     problem = check(data)
@@ -218,7 +222,8 @@ STRICT_ONLY = {
     "constraints a list": (lambda d: d.update(constraints=[]), "Expected `str`, got `array` - at `$.constraints`"),
     "degraded_status null": (lambda d: d.update(degraded_status=None),
                              "Expected `str`, got `null` - at `$.degraded_status`"),
-    "code_version a number": (lambda d: d.update(code_version=3.0), "Expected `str`, got `float` - at `$.code_version`"),
+    "code_version a number": (lambda d: d.update(code_version=3.0),
+                              "Expected `str`, got `float` - at `$.code_version`"),
     "exposerr a number": (lambda d: _members(d)[0].update(exposerr=1),
                           "Expected `str | null`, got `int` - at `$.products[0].members[0].exposerr`"),
     "asn_candidate null": (lambda d: _members(d)[1].update(asn_candidate=None),
@@ -253,14 +258,16 @@ TEXT_ONLY_THE_REFERENCE_READS = {
     "1e400": (GOOD.replace('"o001"', "1e400"), "not standard JSON (Number out of range"),
     "asn_type 1e5 (YAML reads a string)": (GOOD.replace('"image3"', "1e5"), ("Expected `str`, got `float` - at "
                                                                              "`$.asn_type`")),
-    "lone surrogate": (GOOD.replace('"o001"', '"\\ud800"'), ("not standard JSON (JSON is malformed: unexpected end of escaped "
-                                                           "utf-16 surrogate pair")),
-    "a raw CR in a string (YAML folds it)": (GOOD.replace('"p"', '"p\r"'), ("not standard JSON (JSON is malformed: invalid "
-                                                                          "character")),
+    "lone surrogate": (GOOD.replace('"o001"', '"\\ud800"'),
+                       "not standard JSON (JSON is malformed: unexpected end of escaped utf-16 surrogate pair"),
+    "a raw CR in a string (YAML folds it)": (GOOD.replace('"p"', '"p\r"'),
+                                             "not standard JSON (JSON is malformed: invalid character"),
     "BOM": ("\ufeff" + GOOD, "not standard JSON (JSON is malformed: invalid character (byte 0))"),
-    "trailing comma": (GOOD.replace('"science"\n', '"science",\n'), "not standard JSON (JSON is malformed: trailing comma"),
+    "trailing comma": (GOOD.replace('"science"\n', '"science",\n'),
+                       "not standard JSON (JSON is malformed: trailing comma"),
     "comment": (GOOD + "\n# a comment\n", "not standard JSON (JSON is malformed: trailing characters"),
-    "YAML text": (yaml.safe_dump(json.loads(GOOD)), "not standard JSON (JSON is malformed: invalid character (byte 0))"),
+    "YAML text": (yaml.safe_dump(json.loads(GOOD)),
+                  "not standard JSON (JSON is malformed: invalid character (byte 0))"),
 }
 
 
@@ -276,8 +283,8 @@ def test_text_only_the_reference_reads_is_refused_by_strict_as_json(case: str, t
     assert line.startswith(f"{bad}: strict: {message}")
 
 
-def test_json_with_tabs_in_a_yaml_file_is_read_as_json_and_refused_by_strict(tmp_path: Path,
-                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_with_tabs_in_a_yaml_file_is_read_as_json_and_refused_by_strict(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "a.yaml"
     bad.write_text(json.dumps(json.loads(GOOD), indent="\t"))
     assert tool(["validate", str(bad)]) == 0

@@ -81,7 +81,7 @@ SPECTRA_POOL = EXAMPLES / "jw01235_spectra_pool.csv"
 def _pool_rows(pool: Path) -> list[dict[str, str]]:
     lines = [line for line in pool.read_text().splitlines() if line and not line.startswith("#")]
     header, *body = (line.split("|") for line in lines)
-    return [dict(zip(header, (cell.lower() for cell in cells))) for cells in body]
+    return [dict(zip(header, (cell.lower() for cell in cells), strict=True)) for cells in body]
 
 
 def _cal(row: dict[str, str]) -> str:

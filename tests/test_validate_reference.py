@@ -108,7 +108,7 @@ def test_the_default_verdict_is_the_references(tmp_path: Path) -> None:
     paths = draw_files(tmp_path, FILES)
     theirs = reference_verdicts(paths)
     mine = [check(p.read_bytes()) for p in paths]
-    disagree = [(p.name, t, None if m is None else m.message) for p, t, m in zip(paths, theirs, mine)
+    disagree = [(p.name, t, None if m is None else m.message) for p, t, m in zip(paths, theirs, mine, strict=True)
                 if (t == "valid") != (m is None)]
     valid = sum(t == "valid" for t in theirs)
     kinds = Counter(t.split(":")[0] for t in theirs if t != "valid")

@@ -17,6 +17,7 @@ import pytest
 
 from synthetic import synthetic_pool, written
 
+
 def pool(*overrides: dict[str, str]):
     """Rows ``jw_00001_uncal.fits``, ``jw_00002_uncal.fits``, ...: the base row, every
     other column ``null``, then the overrides of that row."""

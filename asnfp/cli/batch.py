@@ -268,7 +268,7 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
             made = generate_files(job, warned.append)
     except (AsnfpError, RuleFailed) as err:
         return _failed(pool, one_line(err), start, warned)
-    except Exception as err:  # noqa: BLE001  (a bug in asnfp: this pool fails, the others go on)
+    except Exception as err:  # (a bug in asnfp: this pool fails, the others go on)
         return _failed(pool, internal_error(err), start, warned)
     return Outcome(Path(pool).name, "ok", made.associations, made.orphans, _since(start), warnings=tuple(warned))
 
@@ -306,7 +306,8 @@ def run_batch(submit: Callable[[list[str], list[str]], Iterator[tuple[int, Outco
 def summary_csv(outcomes: Sequence[Outcome]) -> str:
     """The summary table: a header, then a row per pool (``SUMMARY_FIELDS``).
 
-    >>> print(summary_csv([Outcome("a.csv", "ok", 3, 1, 0.25), Outcome("b.csv", "failed", message="b.csv: no such file")]), end="")
+    >>> print(summary_csv([Outcome("a.csv", "ok", 3, 1, 0.25),
+    ...                    Outcome("b.csv", "failed", message="b.csv: no such file")]), end="")
     pool,status,associations,orphans,seconds,message
     a.csv,ok,3,1,0.250,
     b.csv,failed,0,0,0.000,b.csv: no such file
@@ -707,7 +708,7 @@ def _outcome(future: Any, pool: str) -> Outcome:
     """What a task returned, or a failed outcome if the task could not end."""
     try:
         outcome: Outcome = future.result()
-    except Exception as err:  # noqa: BLE001  (the task, not the pool, failed: a worker died)
+    except Exception as err:  # (the task, not the pool, failed: a worker died)
         return Outcome(Path(pool).name, "failed", message=_task_failure(err))
     return outcome
 

@@ -134,8 +134,9 @@ def run_explain(args: argparse.Namespace) -> int:
 
     >>> import io, contextlib
     >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|"
-    ...                                 "asn_candidate\\njw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
+    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|"
+    ...                                 "subarray|asn_candidate\\n"
+    ...                                 "jw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
     ...                                 "[('o001', 'observation')]\\n")
     >>> out = io.StringIO()
     >>> with contextlib.redirect_stdout(out):
@@ -188,8 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``asnfp`` command; returns (and exits with) the status.
 
     >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|"
-    ...                                 "asn_candidate\\njw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
+    >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|"
+    ...                                 "subarray|asn_candidate\\n"
+    ...                                 "jw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|"
     ...                                 "[('o001', 'observation')]\\n")
     >>> main(["generate", str(d / "pool.csv"), "-p", str(d / "out")]), sorted(os.listdir(d / "out"))
     (0, ['jw00001-o001_image2_00001_asn.json', 'jw00001-o001_image3_00001_asn.json'])

@@ -178,9 +178,10 @@ def check_version_id(version_id: str | bool | None) -> None:
 
     >>> check_version_id("Test_V1.2"), check_version_id(True), check_version_id(None)
     (None, None, None)
-    >>> check_version_id("a/b")
+    >>> check_version_id("a/b")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
-    asnfp.errors.UsageError: --version-id 'a/b': only letters, digits and '._-' are allowed, starting with a letter or digit
+    asnfp.errors.UsageError: --version-id 'a/b': only letters, digits and '._-' are allowed,
+        starting with a letter or digit
     """
     if not isinstance(version_id, str) or not version_id:  # "" stamps nothing, as before
         return
@@ -241,7 +242,8 @@ def run_generate(args: argparse.Namespace) -> int:
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "pool.csv").write_text("filename|exp_type|pntgtype|program|targetid|asn_candidate\\n"
     ...                                 "jw_1_uncal.fits|nrc_dark|science|1|1|null\\n")
-    >>> run_generate(build_parser().parse_args(["generate", str(d / "pool.csv"), "-p", str(d / "out"), "--save-orphans"]))
+    >>> run_generate(build_parser().parse_args(["generate", str(d / "pool.csv"), "-p", str(d / "out"),
+    ...                                         "--save-orphans"]))
     0
     >>> sorted(os.listdir(d / "out")), (d / "out" / "orphaned.csv").read_text().splitlines()[1]
     (['orphaned.csv'], 'jw_1_uncal.fits|nrc_dark|science|1|1|null')
@@ -379,7 +381,7 @@ def _written_share(asns: Sequence[Association], files: Sequence[Output], fmt: st
                    staged: Transaction) -> str | None:
     """Stage the files of ``asns`` (named ``files``): ``None``, or the one-line message of
     the first that fails."""
-    for asn, output in zip(asns, files):
+    for asn, output in zip(asns, files, strict=True):
         try:
             staged.write(output, encode(asn, rule_name(asn), fmt))
         except AsnfpError as err:

@@ -30,7 +30,8 @@ def creation_numbers(asns: list[Association]) -> list[Association]:
     Level-3 counter per ``asn_type`` starting at 1, in creation order.
 
     >>> from asnfp.constraints import always
-    >>> two, three = (Rule(name="R", asn_type=t, level=lv, constraint=always()) for t, lv in (("image2", 2), ("image3", 3)))
+    >>> two, three = (Rule(name="R", asn_type=t, level=lv, constraint=always())
+    ...               for t, lv in (("image2", 2), ("image3", 3)))
     >>> [a.sequence for a in creation_numbers([Association(rule=r, ruleset=None) for r in (two, three, two, three)])]
     [2, 1, 3, 2]
     """

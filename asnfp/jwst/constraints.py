@@ -91,8 +91,8 @@ def is_msa() -> Node:
     configuration file (``msametfl``).
 
     >>> from asnfp.constraints import holds
-    >>> [holds(is_msa(), {"exp_type": e, "msametfl": m}) for e, m in (("nrs_msaspec", "jw_msa.fits"),
-    ...                                                               ("nrs_msaspec", "null"), ("nrs_fixedslit", "null"))]
+    >>> [holds(is_msa(), {"exp_type": e, "msametfl": m})
+    ...  for e, m in (("nrs_msaspec", "jw_msa.fits"), ("nrs_msaspec", "null"), ("nrs_fixedslit", "null"))]
     [True, False, False]
     """
     return level3.msa()

@@ -236,10 +236,7 @@ def level2b_name(filename: str, exp_type: str, member_exptype: str, *,
     >>> level2b_name("a_uncal.fits", "mir_image", "science"), level2b_name("a_uncal.fits", "nrs_lamp", "science")
     ('a_cal.fits', 'a_rate.fits')
     """
-    if member_exptype == "background":
-        suffix = "x1d"
-    else:
-        suffix = "cal" if exp_type in LEVEL2B_EXPTYPES else "rate"
+    suffix = "x1d" if member_exptype == "background" else ("cal" if exp_type in LEVEL2B_EXPTYPES else "rate")
     return _renamed(filename, suffix + ("ints" if integrations else ""))
 
 

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from msgspec.structs import replace
 
-from asnfp.association import Association, Member, Product, current_product
+from asnfp.association import Association, Member, Product, current_product, is_valid
 from asnfp.constraints import (
     Bindings,
     Category,
@@ -35,28 +35,14 @@ from asnfp.jwst.dms import (
     IMAGE2_SCIENCE_EXP_TYPES,
     SPEC2_SCIENCE_EXP_TYPES,
     cell,
+    exposure_type,
+    level2a_name,
     nissoss_calibrated_filter,
     nrccoron_valid_detector,
     nrsfss_valid_detector,
     nrsifu_valid_detector,
-    valid,
-    exposure_type,
-    level2a_name,
     pad_program,
-)
-from asnfp.jwst.shared import (
-    ACDIRECT,
-    HAS_SCIENCE,
-    Exptype,
-    integrations,
-    target,
-    tso,
-    wfsc,
-    dms,
-    joined,
-    not_tso,
-    single_science,
-    target_acq,
+    valid,
 )
 from asnfp.jwst.level2_finalize import (
     closest_direct,
@@ -67,7 +53,20 @@ from asnfp.jwst.level2_finalize import (
     then,
     with_catalog,
 )
-from asnfp.association import is_valid
+from asnfp.jwst.shared import (
+    ACDIRECT,
+    HAS_SCIENCE,
+    Exptype,
+    dms,
+    integrations,
+    joined,
+    not_tso,
+    single_science,
+    target,
+    target_acq,
+    tso,
+    wfsc,
+)
 from asnfp.naming import acid_from, acid_in, remove_suffix
 from asnfp.row import Row
 from asnfp.rule import Check, Rule
@@ -140,7 +139,8 @@ def mode() -> Node:
     filter, an NRC long-wave TSO grism, or a WFS&C visit.
 
     >>> row = {"instrume": "miri", "detector": "mirimage", "filter": "f560w"}
-    >>> mode()(NO_BINDINGS, make_row(0, row)).matched, mode()(NO_BINDINGS, make_row(1, {**row, "filter": "opaque"})).matched
+    >>> (mode()(NO_BINDINGS, make_row(0, row)).matched,
+    ...  mode()(NO_BINDINGS, make_row(1, {**row, "filter": "opaque"})).matched)
     (True, False)
     """
     return all_of(
@@ -560,7 +560,7 @@ def _mirlrs_fixed_slit_nod() -> Rule:
     """
     patt_num = dms("patt_num", "patt_num")
     current = dms("is_current_patt_num", "patt_num",
-                  lambda b: "((?!{}).)*".format(b.state(patt_num).value), tracks=True)
+                  lambda b: f"((?!{b.state(patt_num).value}).)*", tracks=True)
     force = value_leaf("force_match", lambda b, row: False, None, test=lambda _a, _b: True,
                        label="force_match")
 
@@ -930,6 +930,7 @@ def _demo_row(index: int = 0, **cells: str) -> Row:
                             "asn_candidate": "[('o001', 'observation')]", **cells})
 
 
-from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)
-from asnfp.row import make_row  # noqa: E402,F401
+# the doctests' namespace (make_row: also the demo rows above)
 from asnfp.association import create, offer  # noqa: E402,F401
+from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401
+from asnfp.row import make_row  # noqa: E402

@@ -86,9 +86,9 @@ def nod_background_overlap(science: Row, other: Row) -> bool:
     kind = str(science.cells.get("exp_type", "")).lower() if "exp_type" in science else None
     if kind not in ("nrs_fixedslit", "nrs_msaspec"):
         return False
-    if "targetid" in science and "targetid" in other:
-        if str(science["targetid"]).lower() != str(other["targetid"]).lower():
-            return True
+    if ("targetid" in science and "targetid" in other
+            and str(science["targetid"]).lower() != str(other["targetid"]).lower()):
+        return True
     numdthpt, patt, other_patt = _int(science, "numdthpt"), _int(science, "patt_num"), _int(other, "patt_num")
     if numdthpt is None or patt is None or other_patt is None:
         numdthpt, patt, other_patt = 0, None, None

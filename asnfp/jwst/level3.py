@@ -46,14 +46,14 @@ from asnfp.jwst.dms import (
     pad_program,
 )
 from asnfp.jwst.shared import (
-    target,
-    integrations,
     HAS_SCIENCE,
     Exptype,
     dms,
+    integrations,
     not_bkgd,
     not_bkgd_or_tso,
     not_tso,
+    target,
     target_acq,
     tso,
 )
@@ -141,7 +141,8 @@ def image() -> Leaf:
 
     >>> i = image()
     >>> first = i(NO_BINDINGS, make_row(0, {"exp_type": "mir_image"}))
-    >>> first.matched, [i(first.bindings, make_row(1, {"exp_type": e})).matched for e in ("mir_image", "nrc_image", "mir_mrs")]
+    >>> first.matched, [i(first.bindings, make_row(1, {"exp_type": e})).matched
+    ...                 for e in ("mir_image", "nrc_image", "mir_mrs")]
     (True, [True, False, False])
     """
     return dms("exp_type", "exp_type", "nrc_image|mir_image|nis_image|fgs_image|nrs_mimf")
@@ -200,7 +201,8 @@ def science_target(exptype: Exptype) -> Leaf:
 def ifu() -> Leaf:
     """An integral-field exposure type (never pins).
 
-    >>> [ifu()(NO_BINDINGS, make_row(0, {"exp_type": e})).matched for e in ("nrs_ifu", "mir_flatmrs-ext", "nrs_msaspec")]
+    >>> [ifu()(NO_BINDINGS, make_row(0, {"exp_type": e})).matched
+    ...  for e in ("nrs_ifu", "mir_flatmrs-ext", "nrs_msaspec")]
     [True, True, False]
     """
     return dms("exp_type", "exp_type", "mir_mrs|mir_flatmrs|nrs_autowave|nrs_ifu", pins=False)
@@ -209,7 +211,8 @@ def ifu() -> Leaf:
 def msa() -> Node:
     """NIRSpec MSA spectroscopy with a metafile (named ``msa_spectral``; never pins).
 
-    >>> [msa()(NO_BINDINGS, make_row(0, {"exp_type": "nrs_msaspec", "msametfl": m})).matched for m in ("x.fits", "null")]
+    >>> [msa()(NO_BINDINGS, make_row(0, {"exp_type": "nrs_msaspec", "msametfl": m})).matched
+    ...  for m in ("x.fits", "null")]
     [True, False]
     """
     return all_of(dms("exp_type", "exp_type", "nrs_msaspec", pins=False),
@@ -246,7 +249,8 @@ def opt_element(asn: Association) -> str:
     >>> row = make_row(0, dict(filename="jw_1_uncal.fits", program="1", instrume="nircam", exp_type="nrc_image",
     ...                        pntgtype="science", targetid="1", filter="f150w", pupil="clear", subarray="full",
     ...                        asn_candidate="null"))
-    >>> opt_element(create(_rule("Asn_Lv3Image"), "candidate", row)[1]), opt_element(Association(rule=LEVEL3, ruleset=None))
+    >>> (opt_element(create(_rule("Asn_Lv3Image"), "candidate", row)[1]),
+    ...  opt_element(Association(rule=LEVEL3, ruleset=None)))
     ('clear-f150w', 'clear')
     """
     parts = []
@@ -339,7 +343,8 @@ def product_name(asn: Association) -> str:
 
     >>> from asnfp.association import create
     >>> row = make_row(0, dict(filename="jw_1_uncal.fits", program="1", instrume="miri", exp_type="mir_image",
-    ...                        pntgtype="science", targetid="1", filter="f560w", subarray="sub64", asn_candidate="null"))
+    ...                        pntgtype="science", targetid="1", filter="f560w", subarray="sub64",
+    ...                        asn_candidate="null"))
     >>> made, asn, _ = create(_rule("Asn_Lv3Image"), "candidate", row)
     >>> made, product_name(asn)
     (True, 'jw00001-a3001_t001_miri_f560w-sub64')
@@ -351,7 +356,8 @@ def product_name(asn: Association) -> str:
 def product_name_noopt(asn: Association) -> str:
     """``jw{program}-{acid}_{target}_{instrument}``: no optical elements (MIRI MRS).
 
-    >>> _, asn, _ = create(_rule("Asn_Lv3MIRMRS"), "candidate", _demo(instrume="miri", exp_type="mir_mrs", band="short"))
+    >>> _, asn, _ = create(_rule("Asn_Lv3MIRMRS"), "candidate",
+    ...                    _demo(instrume="miri", exp_type="mir_mrs", band="short"))
     >>> product_name_noopt(asn)
     'jw00001-a3001_t001_miri'
     """
@@ -520,7 +526,8 @@ def fixedslit_background(asn: Association) -> tuple[Association, ...] | None:
     >>> rows = [_demo(i, instrume="miri", exp_type="mir_lrs-fixedslit", filter="p750l",
     ...               patttype="along-slit-nod", filename=f"jw_{i}_uncal.fits") for i in (1, 2)]
     >>> asn = offer(create(_rule("Asn_Lv3SpectralTarget"), None, rows[0])[1], rows[1])[1]
-    >>> [(m.expname, m.exptype) for m in fixedslit_background(asn)[0].products[0].members]  # doctest: +NORMALIZE_WHITESPACE
+    >>> kept = fixedslit_background(asn)[0].products[0].members
+    >>> [(m.expname, m.exptype) for m in kept]  # doctest: +NORMALIZE_WHITESPACE
     [('jw_1_cal.fits', 'science'), ('jw_2_cal.fits', 'science'),
      ('jw_1_x1d.fits', 'background'), ('jw_2_x1d.fits', 'background')]
     """
@@ -885,6 +892,7 @@ def _demo(index: int = 0, **cells: str) -> Row:
     return make_row(index, {**_DEMO_ROW, **cells})
 
 
-from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)
-from asnfp.row import make_row  # noqa: E402,F401
+# the doctests' namespace (make_row: also the demo rows above)
 from asnfp.association import create, offer  # noqa: E402,F401
+from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401
+from asnfp.row import make_row  # noqa: E402

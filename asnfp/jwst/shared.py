@@ -11,25 +11,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from asnfp.association import Association
 from asnfp.constraints import (
     AttrLeaf,
-    Leaf,
-    find,
     Bindings,
     Category,
     Condition,
+    Leaf,
     Node,
     RowTest,
     ValueLeaf,
     all_of,
     any_of,
     attr,
+    find,
     not_any,
     value_leaf,
 )
-from asnfp.association import Association
-from asnfp.jwst.dms import EXPOSURE_TYPE_COLUMNS, TSO_EXP_TYPES, exposure_type, is_ami_row, is_coron_row, is_tso_row
-from asnfp.jwst.dms import EMPTY
+from asnfp.jwst.dms import (
+    EMPTY,
+    EXPOSURE_TYPE_COLUMNS,
+    TSO_EXP_TYPES,
+    exposure_type,
+    is_ami_row,
+    is_coron_row,
+    is_tso_row,
+)
 from asnfp.row import Row, make_row  # noqa: F401  (make_row: doctests)
 from asnfp.rule import Check
 

@@ -10,8 +10,10 @@ duplicates. Each difference is a :class:`Difference` value; :func:`run` prints t
 >>> from asnfp.io import FileMember, FileProduct, Level3File
 >>> f = lambda *names: Level3File(asn_type="image3", asn_rule="R", asn_id="o001",
 ...                              products=[FileProduct("p", [FileMember(n, "science") for n in names])])
->>> diff_files([("a", f("x_cal.fits", "y_cal.fits"))], [("b", f("x_cal.fits"))])
-(Difference(kind='member-length', message='product p: 2 members in left, 1 in right'), Difference(kind='unaccounted-members', message='product p: left has 1 unaccounted: y_cal.fits (science)'), Difference(kind='subset', message='product p: right is a subset of left'))
+>>> diff_files([("a", f("x_cal.fits", "y_cal.fits"))], [("b", f("x_cal.fits"))])  # doctest: +NORMALIZE_WHITESPACE
+(Difference(kind='member-length', message='product p: 2 members in left, 1 in right'),
+ Difference(kind='unaccounted-members', message='product p: left has 1 unaccounted: y_cal.fits (science)'),
+ Difference(kind='subset', message='product p: right is a subset of left'))
 >>> diff_files([("a", f("x_cal.fits"))], [("b", f("x_cal.fits"))])
 ()
 """
@@ -137,8 +139,10 @@ def product_diffs(left: Product, right: Product, strict_expname: bool = False,
     without its pipeline suffix).
 
     >>> m = lambda name, kind="science": Member(name, kind, None, None)
-    >>> product_diffs(Product("p", (m("x_cal.fits"),)), Product("p", (m("x_i2d.fits", "background"),)))
-    (Difference(kind='member-mismatch', message='product p: x_cal.fits is science in left, x_i2d.fits is background in right'),)
+    >>> product_diffs(Product("p", (m("x_cal.fits"),)),
+    ...               Product("p", (m("x_i2d.fits", "background"),)))  # doctest: +NORMALIZE_WHITESPACE
+    (Difference(kind='member-mismatch',
+                message='product p: x_cal.fits is science in left, x_i2d.fits is background in right'),)
     >>> product_diffs(Product("p", (m("x_cal.fits"),)), Product("p", (m("x_i2d.fits"),)), strict_expname=True)[0].kind
     'unaccounted-members'
     """

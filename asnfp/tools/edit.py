@@ -82,7 +82,7 @@ __all__ = (
 )
 
 #: A decoded JSON value (as Python's ``json`` decodes it: floats may be NaN or infinite).
-JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
+JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
 #: A decoded JSON object, keys in the file's order.
 AsnObject: TypeAlias = "dict[str, JsonValue]"
 #: The same, loosely typed, for callers that walk it unchecked (``gather``).
@@ -115,8 +115,10 @@ def add_members(data: AsnObject, names: Sequence[str], exptype: str) -> AsnObjec
     ``data`` is left as it was; a product's other members (objects or not), its other
     fields and the file's key order are kept.
 
-    >>> add_members({"products": [{"name": "p", "members": [1]}, {"members": []}]}, ["/x/a.fits"], "science")
-    {'products': [{'name': 'p', 'members': [1, {'expname': 'a.fits', 'exptype': 'science'}]}, {'members': [{'expname': 'a.fits', 'exptype': 'science'}]}]}
+    >>> add_members({"products": [{"name": "p", "members": [1]}, {"members": []}]},
+    ...             ["/x/a.fits"], "science")  # doctest: +NORMALIZE_WHITESPACE
+    {'products': [{'name': 'p', 'members': [1, {'expname': 'a.fits', 'exptype': 'science'}]},
+                  {'members': [{'expname': 'a.fits', 'exptype': 'science'}]}]}
     """
     products: list[JsonValue] = [{**p, "members": [*_members(p), *_new_members(names, exptype)]}
                                  for p in _products(data)]
@@ -203,10 +205,11 @@ def loads_json(raw: bytes, where: str) -> JsonValue:
 
     >>> loads_json(b'{"a": [NaN, 1E2, -0, 12345678901234567890], "a": 1e400}', "x.json")
     {'a': inf}
-    >>> loads_json(b'{"products": [],}', "x.json")
+    >>> loads_json(b'{"products": [],}', "x.json")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    asnfp.errors.AsnfpError: x.json: not JSON (Expecting property name enclosed in double quotes: line 1 column 17 (char 16))
+    asnfp.errors.AsnfpError: x.json: not JSON
+        (Expecting property name enclosed in double quotes: line 1 column 17 (char 16))
     """
     where = shown_path(where)
     try:

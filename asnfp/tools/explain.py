@@ -220,7 +220,7 @@ def _expnames(asn: Association) -> frozenset[str]:
 
 def _why_dropped(asn: Association, written: Sequence[tuple[Association, str]]) -> str:
     if not is_valid(asn):
-        failed = [check.name for ok, check in zip(asn.validity, asn.rule.validity) if not ok]
+        failed = [check.name for ok, check in zip(asn.validity, asn.rule.validity, strict=False) if not ok]
         return f"not valid ({', '.join(failed)} never passed)" if failed else "never started"
     if asn.rule.finalize(asn) is None:
         return "dropped by the rule's finalization"
@@ -294,7 +294,8 @@ def explain_rows(make_registry: Callable[[str | None], Registry], rows: Sequence
     for index in indexes:
         row = rows[index]
         holding = sorted(((asn, names[id(asn)]) for asn in written_by_row.get(index, [])), key=lambda w: w[1])
-        verdicts = tuple(_verdict(rule, row, holding, lambda index=index: made_by_row().get(index, [])) for rule in chosen)
+        verdicts = tuple(_verdict(rule, row, holding, lambda index=index: made_by_row().get(index, []))
+                         for rule in chosen)
         out.append(Explanation(row, tuple(name for _, name in holding), verdicts))
     return out
 

@@ -207,12 +207,12 @@ def _unpassed_check(rule: Rule, files: Sequence[str], acid_type: str, product_na
         member = Member(expname, "science", None, None)
         if not rule.check_before_append:
             members.append(member)
-        passed = [ok or check.test(asn, member) for ok, check in zip(passed, rule.validity)]
+        passed = [ok or check.test(asn, member) for ok, check in zip(passed, rule.validity, strict=True)]
         if rule.check_before_append:
             members.append(member)
         if all(passed):
             return None
-    return next(check.name for ok, check in zip(passed, rule.validity) if not ok)
+    return next(check.name for ok, check in zip(passed, rule.validity, strict=True) if not ok)
 
 
 def _check_validity(rule: Rule, files: Sequence[str], acid_type: str, product_name: str,
@@ -254,10 +254,11 @@ def from_list(files: Sequence[str], *, rule: str = LEVEL3, product_name: str | N
     ('a3001', ['a', 'b'], UNSET)
     >>> from_list(["a.fits", "b.fits"], rule=BARE).members
     ['a.fits', 'b.fits']
-    >>> from_list(["a.fits"], rule="Asn_Lv3AMI", product_name="p")
+    >>> from_list(["a.fits"], rule="Asn_Lv3AMI", product_name="p")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
-    asnfp.errors.UsageError: rule 'Asn_Lv3AMI' makes an invalid association of these files: no member passes its validity check 'has_psf' (asn_from_list writes an empty file)
+    asnfp.errors.UsageError: rule 'Asn_Lv3AMI' makes an invalid association of these files:
+        no member passes its validity check 'has_psf' (asn_from_list writes an empty file)
     """
     if not files:
         raise UsageError("no files given")

@@ -20,8 +20,12 @@ association or nothing left to gather is a one-line error, and DEST is left unto
 ...     {"name": "p", "members": [{"expname": "a_cal.fits", "exptype": "science"},
 ...                               {"expname": "/raw/b_cal.fits", "exptype": "background"}]}]}
 >>> plan = gather_plan(data, Path("src"), exclude_types=("science",))
->>> list(plan.data)[:5], plan.data["products"], plan.copies
-(['asn_type', 'asn_rule', 'version_id', 'code_version', 'asn_id'], [{'name': 'p', 'members': [{'expname': 'b_cal.fits', 'exptype': 'background'}]}], ((PosixPath('/raw/b_cal.fits'), 'b_cal.fits'),))
+>>> list(plan.data)[:5]
+['asn_type', 'asn_rule', 'version_id', 'code_version', 'asn_id']
+>>> plan.data["products"]
+[{'name': 'p', 'members': [{'expname': 'b_cal.fits', 'exptype': 'background'}]}]
+>>> plan.copies
+((PosixPath('/raw/b_cal.fits'), 'b_cal.fits'),)
 """
 
 from __future__ import annotations
@@ -38,9 +42,9 @@ from typing import Any
 
 import msgspec
 
-from asnfp.tools.edit import JsonObject, checked_object, dumps_object, read_object
 from asnfp.errors import AsnfpError, UnsafeName, UsageError, shown_path
 from asnfp.naming import plain_name
+from asnfp.tools.edit import JsonObject, checked_object, dumps_object, read_object
 from asnfp.transaction import Output, Transaction
 
 __all__ = ("Plan", "gather_plan", "member_source", "add_parser", "run")
@@ -146,7 +150,7 @@ def _copy(command: list[str] | None, source: Path, target: Path) -> None:
     if command is None:
         shutil.copy2(source, target)
         return
-    result = subprocess.run([*command, str(source), str(target)], stdout=subprocess.PIPE,  # noqa: S603
+    result = subprocess.run([*command, str(source), str(target)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
         output = result.stdout.decode(errors="replace").strip().splitlines()
@@ -253,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = [Output(dest, name) for _, name in copies]
     asn_output = Output(dest, asn_path.name)
     with Transaction([*outputs, asn_output], inputs=[asn_path, *(s for s, _ in plan.copies)]) as staged:
-        for (source, _), output in zip(copies, outputs):
+        for (source, _), output in zip(copies, outputs, strict=True):
             if args.verbose:
                 print(f"asnfp: copying {source}", file=sys.stderr)
             _copied(command, source, staged.path(output))

@@ -49,8 +49,9 @@ either).
 
 >>> cols, rows = pool_table([("a_uncal.fits", {"OBSERVTN": "001", "TARGNAME": "NGC 1", "FILTER": "F200W"}),
 ...                          ("b_uncal.fits", {"OBSERVTN": "002", "TARGNAME": "M 31"})])
->>> cols
-('asn_candidate', 'dithptin', 'dms_note', 'filename', 'filter', 'is_imprt', 'mostilno', 'observtn', 'pntgtype', 'targetid', 'targname')
+>>> cols  # doctest: +NORMALIZE_WHITESPACE
+('asn_candidate', 'dithptin', 'dms_note', 'filename', 'filter', 'is_imprt', 'mostilno', 'observtn', 'pntgtype',
+ 'targetid', 'targname')
 >>> rows[1]
 ("[('o002', 'observation')]", '1', '', 'b_uncal.fits', 'null', 'f', '1', '002', 'science', '2', 'M 31')
 >>> cols, rows = pool_table([("c.fits ", [("OBSERVTN", "001"), ("TARGNAME", "T"), ("OBSERVTN", "002")])])
@@ -270,7 +271,7 @@ def _header_cards(header: fits.Header) -> tuple[HeaderCard, ...]:
     """The header's cards as :class:`HeaderCard` (values parsed: an unparsable card raises
     astropy's ``VerifyError`` here)."""
     return tuple(HeaderCard(keyword, value, card.rawkeyword if card.field_specifier else "")
-                 for (keyword, value), card in zip(header.items(), header.cards))
+                 for (keyword, value), card in zip(header.items(), header.cards, strict=True))
 
 
 _BLOCK = 2880  # a FITS block: 36 cards of 80 bytes
