@@ -52,6 +52,7 @@ from asnfp.futile import has_own_candidate_leaf, without_futile
 from asnfp.gates import Gate, compile_gate, gate_columns
 from asnfp.memo import PURE_MISS, HashedOnce, Memo, answer, tracing
 from asnfp.naming import DISCOVERED, acid_from, timestamp
+from asnfp.plumbing import groupby
 from asnfp.routes import Route, index_routes, is_index_leaf, is_open
 from asnfp.row import Row, make_row, with_cell
 from asnfp.rule import Registry, Rule, with_global
@@ -1018,9 +1019,7 @@ def candidate_pools(rows: Sequence[Row], pairs: Sequence[tuple[str, str]]) -> li
     ...     [r.index for r in candidate_pool(rows, *pair)] for pair in pairs]
     True
     """
-    by_text: dict[str, list[int]] = {}
-    for position, row in enumerate(rows):
-        by_text.setdefault(row.cells.get(CANDIDATE_COLUMN, ""), []).append(position)
+    by_text = groupby(lambda position: rows[position].cells.get(CANDIDATE_COLUMN, ""), range(len(rows)))
     pools = []
     for ident, kind in pairs:
         text = candidate_text(ident, kind)
@@ -1053,9 +1052,8 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
     >>> [a.asn_id for a in filter_discovered([d], [c])], filter_discovered([d], [c, d], keep_candidates=False)
     (['a3001', 'o001'], [])
     """
-    by_kind: dict[tuple[str, str], list[Association]] = {}
-    for c in candidates:  # equal associations share asn_type and the id's first letter
-        by_kind.setdefault((c.rule.asn_type, c.asn_id[:1]), []).append(c)
+    # equal associations share asn_type and the id's first letter
+    by_kind = groupby(lambda c: (c.rule.asn_type, c.asn_id[:1]), candidates)
     kept = [d for d in discovered
             if not any(same_association(d, c) for c in by_kind.get((d.rule.asn_type, d.asn_id[:1]), ()))]
     return kept + (candidates if keep_candidates else [])

@@ -27,6 +27,7 @@ from typing import Any, Final
 import msgspec
 
 from asnfp.errors import PoolError, first_line
+from asnfp.plumbing import concat, unique
 from asnfp.reading import (
     POOL_BYTES,
     BoundExceeded,
@@ -387,7 +388,7 @@ def pool_from_rows(rows: Iterable[RowLike], name: str = "in-memory") -> Pool:
     """
     meta = PoolMeta(name)
     made = tuple(as_row(r.cells if isinstance(r, Row) else r, i, meta) for i, r in enumerate(rows))
-    columns = tuple(dict.fromkeys(k for r in made for k in r.cells))
+    columns = tuple(unique(concat(r.cells for r in made)))
     return Pool(columns, made, meta)
 
 

@@ -49,6 +49,7 @@ from asnfp.generate import (
     Options,
     RuleFailed,
 )
+from asnfp.plumbing import concat, unique
 from asnfp.pool import Pool, read_pool
 from asnfp.signals import handled
 from asnfp.tools import diff, edit, from_list, gather, mkpool, validate
@@ -124,7 +125,7 @@ def _explained_rows(args: argparse.Namespace, pool: Pool) -> list[int]:
         missing = [name for name, hits in found.items() if not hits]
         if missing:
             raise UsageError(f"{shown_path(pool.meta.file)}: no row with file name {missing[0]!r}")
-        return list(dict.fromkeys(i for hits in found.values() for i in hits))
+        return list(unique(concat(found.values())))
     return []
 
 

@@ -38,6 +38,7 @@ from asnfp.generate import (
     generate_per_pool,
 )
 from asnfp.io import encode, file_name
+from asnfp.plumbing import unique
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.rule import Registry, load_rule_files
 from asnfp.transaction import Output, Transaction
@@ -208,7 +209,7 @@ def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
 
     rows = [r for r in pool.rows if any(i in r.cells.get("asn_candidate", "") for i in ids)]
     extra = [i for i, kind in candidate_ids(rows) if kind == "background" and i not in ids]
-    return ids + tuple(dict.fromkeys(extra))
+    return ids + tuple(unique(extra))
 
 
 def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:

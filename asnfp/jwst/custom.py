@@ -25,6 +25,7 @@ from asnfp.association import Association
 from asnfp.constraints import Constraint, all_of, find, found_values  # noqa: F401  (all_of: doctests)
 from asnfp.jwst import level2, level3
 from asnfp.jwst.catalogue import RULES
+from asnfp.plumbing import unique
 from asnfp.rule import Check, Rule, replace
 
 __all__ = ("rule", "catalogue_rule", "product_template", "STANDARD_FIELDS")
@@ -65,7 +66,7 @@ def product_template(template: str) -> Callable[[Association], str]:
     >>> create(r, None, row)[1].products[0].name
     'jw00001_fastr1_f560w_{unknown}'
     """
-    fields = tuple(dict.fromkeys(_FIELD.findall(template)))
+    fields = tuple(unique(_FIELD.findall(template)))
 
     def name(asn: Association) -> str:
         values = _field_values(asn, fields)

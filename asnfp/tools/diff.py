@@ -32,6 +32,7 @@ from asnfp.association import Member, Product
 from asnfp.errors import AsnfpError, shown_path
 from asnfp.finalize import exposure_name, membership_diffs
 from asnfp.io import FileProduct, Level3File
+from asnfp.plumbing import groupby
 from asnfp.tools.validate import read_checked
 
 __all__ = (
@@ -186,9 +187,7 @@ def duplicate_products(singles: Sequence[SingleProduct], side: str) -> tuple[Dif
     (Difference(kind='duplicate-product', message='left: product name p repeated (f.json, f.json)'),)
     """
     counts = Counter(s.product.name for s in singles)
-    by_name: dict[str, list[SingleProduct]] = {}
-    for single in sorted(singles, key=lambda s: s.asn_id):
-        by_name.setdefault(single.product.name, []).append(single)
+    by_name = groupby(lambda s: s.product.name, sorted(singles, key=lambda s: s.asn_id))
     out: list[Difference] = []
     for name in (n for n, count in counts.items() if count > 1):
         *others, current = by_name[name]

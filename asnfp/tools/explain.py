@@ -46,6 +46,7 @@ from asnfp.constraints import (
 )
 from asnfp.generate import Options, generate_per_candidate
 from asnfp.io import file_name
+from asnfp.plumbing import unique
 from asnfp.row import Row
 from asnfp.rule import Registry, Rule, replace
 
@@ -209,7 +210,7 @@ def why_missed(constraint: Constraint, row: Row, bindings: Bindings = NO_BINDING
 def _holding(asns: Iterable[Association]) -> dict[int, list[Association]]:
     by_row: dict[int, list[Association]] = {}
     for asn in asns:
-        for index in dict.fromkeys(row.index for row in member_rows(asn)):
+        for index in unique(row.index for row in member_rows(asn)):
             by_row.setdefault(index, []).append(asn)
     return by_row
 
@@ -247,7 +248,7 @@ def _dropped(asns: Sequence[Association], written: Sequence[tuple[Association, s
 
 def _verdict(rule: Rule, row: Row, written: Sequence[tuple[Association, str]],
              made: Callable[[], Sequence[Association]]) -> Verdict:
-    files = tuple(dict.fromkeys(name for asn, name in written if asn.rule.name == rule.name))
+    files = tuple(unique(name for asn, name in written if asn.rule.name == rule.name))
     if files:
         return Verdict(rule.name, "joined", "joined " + ", ".join(files))
     reason = why_missed(rule.constraint, row)
