@@ -10,7 +10,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from msgspec.structs import asdict
 
 from asnfp.constraints import Category
-from asnfp.generate import Generation, Work, candidate_leaf, plan, run_work, step
+from asnfp.drivers import candidate_leaf
+from asnfp.generate import Generation, Work, plan, run_work, step
 from asnfp.jwst import default_registry
 from asnfp.memo import Memo
 from asnfp.row import Row

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from asnfp.association import is_valid
-from asnfp.generate import Options, generate_per_candidate
+from asnfp.drivers import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import RULES, default_registry
 from asnfp.pool import Pool, orphan_table
@@ -105,7 +105,7 @@ _IDS = st.sampled_from(["o001", "o0011", "o002", "c1000", "c10001"])
                                                              min_size=1, max_size=3).map(str)), max_size=12),
        pairs=st.lists(st.tuples(_IDS, st.sampled_from(["observation", "mosaic"])), max_size=4))
 def test_candidate_pools_read_once_are_the_pools_read_row_by_row(texts, pairs):
-    from asnfp.generate import candidate_pool, candidate_pools
+    from asnfp.drivers import candidate_pool, candidate_pools
     from asnfp.row import make_row
 
     rows = [make_row(i, {"asn_candidate": t, "filename": f"f{i}"}) for i, t in enumerate(texts)]

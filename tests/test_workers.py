@@ -16,7 +16,8 @@ from asnfp.api import rule_name
 from asnfp.association import is_valid
 from asnfp.cli import main
 from asnfp.constraints import all_of, attr, lift
-from asnfp.generate import Options, RuleFailed, generate_per_candidate
+from asnfp.drivers import Options, generate_per_candidate
+from asnfp.generate import RuleFailed
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool

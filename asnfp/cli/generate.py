@@ -24,6 +24,7 @@ from msgspec.structs import replace
 
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
+from asnfp.drivers import Options, generate_per_candidate, generate_per_pool
 from asnfp.errors import (
     AsnfpError,
     MissingColumn,
@@ -31,11 +32,6 @@ from asnfp.errors import (
     PoolError,
     UsageError,
     shown_path,
-)
-from asnfp.generate import (
-    Options,
-    generate_per_candidate,
-    generate_per_pool,
 )
 from asnfp.io import encode, file_name
 from asnfp.plumbing import unique
@@ -205,7 +201,7 @@ def check_columns(pool: Pool, needed: Sequence[str]) -> None:
 
 
 def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
-    from asnfp.generate import candidate_ids
+    from asnfp.drivers import candidate_ids
 
     rows = [r for r in pool.rows if any(i in r.cells.get("asn_candidate", "") for i in ids)]
     extra = [i for i, kind in candidate_ids(rows) if kind == "background" and i not in ids]
@@ -317,7 +313,7 @@ def _taken(asns: Sequence[Association]) -> set[int]:
 
 
 def _all_ids(pool: Pool) -> list[tuple[str, str]]:
-    from asnfp.generate import candidate_ids
+    from asnfp.drivers import candidate_ids
 
     return candidate_ids(pool.rows)
 
