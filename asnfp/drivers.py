@@ -37,7 +37,6 @@ from asnfp.finalize import is_duplicate, resequence, same_association
 from asnfp.futile import has_own_candidate_leaf, without_futile
 from asnfp.generate import CANDIDATE_COLUMN, Fold, derivation, generate, plan, run_fold, version_stamp
 from asnfp.naming import DISCOVERED, acid_from
-from asnfp.plumbing import groupby
 from asnfp.row import Row, make_row, with_cell
 from asnfp.rule import Registry, Rule
 from asnfp.workers import Shared, run_folds
@@ -182,7 +181,9 @@ def candidate_pools(rows: Sequence[Row], pairs: Sequence[tuple[str, str]]) -> li
     ...     [r.index for r in candidate_pool(rows, *pair)] for pair in pairs]
     True
     """
-    by_text = groupby(lambda position: rows[position].cells.get(CANDIDATE_COLUMN, ""), range(len(rows)))
+    by_text: dict[str, list[int]] = {}  # (a plain loop, not toolz: see asnfp.plumbing)
+    for position, row in enumerate(rows):
+        by_text.setdefault(row.cells.get(CANDIDATE_COLUMN, ""), []).append(position)
     pools = []
     for ident, kind in pairs:
         text = candidate_text(ident, kind)
@@ -215,8 +216,9 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
     >>> [a.asn_id for a in filter_discovered([d], [c])], filter_discovered([d], [c, d], keep_candidates=False)
     (['a3001', 'o001'], [])
     """
-    # equal associations share asn_type and the id's first letter
-    by_kind = groupby(lambda c: (c.rule.asn_type, c.asn_id[:1]), candidates)
+    by_kind: dict[tuple[str, str], list[Association]] = {}  # (a plain loop: see asnfp.plumbing)
+    for c in candidates:  # equal associations share asn_type and the id's first letter
+        by_kind.setdefault((c.rule.asn_type, c.asn_id[:1]), []).append(c)
     kept = [d for d in discovered
             if not any(same_association(d, c) for c in by_kind.get((d.rule.asn_type, d.asn_id[:1]), ()))]
     return kept + (candidates if keep_candidates else [])

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 from msgspec.structs import replace
 
 from asnfp.association import Association, Product, is_valid
 from asnfp.naming import association_file_stem, remove_suffix, sequence_numbers
-from asnfp.plumbing import groupby
 
 __all__ = (
     "membership_diffs",
@@ -150,8 +150,10 @@ def _associations_pruned(asns: Sequence[Association]) -> tuple[list[Association]
     # ones go (in id order, after those of memberships kept before).
     ordered = [(a, _membership_key(_first(a))) for a in _by_id(asns)]
     last = {key: i for i, (_, key) in enumerate(ordered) if key is not None}
-    earlier = groupby(lambda asn: _membership_key(_first(asn)),
-                      [asn for i, (asn, key) in enumerate(ordered) if key is not None and last[key] != i])
+    earlier: dict[Any, list[Association]] = {}  # (a plain loop, not toolz: see asnfp.plumbing)
+    for i, (asn, key) in enumerate(ordered):
+        if key is not None and last[key] != i:
+            earlier.setdefault(key, []).append(asn)
     kept: list[Association] = []
     dropped: list[Association] = []
     for i in reversed(range(len(ordered))):
@@ -215,7 +217,9 @@ def _products_pruned(asns: Sequence[Association]) -> tuple[list[Association], li
     if not repeated:
         return list(asns), []
     ordered = _by_id(asns)
-    by_name = groupby(lambda asn: _first(asn).name, ordered)
+    by_name: dict[str, list[Association]] = {}  # (a plain loop: see asnfp.plumbing)
+    for asn in ordered:
+        by_name.setdefault(_first(asn).name, []).append(asn)
     pruned: list[Association] = []
     for name in repeated:
         pruned += _prune_group(by_name[name], pruned)
