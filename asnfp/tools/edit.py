@@ -51,7 +51,6 @@ Refused, in one line (exit status 2, nothing written; the output is written thro
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile  # noqa: F401  (doctests)
@@ -218,6 +217,8 @@ def loads_json(raw: bytes, where: str) -> JsonValue:
         raise _not_utf8(where, err) from None
     if text.startswith("\ufeff"):
         raise AsnfpError(f"{where}: not JSON (it starts with a UTF-8 byte-order mark)")
+    import json  # here: generate and the other tools never need it (1 ms of every start)
+
     try:
         value: JsonValue = json.loads(text)
         check_depth(value)
@@ -251,6 +252,8 @@ def read_json(path: Path) -> JsonValue:
 
 
 def _shown_value(value: JsonValue) -> str:
+    import json
+
     text = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -368,6 +371,8 @@ def dumps_object(data: JsonValue) -> bytes:
     >>> dumps_object({"b": 1e16, "a": [chr(233) + chr(0x7F) + chr(0xD800)]})
     b'{\\n    "b": 1e+16,\\n    "a": [\\n        "\\\\u00e9\\\\u007f\\\\ud800"\\n    ]\\n}'
     """
+    import json
+
     return json.dumps(data, indent=4, separators=(",", ": ")).encode("ascii")
 
 

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -143,6 +142,8 @@ def _json_reading(data: bytes) -> object:
 
 
 def _python_json_reading(data: bytes) -> object:
+    import json  # here: generate and the other tools never need it (1 ms of every start)
+
     try:
         text = _text(data)
     except UnicodeDecodeError as err:
