@@ -34,7 +34,6 @@ import argparse
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,6 +149,8 @@ def _copy(command: list[str] | None, source: Path, target: Path) -> None:
     if command is None:
         shutil.copy2(source, target)
         return
+    import subprocess  # here: its import is 2% of every asnfp start (callgrind), and only -c needs it
+
     result = subprocess.run([*command, str(source), str(target)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, check=False)
     if result.returncode != 0:
