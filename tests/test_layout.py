@@ -61,6 +61,12 @@ def _is_type_checking(node: ast.If) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
+def _is_module(name: str) -> bool:
+    """Whether the dotted ``name`` is an asnfp module: a file, or a package's face."""
+    path = PACKAGE.parent / name.replace(".", "/")
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
 def _run_time_imports(path: Path) -> set[str]:
     """The asnfp modules ``path`` imports when it runs (anywhere in it, functions too),
     leaving out what it imports only for type checking."""
@@ -74,8 +80,7 @@ def _run_time_imports(path: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("asnfp"):
             found.add(node.module)  # (not when every name is a submodule: see below)
             found.update(f"{node.module}.{a.name}" for a in node.names)
-            if all((PACKAGE.parent / f"{node.module}.{a.name}".replace(".", "/")).with_suffix(".py").exists()
-                   for a in node.names):
+            if all(_is_module(f"{node.module}.{a.name}") for a in node.names):
                 found.discard(node.module)
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("asnfp"))

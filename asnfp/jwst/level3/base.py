@@ -1,13 +1,13 @@
-"""Level-3 rules: exposures combined into one product (``image3``, ``spec3``, ...).
+"""The Level-3 base behaviour: exposure types, the constraints rules share, product
+names, the hooks and checks, :data:`LEVEL3` and :func:`science_rule` (the rules
+themselves are values in :mod:`asnfp.jwst.level3.rules`).
 
 Every science rule wraps its own constraint ``R`` in :func:`science`: same program and
 instrument, no imprints, and either ``R`` (collecting the observation numbers) or a
 target acquisition of an observation the association already holds.
 
->>> [r.name for r in RULES][:4]
-['Asn_Lv3ACQ_Reprocess', 'Asn_Lv3AMI', 'Asn_Lv3Image', 'Asn_Lv3ImageBackground']
->>> sorted({r.asn_type for r in RULES})
-['ami3', 'coron3', 'image3', 'spec3', 'tso3', 'wfs-image3']
+>>> LEVEL3.name, LEVEL3.level, [c.name for c in LEVEL3.validity]
+('Level3', 3, ['has_science'])
 """
 
 from __future__ import annotations
@@ -19,58 +19,27 @@ from typing import NamedTuple
 from msgspec.structs import replace
 
 from asnfp.association import Association, Member, Product, current_product, is_valid
-from asnfp.constraints import (
-    Bindings,
-    Category,
-    Constraint,
-    Leaf,
-    Node,
-    all_of,
-    always,
-    any_of,
-    find,
-    lift,
-    not_any,
-    value_leaf,
-)
+from asnfp.constraints import Bindings, Category, Constraint, Leaf, Node, all_of, always, any_of, find
 from asnfp.finalize import exposure_name
-from asnfp.jwst.dms import (
-    EMPTY,
-    cell,
-    exposure_type,
-    level2b_name,
-    nissoss_calibrated_filter,
-    nrccoron_valid_detector,
-    nrsfss_valid_detector,
-    nrsifu_valid_detector,
-    pad_program,
-)
-from asnfp.jwst.shared import (
-    HAS_SCIENCE,
-    Exptype,
-    dms,
-    integrations,
-    not_bkgd,
-    not_bkgd_or_tso,
-    not_tso,
-    target,
-    target_acq,
-    tso,
-)
+from asnfp.jwst.dms import EMPTY, cell, exposure_type, level2b_name, pad_program
+from asnfp.jwst.shared import HAS_SCIENCE, Exptype, dms, integrations, target_acq
 from asnfp.naming import acid_from, first_found
 from asnfp.row import Row
 from asnfp.rule import Check, Rule, candidate_type_check
 
 __all__ = (
     "LEVEL3",
-    "RULES",
     "science",
     "optical_path",
     "image",
     "wfs_visit",
+    "level3_exptype",
     "aux_exptype",
     "product_name",
     "opt_element",
+    "slit_name",
+    "subarray",
+    "target_name",
     "MULTI_OBS_AC_TYPES",
     "science_target",
     "ifu",
@@ -86,6 +55,7 @@ __all__ = (
     "IS_TYPE_OBSERVATION",
     "HAS_PAIR",
     "IS_NOT_GROUP",
+    "science_finalize",
     "fixedslit_background",
     "science_rule",
     "name_parts",
@@ -246,10 +216,11 @@ def opt_element(asn: Association) -> str:
     ``clear`` when there are none.
 
     >>> from asnfp.association import create
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_IMAGE
     >>> row = make_row(0, dict(filename="jw_1_uncal.fits", program="1", instrume="nircam", exp_type="nrc_image",
     ...                        pntgtype="science", targetid="1", filter="f150w", pupil="clear", subarray="full",
     ...                        asn_candidate="null"))
-    >>> (opt_element(create(_rule("Asn_Lv3Image"), "candidate", row)[1]),
+    >>> (opt_element(create(ASN_LV3_IMAGE, "candidate", row)[1]),
     ...  opt_element(Association(rule=LEVEL3, ruleset=None)))
     ('clear-f150w', 'clear')
     """
@@ -292,7 +263,8 @@ def name_parts(asn: Association, *names: str) -> dict[str, str]:
     ``target``, ``instrument``, ``opt_elem``, ``slit_name``, ``subarray``).
 
     >>> from asnfp.association import create
-    >>> asn = create(_rule("Asn_Lv3Image"), None, _demo(instrume="miri", exp_type="mir_image", filter="f560w"))[1]
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_IMAGE
+    >>> asn = create(ASN_LV3_IMAGE, None, _demo(instrume="miri", exp_type="mir_image", filter="f560w"))[1]
     >>> name_parts(asn, "target", "opt_elem", "subarray")
     {'target': 't001', 'opt_elem': 'f560w', 'subarray': ''}
     """
@@ -342,10 +314,11 @@ def product_name(asn: Association) -> str:
     """``jw{program}-{acid}_{target}_{instrument}_{opt_elem}[-{slit}][-{subarray}]``.
 
     >>> from asnfp.association import create
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_IMAGE
     >>> row = make_row(0, dict(filename="jw_1_uncal.fits", program="1", instrume="miri", exp_type="mir_image",
     ...                        pntgtype="science", targetid="1", filter="f560w", subarray="sub64",
     ...                        asn_candidate="null"))
-    >>> made, asn, _ = create(_rule("Asn_Lv3Image"), "candidate", row)
+    >>> made, asn, _ = create(ASN_LV3_IMAGE, "candidate", row)
     >>> made, product_name(asn)
     (True, 'jw00001-a3001_t001_miri_f560w-sub64')
     """
@@ -356,7 +329,8 @@ def product_name(asn: Association) -> str:
 def product_name_noopt(asn: Association) -> str:
     """``jw{program}-{acid}_{target}_{instrument}``: no optical elements (MIRI MRS).
 
-    >>> _, asn, _ = create(_rule("Asn_Lv3MIRMRS"), "candidate",
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_MIR_MRS
+    >>> _, asn, _ = create(ASN_LV3_MIR_MRS, "candidate",
     ...                    _demo(instrume="miri", exp_type="mir_mrs", band="short"))
     >>> product_name_noopt(asn)
     'jw00001-a3001_t001_miri'
@@ -368,8 +342,9 @@ def product_name_noopt(asn: Association) -> str:
 def product_name_sources(asn: Association) -> str:
     """The default name with the literal ``{source_id}`` in place of the target.
 
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_SPECTRAL_SOURCE
     >>> row = _demo(instrume="nirspec", exp_type="nrs_msaspec", msametfl="m.fits", filter="f290lp", grating="g395m")
-    >>> product_name_sources(create(_rule("Asn_Lv3SpectralSource"), "candidate", row)[1])
+    >>> product_name_sources(create(ASN_LV3_SPECTRAL_SOURCE, "candidate", row)[1])
     'jw00001-a3001_{source_id}_nirspec_f290lp-g395m'
     """
     return fill("jw{program}-{acid}_{source_id}_{instrument}_{opt_elem}{slit_name}{subarray}",
@@ -381,9 +356,10 @@ def product_name_nrsfs_sources(asn: Association) -> str:
     """``jw{program}-{acid}_{target}-{source_id}_{instrument}_{opt_elem}-{slit_name}[-{subarray}]``
     with the literals ``{source_id}`` and ``{slit_name}`` (fixed slits).
 
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_NRS_FSS
     >>> row = _demo(instrume="nirspec", exp_type="nrs_fixedslit", filter="f290lp", grating="g395h",
     ...             fxd_slit="s200a1", detector="nrs1", subarray="subs200a1")
-    >>> product_name_nrsfs_sources(create(_rule("Asn_Lv3NRSFSS"), "candidate", row)[1])
+    >>> product_name_nrsfs_sources(create(ASN_LV3_NRS_FSS, "candidate", row)[1])
     'jw00001-a3001_t001-{source_id}_nirspec_f290lp-g395h-{slit_name}-subs200a1'
     """
     return fill("jw{program}-{acid}_{target}-{source_id}_{instrument}_{opt_elem}-{slit_name}{subarray}",
@@ -394,9 +370,10 @@ def product_name_nrsfs_sources(asn: Association) -> str:
 def product_name_coronimage(asn: Association) -> str:
     """``jw{program}-{acid}_{target}_{instrument}_{opt_elem}[-{subarray}]-image3`` (no slit).
 
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_NRC_CORON_IMAGE
     >>> row = _demo(instrume="nircam", exp_type="nrc_coron", filter="f210m", pupil="maskrnd", channel="short",
     ...             detector="nrca1")
-    >>> product_name_coronimage(create(_rule("Asn_Lv3NRCCoronImage"), "candidate", row)[1])
+    >>> product_name_coronimage(create(ASN_LV3_NRC_CORON_IMAGE, "candidate", row)[1])
     'jw00001-a3001_t001_nircam_f210m-maskrnd-image3'
     """
     return "jw{program}-{acid}_{target}_{instrument}_{opt_elem}{subarray}-image3".format(
@@ -406,8 +383,9 @@ def product_name_coronimage(asn: Association) -> str:
 def product_name_wfss(asn: Association) -> str:
     """The default name, through the partial formatter (the same text).
 
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_WFSS_NIS
     >>> row = _demo(instrume="niriss", exp_type="nis_wfss", filter="gr150r", pupil="f140m")
-    >>> product_name_wfss(create(_rule("Asn_Lv3WFSSNIS"), "candidate", row)[1])
+    >>> product_name_wfss(create(ASN_LV3_WFSS_NIS, "candidate", row)[1])
     'jw00001-a3001_t001_niriss_f140m-gr150r'
     """
     return fill(_DEFAULT, **name_parts(asn, "program", "acid", "target", "instrument", "opt_elem",
@@ -426,9 +404,10 @@ def product_name_wfscmb(asn: Association) -> str:
     """``{default}-{detector}_{suffix}-{act_id}``: the pinned detector and activity
     (zero-padded to two), with the literal ``{suffix}``.
 
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_WFSCMB
     >>> row = _demo(instrume="nircam", exp_type="nrc_image", filter="f212n", pupil="wlp8", patttype="wfsc",
     ...             detector="nrca1", obs_id="v1", act_id="5")
-    >>> product_name_wfscmb(create(_rule("Asn_Lv3WFSCMB"), "candidate", row)[1])
+    >>> product_name_wfscmb(create(ASN_LV3_WFSCMB, "candidate", row)[1])
     'jw00001-a3001_t001_nircam_f212n-wlp8-nrca1_{suffix}-05'
     """
     return fill("{existing}-{detector}_{suffix}-{expspcin}", existing=product_name(asn),
@@ -523,9 +502,10 @@ def fixedslit_background(asn: Association) -> tuple[Association, ...] | None:
     product as a ``background`` ``_x1d`` member once there are two or more; no
     multi-observation check.
 
+    >>> from asnfp.jwst.level3.rules import ASN_LV3_SPECTRAL_TARGET
     >>> rows = [_demo(i, instrume="miri", exp_type="mir_lrs-fixedslit", filter="p750l",
     ...               patttype="along-slit-nod", filename=f"jw_{i}_uncal.fits") for i in (1, 2)]
-    >>> asn = offer(create(_rule("Asn_Lv3SpectralTarget"), None, rows[0])[1], rows[1])[1]
+    >>> asn = offer(create(ASN_LV3_SPECTRAL_TARGET, None, rows[0])[1], rows[1])[1]
     >>> kept = fixedslit_background(asn)[0].products[0].members
     >>> [(m.expname, m.exptype) for m in kept]  # doctest: +NORMALIZE_WHITESPACE
     [('jw_1_cal.fits', 'science'), ('jw_2_cal.fits', 'science'),
@@ -577,310 +557,6 @@ def science_rule(name: str, asn_type: str, own: Constraint, *,
     return replace(LEVEL3, name=name, asn_type=asn_type, exptype=exptype,  # type: ignore[arg-type]
                    constraint=tree, creation=find(tree, "rule"),
                    validity=LEVEL3.validity + checks, **hooks)
-
-
-def _acq_reprocess() -> Rule:
-    never = value_leaf("force_fail", lambda b, row: row, "anything but None",
-                       test=lambda _a, _b: False, on_fail=True,
-                       work_over=Category.NONSCIENCE, rules=(), label="force_fail")
-    return replace(LEVEL3, name="Asn_Lv3ACQ_Reprocess", constraint=all_of(target_acq(), never))
-
-
-def _image() -> Rule:
-    return science_rule("Asn_Lv3Image", "image3", all_of(
-        optical_path(), target(level3_exptype), image(), wfs_visit(), not_bkgd_or_tso()))
-
-
-def _image_background() -> Rule:
-    return science_rule("Asn_Lv3ImageBackground", "image3", all_of(
-        optical_path(), target(aux_exptype), image(), wfs_visit(),
-        dms("bkgdtarg", "bkgdtarg"), not_tso()), exptype=aux_exptype)
-
-
-def _image_mosaic() -> Rule:
-    return science_rule("Asn_Lv3ImageMosaic", "image3", all_of(
-        optical_path(), image(), wfs_visit(), not_bkgd_or_tso()),
-        checks=(candidate_type_check("is_type_mosaic", lambda kind: kind == "mosaic"),))
-
-
-def _ami() -> Rule:
-    """NIRISS aperture-masking interferometry, science and PSFs on one optical path
-    (``ami3``; valid once it has a PSF).
-
-    >>> made, asn, _ = create(_ami(), None, _demo(instrume="niriss", exp_type="nis_ami", filter="f480m", pupil="nrm"))
-    >>> made, asn.products[0].name, asn.products[0].members[0].expname
-    (True, 'jw00001-a3001_t001_niriss_f480m-nrm', 'jw_1_calints.fits')
-    """
-    return science_rule("Asn_Lv3AMI", "ami3", all_of(
-        optical_path(), dms("exp_type", "exp_type", "nis_ami"), science_target(level3_exptype)),
-        checks=(HAS_PSF,))
-
-
-def _mir_coron() -> Rule:
-    """MIRI coronagraphy (Lyot, 4QPM), science and PSFs (``coron3``; needs a PSF). A PSF
-    skips the target check, so a PSF alone names no target.
-
-    >>> row = _demo(instrume="miri", exp_type="mir_4qpm", filter="f1065c", subarray="mask1065", is_psf="t")
-    >>> made, asn, _ = create(_mir_coron(), None, row)
-    >>> made, asn.products[0].members[0].exptype, asn.products[0].name
-    (True, 'psf', 'jw00001-a3001_t000_miri_f1065c-mask1065')
-    """
-    return science_rule("Asn_Lv3MIRCoron", "coron3", all_of(
-        optical_path(), dms("exp_type", "exp_type", "mir_lyot|mir_4qpm"),
-        science_target(level3_exptype), not_bkgd(), name="asn_coron"), checks=(HAS_PSF,))
-
-
-def _mir_mrs() -> Rule:
-    """MIRI MRS, every channel and band of one target (``spec3``, no optical elements).
-
-    >>> create(_mir_mrs(), None, _demo(instrume="miri", exp_type="mir_mrs", band="long"))[1].products[0].name
-    'jw00001-a3001_t001_miri'
-    """
-    return science_rule("Asn_Lv3MIRMRS", "spec3", all_of(
-        target(level3_exptype), dms("exp_type", "exp_type", "mir_mrs"), not_tso()),
-        product_name=product_name_noopt)
-
-
-def _mir_mrs_background() -> Rule:
-    """MIRI MRS background targets (``bkgdtarg`` exactly ``t``), combined as science.
-
-    >>> row = _demo(instrume="miri", exp_type="mir_mrs", bkgdtarg="t")
-    >>> [create(_mir_mrs_background(), None, row)[1].products[0].members[0].exptype,
-    ...  create(_mir_mrs_background(), None, _demo(**{**row.cells, "bkgdtarg": "y"}))[0]]
-    ['science', False]
-    """
-    return science_rule("Asn_Lv3MIRMRSBackground", "spec3", all_of(
-        target(), dms("exp_type", "exp_type", "mir_mrs"), not_tso(),
-        dms("bkgdtarg", "bkgdtarg", "T")),
-        exptype=aux_exptype, product_name=product_name_noopt)
-
-
-def _nrc_coron() -> Rule:
-    """NIRCam coronagraphy on a detector that sees the occulted target, science and PSFs
-    (``coron3``; needs a PSF).
-
-    >>> row = _demo(instrume="nircam", exp_type="nrc_coron", filter="f210m", pupil="maskrnd", detector="nrca2")
-    >>> [create(_nrc_coron(), None, _demo(**{**row.cells, "detector": d}))[0] for d in ("nrca2", "nrca1")]
-    [True, False]
-    """
-    return science_rule("Asn_Lv3NRCCoron", "coron3", all_of(
-        optical_path(), dms("exp_type", "exp_type", "nrc_coron"),
-        science_target(level3_exptype), not_bkgd(), lift(nrccoron_valid_detector),
-        name="asn_coron"), checks=(HAS_PSF,))
-
-
-def _nrc_coron_image() -> Rule:
-    """NIRCam short-wave full-frame coronagraphic science (no PSFs, no backgrounds)
-    processed as imaging: ``image3``, ``_cal`` members, name ending in ``-image3``.
-
-    >>> row = _demo(instrume="nircam", exp_type="nrc_coron", filter="f210m", pupil="maskrnd", channel="short",
-    ...             detector="nrca2")
-    >>> made, asn, _ = create(_nrc_coron_image(), None, row)
-    >>> made, asn.products[0].members[0].expname
-    (True, 'jw_1_cal.fits')
-    """
-    not_bkgd_or_psf = not_any(dms("bkgdtarg", "bkgdtarg", pins=False),
-                              dms("is_psf", "is_psf", "T"))
-    return science_rule("Asn_Lv3NRCCoronImage", "image3", all_of(
-        optical_path(), dms("exp_type", "exp_type", "nrc_coron"),
-        science_target(level3_exptype), not_bkgd_or_psf,
-        dms("channel", "channel", "short"), dms("subarray", "subarray", "full")),
-        product_name=product_name_coronimage, tags=frozenset({"no_coron"}))
-
-
-def _nrs_fss() -> Rule:
-    """NIRSpec fixed slits (with autoflats and autowaves) on a detector the slit, grating
-    and filter reach, all nods and detectors together (``spec3``).
-
-    >>> row = _demo(instrume="nirspec", exp_type="nrs_fixedslit", filter="f290lp", grating="g395h",
-    ...             fxd_slit="s200a1", detector="nrs1")
-    >>> [create(_nrs_fss(), None, _demo(**{**row.cells, "fxd_slit": s}))[0] for s in ("s200a1", "s200b1")]
-    [True, False]
-    """
-    return science_rule("Asn_Lv3NRSFSS", "spec3", all_of(
-        not_tso(), dms("exp_type", "exp_type", "nrs_autoflat|nrs_autowave|nrs_fixedslit", pins=False),
-        lift(nrsfss_valid_detector), optical_path(), target(level3_exptype)),
-        product_name=product_name_nrsfs_sources)
-
-
-def _nrs_ifu() -> Rule:
-    """NIRSpec IFU (and autowaves) with a pattern type, on a valid detector, by grating.
-
-    >>> row = _demo(instrume="nirspec", exp_type="nrs_ifu", filter="f170lp", grating="g235h", detector="nrs2",
-    ...             patttype="4-point-nod")
-    >>> create(_nrs_ifu(), None, row)[1].products[0].name
-    'jw00001-a3001_t001_nirspec_g235h'
-    """
-    return science_rule("Asn_Lv3NRSIFU", "spec3", all_of(
-        target(level3_exptype), dms("exp_type", "exp_type", "nrs_autowave|nrs_ifu", pins=False),
-        lift(nrsifu_valid_detector), dms("patttype", "patttype"), not_tso(),
-        dms("opt_elem", "grating")))
-
-
-def _nrs_ifu_background() -> Rule:
-    """NIRSpec IFU background targets (``bkgdtarg`` exactly ``t``) combined as science.
-
-    >>> row = _demo(instrume="nirspec", exp_type="nrs_ifu", filter="f170lp", grating="g235h", detector="nrs1",
-    ...             bkgdtarg="t")
-    >>> [m.exptype for m in create(_nrs_ifu_background(), None, row)[1].products[0].members]
-    ['science']
-    """
-    return science_rule("Asn_Lv3NRSIFUBackground", "spec3", all_of(
-        target(aux_exptype), not_tso(), dms("bkgdtarg", "bkgdtarg", "T"),
-        dms("allowed_bkgdtarg", "exp_type", "nrs_ifu"), lift(nrsifu_valid_detector),
-        dms("opt_elem", "grating")), exptype=aux_exptype)
-
-
-def _slitless_spectral() -> Rule:
-    """NIRISS SOSS that is neither TSO nor nodded (no valid ``patttype``).
-
-    >>> row = _demo(instrume="niriss", exp_type="nis_soss", filter="clear", pupil="gr700xd", subarray="substrip256")
-    >>> [create(_slitless_spectral(), None, _demo(**{**row.cells, "patttype": p}))[0] for p in ("null", "none")]
-    [True, False]
-    """
-    return science_rule("Asn_Lv3SlitlessSpectral", "spec3", all_of(
-        not_tso(), optical_path(), target(level3_exptype),
-        dms("exp_type", "exp_type", "nis_soss", pins=False),
-        not_any(dms("patttype_spectarg", "patttype")),
-        not_any(dms("restricted_slitless", "exp_type", "mir_lrs-slitless"), tso())))
-
-
-def _spec_aux() -> Rule:
-    """Slit-spectroscopy background targets (MIRI LRS, NIRSpec fixed slits; ``bkgdtarg``
-    exactly ``t``) combined as science; no detector check.
-
-    >>> row = _demo(instrume="nirspec", exp_type="nrs_fixedslit", filter="f100lp", grating="g140m",
-    ...             fxd_slit="s200a2", subarray="s200a2", detector="nrs2", bkgdtarg="t")
-    >>> create(_spec_aux(), None, row)[1].products[0].name
-    'jw00001-a3001_t001_nirspec_f100lp-g140m-s200a2-s200a2'
-    """
-    return science_rule("Asn_Lv3SpecAux", "spec3", all_of(
-        target(aux_exptype), not_tso(), dms("bkgdtarg", "bkgdtarg", "T"),
-        dms("allowed_bkgdtarg", "exp_type", "mir_lrs-fixedslit|nrs_fixedslit"), optical_path()),
-        exptype=aux_exptype)
-
-
-def _spectral_source() -> Rule:
-    """NIRSpec MSA spectra with a metafile, and autoflats/autowaves (names by source).
-
-    >>> row = _demo(instrume="nirspec", exp_type="nrs_msaspec", filter="f290lp", grating="g395m")
-    >>> [create(_spectral_source(), None, _demo(**{**row.cells, "msametfl": m}))[0] for m in ("m.fits", "null")]
-    [True, False]
-    """
-    return science_rule("Asn_Lv3SpectralSource", "spec3", all_of(
-        not_tso(), optical_path(), target(level3_exptype),
-        any_of(dms("exp_type", "exp_type", "nrs_autoflat|nrs_autowave", pins=False), msa())),
-        product_name=product_name_sources)
-
-
-def _spectral_target() -> Rule:
-    """Nodded MIRI LRS fixed-slit and NIRISS SOSS spectra of one target; the nods become
-    each other's backgrounds at finalize (:func:`fixedslit_background`).
-
-    >>> row = _demo(instrume="miri", exp_type="mir_lrs-fixedslit", filter="p750l", patttype="along-slit-nod")
-    >>> create(_spectral_target(), None, row)[1].products[0].name
-    'jw00001-a3001_t001_miri_p750l'
-    """
-    return science_rule("Asn_Lv3SpectralTarget", "spec3", all_of(
-        not_tso(), optical_path(), target(level3_exptype),
-        dms("exp_type", "exp_type", "mir_lrs-fixedslit|nis_soss", pins=False),
-        any_of(dms("patttype_spectarg", "patttype", "2-point-nod|4-point-nod|along-slit-nod"))),
-        finalize=fixedslit_background)
-
-
-_DHS_SUBARRAYS = "sub260stripe4_dhs|sub41stripe1_dhs|sub82stripe2_dhs|sub164stripe4_dhs"
-
-
-def _tso() -> Rule:
-    """Time series of one exposure type, but IFUs, NIRCam grism engineering and DHS
-    modes, single-integration or uncalibrated SOSS, and NIRSpec bright objects on a
-    detector the slit misses (``tso3``; observation candidates only).
-
-    >>> row = _demo(instrume="nircam", exp_type="nrc_tsgrism", filter="f444w", pupil="grismr", detector="nrcalong",
-    ...             subarray="subgrism64")
-    >>> [create(_tso(), None, _demo(**{**row.cells, "pupil": p}))[0] for p in ("grismr", "clear")]
-    [True, False]
-    """
-    return science_rule("Asn_Lv3TSO", "tso3", all_of(
-        target(level3_exptype), optical_path(), tso(), dms("exp_type", "exp_type"),
-        not_any(ifu()),
-        not_any(all_of(dms("restricted_grism", "exp_type", "nrc_tsgrism"),
-                       dms("grism_clear", "pupil", "clear|gdhs0|gdhs60")),
-                all_of(dms("restricted_ts", "exp_type", "nrc_tsgrism"),
-                       dms("module", "detector", "nrcblong")),
-                dms("subarray", "subarray", _DHS_SUBARRAYS)),
-        not_any(all_of(dms("exp_type", "exp_type", "nis_soss"), dms("nints", "nints", "1")),
-                all_of(dms("exp_type", "exp_type", "nis_soss"),
-                       lift(_negated(nissoss_calibrated_filter)))),
-        not_any(all_of(dms("exp_type", "exp_type", "nrs_brightobj"),
-                       lift(_negated(nrsfss_valid_detector))))),
-        checks=(IS_TYPE_OBSERVATION,))
-
-
-def _wfscmb() -> Rule:
-    """Wavefront-sensing dither pairs: imaging with ``patttype`` wfsc on one detector,
-    observation and activity, no line-of-sight jitter (``wfs-image3``; needs two members,
-    never a group candidate).
-
-    >>> row = _demo(instrume="nircam", exp_type="nrc_image", filter="f212n", pupil="wlp8", patttype="wfsc",
-    ...             detector="nrca1", obs_id="v1", act_id="5")
-    >>> create(_wfscmb(), None, row)[1].products[0].name
-    'jw00001-a3001_t001_nircam_f212n-wlp8-nrca1_{suffix}-05'
-    """
-    return science_rule("Asn_Lv3WFSCMB", "wfs-image3", all_of(
-        optical_path(), target(level3_exptype), image(), dms("patttype", "patttype", "wfsc"),
-        dms("detector", "detector"), dms("obs_id", "obs_id"), dms("act_id", "act_id"),
-        not_any(dms("dms_note", "dms_note", "wfsc_los_jitter"))),
-        checks=(HAS_PAIR, IS_NOT_GROUP), product_name=product_name_wfscmb)
-
-
-def _wfss(name: str, exp_type: str, element: Node) -> Rule:
-    return science_rule(name, "spec3", all_of(
-        target(level3_exptype), dms("exp_type", "exp_type", exp_type), element),
-        product_name=product_name_wfss)
-
-
-def _wfss_mir() -> Rule:
-    """MIRI slitless prism (``mir_wfss``) of one target.
-
-    >>> create(_wfss_mir(), None, _demo(instrume="miri", exp_type="mir_wfss", filter="p750l"))[1].products[0].name
-    'jw00001-a3001_t001_miri_p750l'
-    """
-    return _wfss("Asn_Lv3WFSSMIR", "mir_wfss", all_of(dms("opt_elem", "filter", "P750L")))
-
-
-def _wfss_nis() -> Rule:
-    """NIRISS grism exposures of one target, grism orientation and blocking filter.
-
-    >>> row = _demo(instrume="niriss", exp_type="nis_wfss", filter="gr150c", pupil="f140m")
-    >>> create(_wfss_nis(), None, row)[1].products[0].name
-    'jw00001-a3001_t001_niriss_f140m-gr150c'
-    """
-    return _wfss("Asn_Lv3WFSSNIS", "nis_wfss", all_of(
-        dms("opt_elem", "filter", "gr150r|gr150c"), dms("opt_elem2", "pupil")))
-
-
-def _wfss_nrc() -> Rule:
-    """NIRCam grism exposures of one target, grism orientation and filter.
-
-    >>> row = _demo(instrume="nircam", exp_type="nrc_wfss", filter="f356w", pupil="grismr")
-    >>> create(_wfss_nrc(), None, row)[1].products[0].name
-    'jw00001-a3001_t001_nircam_f356w-grismr'
-    """
-    return _wfss("Asn_Lv3WFSSNRC", "nrc_wfss", all_of(
-        dms("opt_elem", "pupil", "GRISMR|GRISMC"), dms("opt_elem2", "filter")))
-
-
-RULES: tuple[Rule, ...] = tuple(sorted((
-    _acq_reprocess(), _ami(), _image(), _image_background(), _image_mosaic(), _mir_coron(),
-    _mir_mrs(), _mir_mrs_background(), _nrc_coron(), _nrc_coron_image(), _nrs_fss(), _nrs_ifu(),
-    _nrs_ifu_background(), _slitless_spectral(), _spec_aux(), _spectral_source(),
-    _spectral_target(), _tso(), _wfscmb(), _wfss_mir(), _wfss_nis(), _wfss_nrc(),
-), key=lambda rule: rule.name))
-
-
-def _rule(name: str) -> Rule:
-    return next(rule for rule in RULES if rule.name == name)
 
 
 _DEMO_ROW = dict(filename="jw_1_uncal.fits", program="1", pntgtype="science", targetid="1",
