@@ -38,6 +38,7 @@ from asnfp.row import Row, RowLike, as_row, make_row, with_cell  # noqa: F401  (
 
 __all__ = (
     "Category",
+    "literal",
     "Request",
     "Bindings",
     "NO_BINDINGS",
@@ -304,6 +305,23 @@ def is_iterable(value: object) -> bool:
     return not isinstance(value, (str, tuple)) and hasattr(value, "__iter__")
 
 
+def literal(text: str) -> Any:
+    """``ast.literal_eval(text)``, without the warning Python gives for an unknown escape
+    in a string (a cell such as ``'a\\p'``: a ``DeprecationWarning``, printed as a
+    ``SyntaxWarning`` from Python 3.12 on); the same value and the same errors.
+
+    >>> literal("[('o001', 'observation')]"), literal("'a\\\\p'")
+    ([('o001', 'observation')], 'a\\\\p')
+    """
+    if "\\" not in text:
+        return literal_eval(text)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return literal_eval(text)
+
+
 @lru_cache(maxsize=65536)
 def evaluate_cell(text: str) -> Any:
     """Evaluate a cell as a Python literal, or give the text back when it is not one.
@@ -313,7 +331,7 @@ def evaluate_cell(text: str) -> Any:
     ([('o001', 'observation')], 'null')
     """
     try:
-        return literal_eval(text)
+        return literal(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return text
 

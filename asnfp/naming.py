@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-from ast import literal_eval
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
-from asnfp.constraints import AttrLeaf, Bindings, Constraint, leaves
+from asnfp.constraints import AttrLeaf, Bindings, Constraint, leaves, literal
 from asnfp.errors import UnsafeName
 
 __all__ = (
@@ -76,7 +75,7 @@ DISCOVERED: Final = ACID("a3001", "DISCOVERED")
 @lru_cache(maxsize=65536)
 def _parse_acid(text: str) -> ACID | None:
     try:
-        value: Any = literal_eval(text)
+        value: Any = literal(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         value = text
     try:

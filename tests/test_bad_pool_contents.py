@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,16 @@ def test_one_exposure_repeated_100000_times(tmp_path: Path, monkeypatch: pytest.
             (product, ["jw_00001_rate.fits" if "image2" in name else "jw_00001_cal.fits"])]
     lines = (tmp_path / "out" / "orphans.csv").read_text().splitlines()
     assert lines[0] == HEADER and len(lines) == 1 + 99_999 and set(lines[1:]) == {ROW}
+
+
+def test_a_cell_with_an_unknown_escape_reads_without_a_warning():
+    """A candidate cell such as ``[('o\\p', ...)]`` is read as Python reads it, and says
+    nothing on stderr (Python 3.12 prints a SyntaxWarning for an unknown escape)."""
+    from asnfp.constraints import evaluate_cell, literal
+    from asnfp.naming import _parse_acid
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert literal("'b\\q'") == "b\\q"
+        assert evaluate_cell.__wrapped__("[('o\\p', 'observation')]") == [("o\\p", "observation")]
+        assert _parse_acid.__wrapped__("('o\\r1', 'observation')") is not None
