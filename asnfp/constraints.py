@@ -331,7 +331,7 @@ def evaluate_cell(text: str) -> Any:
     ([('o001', 'observation')], 'null')
     """
     try:
-        return literal(text)
+        return literal_eval(text) if "\\" not in text else literal(text)  # (no call more per cell)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return text
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from ast import literal_eval
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -75,7 +76,7 @@ DISCOVERED: Final = ACID("a3001", "DISCOVERED")
 @lru_cache(maxsize=65536)
 def _parse_acid(text: str) -> ACID | None:
     try:
-        value: Any = literal(text)
+        value: Any = literal_eval(text) if "\\" not in text else literal(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         value = text
     try:
