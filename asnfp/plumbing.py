@@ -39,7 +39,7 @@ def unique(items: Iterable[T]) -> Iterator[T]:
     >>> list(unique("abracadabra"))
     ['a', 'b', 'r', 'c', 'd']
     """
-    import toolz  # type: ignore[import-untyped]
+    import toolz
 
     seen: Iterator[T] = toolz.unique(items)
     return seen
@@ -51,7 +51,7 @@ def concat(seqs: Iterable[Iterable[T]]) -> Iterator[T]:
     >>> list(concat([(1, 2), [3]]))
     [1, 2, 3]
     """
-    import toolz  # type: ignore[import-untyped]
+    import toolz
 
     chained: Iterator[T] = toolz.concat(seqs)
     return chained

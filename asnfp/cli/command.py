@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout = GuardedStdout(sys.stdout)
     try:
         with handled(TERMINATING_SIGNALS, terminate), contextlib.redirect_stdout(stdout), cycle_collector_off():
-            status = args.command(args)
+            status: int = args.command(args)
             stdout.flush()
     except StdoutClosed:  # whoever read the output stopped reading (asnfp rules | head): stop quietly
         silence_stdout()

@@ -265,7 +265,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     >>> a = p.parse_args(["diff", "a.json", "b.json", "--strict-expname"]); a.left, a.right, a.strict_expname
     ('a.json', 'b.json', True)
     """
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "diff", help="compare two association files or folders (as lib/diff.py)",
         description="Compare two association files, or two folders of association files, as the "
                     "reference's compare_asn_files does: products paired by name, then asn_type, "

@@ -170,7 +170,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     >>> a.exp_types, a.exclude_types, a.source_folder, a.shellcmd
     (['science', 'background'], None, None, None)
     """
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "gather", help="copy an association and its members into a folder (as asn_gather)",
         description="Copy the member files of an association, and the association rewritten "
                     "to name them by their basenames, into an existing folder, as asn_gather "

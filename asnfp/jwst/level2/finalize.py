@@ -146,7 +146,9 @@ def prune_imprints(asn: Association) -> Association:
     science exposures). Imprints of the other background status are left alone."""
     product = asn.products[0]
     members = list(product.members)
-    science, imprint_sci, imprint_bkg = [], [], []
+    science: list[Member] = []
+    imprint_sci: list[Member] = []
+    imprint_bkg: list[Member] = []
     targets: set[str] = set()
     science_is_background = False
     for member in members:

@@ -443,7 +443,7 @@ def _derive(asn: Association) -> _Derived:
     try:
         known = _DERIVED.get(key) if asn.rule.product_name in _NAMES_OF_BINDINGS else None
     except TypeError:  # bindings that cannot be hashed
-        known, key = None, None
+        known, key = None, None  # type: ignore[assignment]  # (no key: nothing is kept)
     if known is None:
         acid = acid_from(asn.bindings, asn.rule.constraint)
         probe = replace(asn, asn_id=acid.id, acid_type=acid.type)
@@ -554,7 +554,7 @@ def science_rule(name: str, asn_type: str, own: Constraint, *,
     tree = science(own)
     # A new association has no observation yet, so no acquisition can start it: only
     # the rule's own branch can match (its fixed conditions gate creation).
-    return replace(LEVEL3, name=name, asn_type=asn_type, exptype=exptype,  # type: ignore[arg-type]
+    return replace(LEVEL3, name=name, asn_type=asn_type, exptype=exptype,
                    constraint=tree, creation=find(tree, "rule"),
                    validity=LEVEL3.validity + checks, **hooks)
 
