@@ -11,7 +11,7 @@ pool\\n.csv: is a FIFO (named pipe), not a pool file
 from __future__ import annotations
 
 __all__ = ("AsnfpError", "PoolError", "MissingColumn", "UsageError", "OutputError", "UnsafeName",
-           "InputError", "shown_path", "first_line")
+           "InputError", "shown_path", "first_line", "on_one_line")
 
 
 class AsnfpError(Exception):
@@ -30,6 +30,16 @@ def first_line(err: BaseException) -> str:
     except Exception:  # (its type says enough)
         lines = []
     return lines[0] if lines else type(err).__name__
+
+
+def on_one_line(what: object) -> str:
+    """All that ``what`` (an error, or text) says, its lines and runs of white space
+    joined by single spaces: for a library's message of several lines (a YAML parser's).
+
+    >>> on_one_line(ValueError("while parsing\\n  in line 2\\nexpected ']'"))
+    "while parsing in line 2 expected ']'"
+    """
+    return " ".join(str(what).split())
 
 
 def shown_path(path: str) -> str:

@@ -23,7 +23,7 @@ import msgspec
 
 from asnfp.association import Association, Member
 from asnfp.constraints import described
-from asnfp.errors import AsnfpError, PoolError, UnsafeName, shown_path
+from asnfp.errors import AsnfpError, PoolError, UnsafeName, on_one_line, shown_path
 from asnfp.naming import association_file_stem, plain_name
 from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
 from asnfp.version import __version__
@@ -329,7 +329,7 @@ def load_asn(path: str | os.PathLike[str]) -> Level3File:
         try:
             return msgspec.convert(load_yaml(data), Level3File)
         except (msgspec.ValidationError, yaml.YAMLError, BoundExceeded) as err:
-            raise AsnfpError(f"{where}: not an association file ({_one_line(err)})") from None
+            raise AsnfpError(f"{where}: not an association file ({on_one_line(err)})") from None
         except UnicodeEncodeError:  # a key msgspec cannot take: a lone surrogate ("\ud800")
             raise AsnfpError(f"{where}: not an association file (a key holds a lone surrogate, "
                              "which is not text)") from None
@@ -340,6 +340,3 @@ def load_asn(path: str | os.PathLike[str]) -> Level3File:
     except RecursionError:
         raise AsnfpError(f"{where}: not an association file ({TOO_DEEP})") from None
 
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())

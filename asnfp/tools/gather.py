@@ -41,7 +41,7 @@ from typing import Any
 
 import msgspec
 
-from asnfp.errors import AsnfpError, UnsafeName, UsageError, shown_path
+from asnfp.errors import AsnfpError, UnsafeName, UsageError, on_one_line, shown_path
 from asnfp.naming import plain_name
 from asnfp.tools.edit import JsonObject, checked_object, dumps_object, read_object
 from asnfp.transaction import Output, Transaction
@@ -138,7 +138,7 @@ def _read(path: Path) -> JsonObject:
         except OSError as err:
             raise AsnfpError(f"{where}: cannot read ({err.strerror})") from None
         except yaml.YAMLError as err:
-            raise AsnfpError(f"{where}: not YAML ({' '.join(str(err).split())})") from None
+            raise AsnfpError(f"{where}: not YAML ({on_one_line(err)})") from None
         except BoundExceeded as err:
             raise AsnfpError(f"{where}: {err}") from None
         return checked_object(data, str(path))

@@ -61,7 +61,7 @@ from typing import Any, Final
 
 import msgspec
 
-from asnfp.errors import AsnfpError, shown_path
+from asnfp.errors import AsnfpError, on_one_line, shown_path
 from asnfp.io import Level3File
 from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
 
@@ -109,10 +109,6 @@ class _Failed(msgspec.Struct, frozen=True):
     kind: str
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
 # --- the two readings -------------------------------------------------------------------
 
 
@@ -154,7 +150,7 @@ def _python_json_reading(data: bytes) -> object:
     except RecursionError:
         return _Failed("nests deeper than Python's json follows", "syntax")
     except ValueError as err:  # a JSONDecodeError, or an int of more than 4,300 digits
-        return _Failed(_one_line(err), "syntax")
+        return _Failed(on_one_line(err), "syntax")
 
 
 def _yaml_reading(data: bytes) -> object:
@@ -169,7 +165,7 @@ def _yaml_reading(data: bytes) -> object:
     except BoundExceeded as err:
         return _Failed(str(err), "bound")
     except Exception as err:  # (the reference takes any failure as "not YAML")
-        return _Failed(_one_line(err), "syntax")
+        return _Failed(on_one_line(err), "syntax")
 
 
 # --- the reference's schema ----------------------------------------------------------------
@@ -352,7 +348,7 @@ def typed_file(data: bytes, *, is_yaml: bool = False) -> Level3File | Invalid:
     try:
         return msgspec.convert(raw, Level3File)
     except msgspec.ValidationError as err:
-        return Invalid(_one_line(err))
+        return Invalid(on_one_line(err))
     except UnicodeEncodeError as err:  # a YAML key of lone surrogates: msgspec matches keys as UTF-8
         return Invalid(f"key {err.object!r} is not UTF-8 text (a lone surrogate)")
     except RecursionError:
@@ -364,7 +360,7 @@ def _typed_json_reading(data: bytes) -> object:
         value: object = msgspec.json.decode(data)
         return value
     except msgspec.DecodeError as err:
-        return Invalid(f"not JSON ({_one_line(err)})")
+        return Invalid(f"not JSON ({on_one_line(err)})")
     except RecursionError:
         return Invalid(TOO_DEEP)
 
@@ -375,7 +371,7 @@ def _typed_yaml_reading(data: bytes) -> object:
     try:
         return load_yaml(data)
     except yaml.YAMLError as err:
-        return Invalid(f"not YAML ({_one_line(err)})")
+        return Invalid(f"not YAML ({on_one_line(err)})")
     except BoundExceeded as err:
         return Invalid(str(err))
 
