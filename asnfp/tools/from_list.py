@@ -193,7 +193,8 @@ def _unpassed_check(rule: Rule, files: Sequence[str], acid_type: str, product_na
     """Add ``files`` as ``asn_from_list`` does and run ``rule``'s validity checks on each
     new member (Level 3: one product, checked before the member joins; Level 2: one
     product per file, checked after); return the first check no member passed, or
-    ``None``. The association the checks see grows in place, as the reference's does."""
+    ``None``. The association the checks see grows in place, as the reference's does (a
+    new value per member would copy the product each time: n² for a list of n files)."""
     products: list[Product] = []
     asn = replace(Association(rule=rule, ruleset=None, acid_type=acid_type, started=True),
                   products=products)
