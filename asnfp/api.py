@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from asnfp.association import Association, is_valid, qualified
-from asnfp.drivers import Options, generate_per_candidate
+from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.pool import Pool, read_pool
 

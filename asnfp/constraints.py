@@ -787,7 +787,7 @@ def value_leaf(
     ``note=(fact, f)`` records ``f(b, row)`` as an association fact at every check.
     ``columns`` declares that the source reads only these cells of the row (never the
     bindings): with the default test, the leaf can then be tested on its own (see
-    :mod:`asnfp.gates`).
+    :mod:`asnfp.fast.gates`).
 
     >>> leaf = value_leaf("target", lambda b, row: "000")
     >>> b = leaf(NO_BINDINGS, make_row(0, {})).bindings

@@ -59,7 +59,7 @@ class Check(msgspec.Struct, frozen=True):
     ``passes_for(kind)``, when given, tells whether the check can pass at all for an
     association whose candidate type (lower case: ``observation``, ``discovered``, ...)
     is ``kind``. Where it cannot, every association of the rule is invalid, and a run
-    whose associations all have that type may leave the rule out (:mod:`asnfp.futile`).
+    whose associations all have that type may leave the rule out (:mod:`asnfp.fast.futile`).
     It must never say no where ``test`` could say yes (a law test checks the catalogue's).
     """
 
@@ -192,7 +192,7 @@ class Registry(msgspec.Struct, frozen=True):
     gives associations their numbers in creation order (before any finalization), and
     ``shows_creation_numbers``: the finalizers write some associations under those
     numbers (a debug run's duplicate files), so a run may not leave out the rules
-    whose associations finalization drops (:mod:`asnfp.futile`), since they count."""
+    whose associations finalization drops (:mod:`asnfp.fast.futile`), since they count."""
 
     rules: tuple[Rule, ...]
     finalizers: tuple[Callable[[list[Any]], list[Any]], ...] = ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asnfp.association import Association
 from asnfp.constraints import AttrLeaf
-from asnfp.generate import index_leaves
+from asnfp.fast.routes import index_leaves
 
 
 def assert_members_share_pinned_values(asn: Association) -> None:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from asnfp.cli import batch, main
 from asnfp.cli.batch import Outcome, progress_line, run_batch, summary_csv
-from asnfp.workers import available_workers
+from asnfp.fast.workers import available_workers
 from tests.conftest import CONFORMANCE
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

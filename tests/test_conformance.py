@@ -14,7 +14,7 @@ import pytest
 
 from asnfp.association import is_valid
 from asnfp.cli import main
-from asnfp.drivers import Options, generate_per_candidate
+from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool

@@ -1,6 +1,6 @@
-"""The FoldMachine: the indexed, incremental fold (with its classes and its memo of pure
-misses) against the simple model that offers every row to every association and checks
-everything, step by step, on rows from ``asnfp.testing``."""
+"""The FoldMachine: the fold on the indexed machine (with its classes and its memo of
+answers) against the fold on the plain machine, which offers every row to every
+association and checks everything, step by step, on rows from ``asnfp.testing``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from msgspec.structs import asdict
 
+from asnfp.candidates import candidate_leaf
 from asnfp.constraints import Category
-from asnfp.drivers import candidate_leaf
-from asnfp.generate import Generation, Work, plan, run_work, step
+from asnfp.fast.machine import IndexedMachine
+from asnfp.generate import Generation, PlainMachine, Work, plan, run_work, step
 from asnfp.jwst import default_registry
-from asnfp.memo import Memo
 from asnfp.row import Row
 from asnfp.testing import imaging_rows
 
@@ -33,10 +33,10 @@ class FoldMachine(RuleBasedStateMachine):
         super().__init__()
         registry = default_registry("candidate")
         leaf = candidate_leaf(["o001"], registry.empty)
-        self.fast = plan(registry, global_leaf=leaf, indexed=True)
-        self.simple = plan(registry, global_leaf=leaf, indexed=False)
-        self.memo = Memo()
-        self.fast_state = self.simple_state = Generation.start(())
+        self.fast = IndexedMachine(plan(registry, global_leaf=leaf))
+        self.simple = PlainMachine(plan(registry, global_leaf=leaf))
+        self.fast_state = Generation.start((), self.fast.empty)
+        self.simple_state = Generation.start((), self.simple.empty)
         self.seen: list[int] = []
 
     @rule(row=imaging_rows(candidates=("o001",)))
@@ -46,7 +46,7 @@ class FoldMachine(RuleBasedStateMachine):
         cells = {**row.cells, "filename": f"{head}_02101_{index:05d}_{tail.split('_', 1)[1]}"}
         row = Row(index, cells, row.meta)
         work = Work((), (), Category.BOTH)
-        self.fast_state = step(self.fast, work, self.fast_state, row, self.memo)
+        self.fast_state = step(self.fast, work, self.fast_state, row)
         self.simple_state = step(self.simple, work, self.simple_state, row)
         self.seen.append(index)
 
@@ -54,12 +54,12 @@ class FoldMachine(RuleBasedStateMachine):
     def offer_an_earlier_row_again(self, again: bool) -> None:
         if not self.seen or not again:
             return
-        for state_name, plan_, memo in (("fast_state", self.fast, self.memo), ("simple_state", self.simple, None)):
+        for state_name, machine in (("fast_state", self.fast), ("simple_state", self.simple)):
             state = getattr(self, state_name)
             members = [m.row for a in state.associations.values() for p in a.products for m in p.members
                        if m.row is not None]
             if members:
-                setattr(self, state_name, step(plan_, Work((), (), Category.EXISTING), state, members[0], memo))
+                setattr(self, state_name, step(machine, Work((), (), Category.EXISTING), state, members[0]))
 
     @precondition(lambda self: bool(self.seen))
     @rule(row=imaging_rows(candidates=("o001",)), which=st.integers(min_value=0))
@@ -73,14 +73,14 @@ class FoldMachine(RuleBasedStateMachine):
         index = len(self.seen)
         row = Row(index, {**row.cells, "filename": taken[which % len(taken)]}, row.meta)
         work = Work((), (), Category.BOTH)
-        self.fast_state = step(self.fast, work, self.fast_state, row, self.memo)
+        self.fast_state = step(self.fast, work, self.fast_state, row)
         self.simple_state = step(self.simple, work, self.simple_state, row)
         self.seen.append(index)
 
     @precondition(lambda self: bool(self.seen))
     @rule()
     def drain(self) -> None:
-        self.fast_state = run_work(self.fast, self.fast_state, self.memo)
+        self.fast_state = run_work(self.fast, self.fast_state)
         self.simple_state = run_work(self.simple, self.simple_state)
 
     @invariant()

@@ -39,8 +39,8 @@ from hypothesis import strategies as st
 
 from asnfp.api import to_bytes
 from asnfp.association import Association, is_valid
-from asnfp.drivers import Options, generate_per_candidate, generate_per_pool
 from asnfp.errors import AsnfpError, MissingColumn
+from asnfp.fast.drivers import Options, generate_per_candidate, generate_per_pool
 from asnfp.jwst import REQUIRED_COLUMNS, default_registry
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.row import Row

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asnfp.constraints import NO_BINDINGS, all_of, any_of, attr, value_leaf
-from asnfp.gates import compile_gate, fixed, gate_columns, leaf_gate
+from asnfp.fast.gates import compile_gate, fixed, gate_columns, leaf_gate
 from asnfp.jwst import RULES
 from asnfp.row import make_row
 from asnfp.testing import attr_leaves, constraint_trees, rows

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from msgspec.structs import replace
 
 from asnfp.association import is_valid
-from asnfp.drivers import Options, generate_per_candidate
+from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import RULES, default_registry
 from asnfp.pool import Pool, orphan_table
@@ -105,7 +105,7 @@ _IDS = st.sampled_from(["o001", "o0011", "o002", "c1000", "c10001"])
                                                              min_size=1, max_size=3).map(str)), max_size=12),
        pairs=st.lists(st.tuples(_IDS, st.sampled_from(["observation", "mosaic"])), max_size=4))
 def test_candidate_pools_read_once_are_the_pools_read_row_by_row(texts, pairs):
-    from asnfp.drivers import candidate_pool, candidate_pools
+    from asnfp.candidates import candidate_pool, candidate_pools
     from asnfp.row import make_row
 
     rows = [make_row(i, {"asn_candidate": t, "filename": f"f{i}"}) for i, t in enumerate(texts)]
@@ -135,7 +135,8 @@ def test_a_rule_with_a_global_leaf_checks_as_its_base_then_the_leaf(parts, flags
     """The split fresh check of a candidate run (generate._fresh_outcome): the base's
     outcome, then the global leaf, gives what the whole tree gives."""
     from asnfp.constraints import NO_BINDINGS, all_of, any_of
-    from asnfp.generate import _splits, then_leaf
+    from asnfp.fast.machine import splits as _splits
+    from asnfp.fast.machine import then_leaf
     from asnfp.rule import Rule, with_global
 
     top = any_of(*parts) if wrap else all_of(*parts, **flags)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
-from asnfp.drivers import Options, generate_per_candidate
+from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asnfp.constraints import NO_BINDINGS, all_of, attr, lift
-from asnfp.memo import PURE_MISS, Memo, answer, tracing
+from asnfp.fast.memo import PURE_MISS, Memo, answer, tracing
 from asnfp.row import make_row
 from asnfp.testing import constraint_trees, pools, rows
 

@@ -10,8 +10,8 @@ import re
 from hypothesis import given, settings
 
 from asnfp.constraints import NO_BINDINGS, all_of, any_of, attr
+from asnfp.fast.routes import index_routes, is_open
 from asnfp.jwst import RULES
-from asnfp.routes import index_routes, is_open
 from asnfp.row import make_row
 from asnfp.testing import constraint_trees, imaging_pools, pools, rows
 

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from asnfp import transaction
 from asnfp.cli import main
 from asnfp.cli.generate import worker_count
+from asnfp.fast.workers import available_workers
 from asnfp.transaction import STAGING_PREFIX, Output, Transaction, sweep
-from asnfp.workers import available_workers
 from tests.test_bad_input import (
     EXPECTED,
     GOOD,

@@ -11,19 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import asnfp.workers as workers_module
+import asnfp.fast.workers as workers_module
 from asnfp.api import rule_name
 from asnfp.association import is_valid
 from asnfp.cli import main
 from asnfp.constraints import all_of, attr, lift
-from asnfp.drivers import Options, generate_per_candidate
+from asnfp.fast.drivers import Options, generate_per_candidate
+from asnfp.fast.workers import Shared, run_folds, share_out
 from asnfp.generate import RuleFailed
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool
 from asnfp.row import make_row
 from asnfp.rule import Rule, registry
-from asnfp.workers import Shared, run_folds, share_out
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "jw01234_imaging_pool.csv"
@@ -149,13 +149,15 @@ def test_shared_objects_come_back_as_themselves_and_the_rest_by_value():
 def test_a_run_rule_made_after_the_fork_comes_back_as_the_run_rule_of_its_base_and_leaf():
     """A run's rules are made when first needed, in whichever process runs it: they are
     sent as their base and global leaf (shared), and made again where they arrive."""
-    from asnfp.generate import derivation, run_rule
+    from asnfp.fast.run import Run
     from asnfp.rule import Rule, with_global
 
     base = Rule(name="R", asn_type="t", level=2, constraint=attr("f", "filter"))
     leaf = attr("c", "asn_candidate", ".+(o001).+")
-    shared = Shared(derivation)
-    shared.add(base)
+    tables = Run()
+    run_rule = tables.run_rule
+    shared = Shared(tables.derivation)
+    shared.add(tables, base)
     shared.add_tree(base.constraint)
     shared.add_tree(leaf)
     run = run_rule(base, leaf)

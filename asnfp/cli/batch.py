@@ -758,7 +758,7 @@ def run(args: argparse.Namespace) -> int:
     >>> main(["batch", "no-such-folder/*.csv", "-p", tempfile.mkdtemp()])  # "asnfp: error: no pool matches ..."
     2
     """
-    from asnfp.workers import available_workers
+    from asnfp.fast.workers import available_workers
 
     pools = pool_paths(args.pools)
     out = Path(args.path)

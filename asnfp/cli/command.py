@@ -39,13 +39,13 @@ from asnfp.cli.process import (
     silence_stdout,
     terminate,
 )
-from asnfp.drivers import Options
 from asnfp.errors import (
     AsnfpError,
     MissingColumn,
     UsageError,
     shown_path,
 )
+from asnfp.fast.drivers import Options
 from asnfp.generate import RuleFailed
 from asnfp.plumbing import concat, unique
 from asnfp.pool import Pool, read_pool

@@ -24,7 +24,6 @@ from msgspec.structs import replace
 
 from asnfp.api import rule_name
 from asnfp.association import Association, is_valid
-from asnfp.drivers import Options, generate_per_candidate, generate_per_pool
 from asnfp.errors import (
     AsnfpError,
     MissingColumn,
@@ -33,13 +32,14 @@ from asnfp.errors import (
     UsageError,
     shown_path,
 )
+from asnfp.fast.drivers import Options, generate_per_candidate, generate_per_pool
+from asnfp.fast.workers import ChildFailed, available_workers, run_parts
 from asnfp.io import encode, file_name
 from asnfp.plumbing import unique
 from asnfp.pool import Pool, orphan_table, read_pool
 from asnfp.rule import Registry, load_rule_files
 from asnfp.transaction import Output, Transaction
 from asnfp.version import __version__
-from asnfp.workers import ChildFailed, available_workers, run_parts
 
 __all__ = (
     "REFERENCE_VERSION",
@@ -201,7 +201,7 @@ def check_columns(pool: Pool, needed: Sequence[str]) -> None:
 
 
 def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
-    from asnfp.drivers import candidate_ids
+    from asnfp.candidates import candidate_ids
 
     rows = [r for r in pool.rows if any(i in r.cells.get("asn_candidate", "") for i in ids)]
     extra = [i for i, kind in candidate_ids(rows) if kind == "background" and i not in ids]
@@ -313,7 +313,7 @@ def _taken(asns: Sequence[Association]) -> set[int]:
 
 
 def _all_ids(pool: Pool) -> list[tuple[str, str]]:
-    from asnfp.drivers import candidate_ids
+    from asnfp.candidates import candidate_ids
 
     return candidate_ids(pool.rows)
 

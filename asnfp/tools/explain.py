@@ -44,7 +44,7 @@ from asnfp.constraints import (
     first_valid,
     leaves,
 )
-from asnfp.drivers import Options, generate_per_candidate
+from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.io import file_name
 from asnfp.plumbing import unique
 from asnfp.row import Row

@@ -6,7 +6,7 @@ another value there needs no check at all. Reached through ``all`` nodes only, s
 leaves are few in rules whose core sits under an ``any`` (a Level-3 rule takes its
 science rows through one branch and its target acquisitions through another). A *route*
 is one way through the ``any`` nodes: the index leaves along it, and the *guards* that
-close it (fixed leaves, see :mod:`asnfp.gates`, which read the row alone).
+close it (fixed leaves, see :mod:`asnfp.fast.gates`, which read the row alone).
 
 The law: when a check on any bindings does anything but miss purely, some route is open
 for the row (no guard says "miss") and the row shows, in every leaf of that route that
@@ -45,10 +45,10 @@ from itertools import product
 from typing import Final, NamedTuple
 
 from asnfp.constraints import NO_BINDINGS, AttrLeaf, Constraint, Node
-from asnfp.gates import Gate, gate_columns, leaf_gate, repeated_parts
+from asnfp.fast.gates import Gate, gate_columns, leaf_gate, repeated_parts
 from asnfp.row import Row
 
-__all__ = ("MOST_ROUTES", "Route", "index_routes", "is_index_leaf", "is_open")
+__all__ = ("MOST_ROUTES", "Route", "index_leaves", "index_routes", "is_index_leaf", "is_open")
 
 #: The most routes a tree is split into; beyond it ``any`` nodes are kept whole.
 MOST_ROUTES: Final = 4
@@ -167,3 +167,29 @@ def is_open(route: Route, row: Row) -> bool:
     (True, False)
     """
     return not any(guard(row) for guard in route.guards)
+
+
+@lru_cache(maxsize=65536)
+def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
+    """Return the leaves that every match must pass and that pin a plain value: the
+    required, pinning attribute leaves reached from the top through ``all`` nodes (and
+    ``any`` nodes of a single part, which are that part).
+
+    An association whose such leaf is pinned to ``v`` in column ``c`` can only take rows
+    with ``v`` in ``c``: a miss there ends the whole check with nothing to re-process,
+    so rows that differ need not be offered at all.
+
+    >>> from asnfp.constraints import all_of, any_of, attr
+    >>> [leaf.name for leaf in index_leaves(all_of(attr("a", "a"), any_of(attr("b", "b"), attr("e", "e")),
+    ...                                            attr("c", "c", pins=False)))]
+    ['a']
+    """
+    if isinstance(constraint, Node):
+        if constraint.kind == "any" and len(constraint.parts) == 1 and constraint.plain:
+            return index_leaves(constraint.parts[0])  # any of one part is that part
+        if constraint.kind != "all" or constraint.on_fail:
+            return ()
+        return tuple(leaf for part in constraint.parts for leaf in index_leaves(part))
+    if is_index_leaf(constraint) and constraint.required:  # type: ignore[attr-defined]
+        return (constraint,)  # type: ignore[return-value]
+    return ()

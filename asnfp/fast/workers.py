@@ -14,7 +14,7 @@ parent never holds a big fold's state and most of a child's results at once.
 
 The result is the list of every fold's result, in the order of the folds: the same as
 running them one after the other, since each fold is a pure function of its inputs
-(each process has a cache of its own, see :mod:`asnfp.memo`), whichever process ran it.
+(each process has a cache of its own, see :mod:`asnfp.fast.memo`), whichever process ran it.
 
 What a child sends back is pickled. The objects that existed before the fork (rules,
 constraint trees, the functions they hold, pool rows) are sent as references to the
@@ -48,7 +48,7 @@ from functools import partial
 from typing import Any, Final, TypeVar
 
 from asnfp.constraints import Constraint, LeafState, Node
-from asnfp.memo import Memo
+from asnfp.fast.memo import Memo
 
 try:
     import fcntl
@@ -347,7 +347,7 @@ class _Received:
 def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Sequence[float],
               workers: int, shared: Callable[[], Shared]) -> list[R]:
     """``[run(unit, cache) for unit in units]``, on up to ``workers`` processes (see the
-    module's docstring); ``cache`` is a :class:`asnfp.memo.Memo` of the process;
+    module's docstring); ``cache`` is a :class:`asnfp.fast.memo.Memo` of the process;
     ``shared()`` makes the table of the objects the results may hold that exist now.
 
     >>> run_folds(["a", "b"], lambda u, cache: u.upper(), weights=[1, 1], workers=1, shared=Shared)
