@@ -24,7 +24,7 @@ from typing import Any
 from msgspec.structs import replace
 
 from asnfp.association import Association, Product, is_valid
-from asnfp.naming import association_file_stem, remove_suffix, sequence_numbers
+from asnfp.naming import DUPLICATE_PREFIX, association_file_stem, duplicate_stem, remove_suffix, sequence_numbers
 
 __all__ = (
     "membership_diffs",
@@ -253,13 +253,13 @@ def resequence(asns: Sequence[Association]) -> list[Association]:
 
 def is_duplicate(asn: Association) -> bool:
     """Tell whether an association is a kept duplicate (debug runs name them ``dup...``)."""
-    return bool(asn.name_override and asn.name_override.startswith("dup"))
+    return bool(asn.name_override and asn.name_override.startswith(DUPLICATE_PREFIX))
 
 
 def _as_duplicates(asns: Sequence[Association], start: int) -> list[Association]:
     return [
-        replace(a, name_override=f"dup{start + i:05d}_" + association_file_stem(
-            a.program, a.asn_id, a.rule.asn_type, a.sequence, a.version_id))
+        replace(a, name_override=duplicate_stem(start + i, association_file_stem(
+            a.program, a.asn_id, a.rule.asn_type, a.sequence, a.version_id)))
         for i, a in enumerate(asns, start=1)
     ]
 

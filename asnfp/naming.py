@@ -25,6 +25,8 @@ __all__ = (
     "KNOWN_SUFFIXES",
     "remove_suffix",
     "association_file_stem",
+    "DUPLICATE_PREFIX",
+    "duplicate_stem",
     "plain_name",
     "NAME_MAX_BYTES",
     "timestamp",
@@ -167,6 +169,20 @@ def association_file_stem(program: str, acid: str, asn_type: str, sequence: int,
     """
     stamp = f"_{version_id}" if version_id else ""
     return f"jw{program}-{acid}{stamp}_{asn_type}_{sequence:05d}_asn".lower()
+
+
+#: What the name of a duplicate that a debug run keeps starts with.
+DUPLICATE_PREFIX = "dup"
+
+
+def duplicate_stem(number: int, stem: str) -> str:
+    """The name a debug run keeps the ``number``-th pruned duplicate under, before its
+    file extension: ``dup{number:05d}_{stem}``.
+
+    >>> duplicate_stem(3, "jw99009-o001_image3_00001_asn")
+    'dup00003_jw99009-o001_image3_00001_asn'
+    """
+    return f"{DUPLICATE_PREFIX}{number:05d}_{stem}"
 
 
 #: The longest file name asnfp writes, in bytes of UTF-8 (what Linux and macOS allow).

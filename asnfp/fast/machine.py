@@ -41,7 +41,7 @@ from asnfp.fast.index import EMPTY_INDEX, Index, Slots, holders, moved, reachabl
 from asnfp.fast.memo import PURE_MISS, Memo, answer, tracing
 from asnfp.fast.routes import Route, index_leaves, index_routes
 from asnfp.fast.run import Run
-from asnfp.generate import Fold, Generation, Offers, Plan, checked, run_fold, version_stamp
+from asnfp.generate import Fold, Generation, Offers, Plan, checked, run_fold
 from asnfp.row import Row
 from asnfp.rule import Registry, Rule
 
@@ -185,8 +185,7 @@ def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: 
     >>> [len(a.products[0].members) for a in generate(rules, [make_row(i, {"filter": "x"}) for i in range(2)])]
     [2]
     """
-    return model.generate(registry, rows, version_id=version_stamp(version_id), global_leaf=global_leaf,
-                          machine=indexed(memo))
+    return model.generate(registry, rows, version_id=version_id, global_leaf=global_leaf, machine=indexed(memo))
 
 
 def run_indexed(run: Run, fold: Fold, memo: Memo) -> list[Association]:

@@ -10,16 +10,15 @@ False
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import PurePosixPath
 
 import msgspec
 from msgspec.structs import replace
 
 from asnfp.association import Association, Member, Product, is_valid
 from asnfp.constraints import found_values
+from asnfp.finalize import exposure_name
 from asnfp.jwst.dms import EMPTY, valid
 from asnfp.jwst.level3 import slit_name, subarray, target_name
-from asnfp.naming import remove_suffix
 from asnfp.row import Row, make_row
 
 __all__ = (
@@ -120,7 +119,7 @@ def split_nods(asn: Association) -> tuple[Association, ...] | None:
             replace(o, exptype="background") for o in science
             if o.expname != sci.expname and not nod_background_overlap(_row(sci), _row(o))
         ]
-        product = Product(_stem_root(sci.expname), (sci, *backgrounds, *others))
+        product = Product(exposure_name(sci.expname), (sci, *backgrounds, *others))
         copy = replace(asn, products=(product,))
         if is_valid(copy):
             results.append(copy)
@@ -129,12 +128,6 @@ def split_nods(asn: Association) -> tuple[Association, ...] | None:
 
 def _row(member: Member) -> Row:
     return member.row if member.row is not None else make_row(0, {})
-
-
-def _stem_root(expname: str) -> str:
-    name = PurePosixPath(expname).name
-    stem = PurePosixPath(name).stem
-    return remove_suffix(stem)[0]
 
 
 # --------------------------------------------------------------------------- imprints

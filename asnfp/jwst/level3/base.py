@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 from msgspec.structs import replace
@@ -433,26 +434,28 @@ class _Derived(NamedTuple):
     product: str
 
 
-_DERIVED: dict[tuple[object, ...], _Derived] = {}
+@lru_cache(maxsize=1 << 16)
+def _derived_from(constraint: Constraint, product_name: Callable[[Association], str], bindings: Bindings,
+                  program: str | None) -> _Derived:
+    """Id, target and product name of an association of a rule with ``constraint`` and
+    one of the product names that read nothing else (:data:`_NAMES_OF_BINDINGS`): a pure
+    function of its arguments, so each is worked out once (a memo, as ``lru_cache`` keeps)."""
+    acid = acid_from(bindings, constraint)
+    probe = Association(rule=Rule(name="", asn_type="", level=3, constraint=constraint), ruleset=None,
+                        bindings=bindings, program=program, asn_id=acid.id, acid_type=acid.type)
+    return _Derived(acid.id, acid.type, target_name(probe), product_name(probe))
 
 
 def _derive(asn: Association) -> _Derived:
-    """Id, target and product name: functions of the rule, the bindings and the program
-    alone, so they are worked out once for each of those (a cache of pure values)."""
-    key = (asn.rule.constraint, asn.rule.product_name, asn.bindings, asn.program)
-    try:
-        known = _DERIVED.get(key) if asn.rule.product_name in _NAMES_OF_BINDINGS else None
-    except TypeError:  # bindings that cannot be hashed
-        known, key = None, None  # type: ignore[assignment]  # (no key: nothing is kept)
-    if known is None:
-        acid = acid_from(asn.bindings, asn.rule.constraint)
-        probe = replace(asn, asn_id=acid.id, acid_type=acid.type)
-        known = _Derived(acid.id, acid.type, target_name(probe), asn.rule.product_name(probe))
-        if key is not None and asn.rule.product_name in _NAMES_OF_BINDINGS:
-            if len(_DERIVED) > 65536:
-                _DERIVED.clear()
-            _DERIVED[key] = known
-    return known
+    """Id, target and product name of ``asn`` as it stands."""
+    if asn.rule.product_name in _NAMES_OF_BINDINGS:
+        try:
+            return _derived_from(asn.rule.constraint, asn.rule.product_name, asn.bindings, asn.program)
+        except TypeError:  # bindings that cannot be hashed: worked out below
+            pass
+    acid = acid_from(asn.bindings, asn.rule.constraint)
+    probe = replace(asn, asn_id=acid.id, acid_type=acid.type)
+    return _Derived(acid.id, acid.type, target_name(probe), asn.rule.product_name(probe))
 
 
 def _refresh(asn: Association) -> Association:
