@@ -163,11 +163,11 @@ class Generation(msgspec.Struct, frozen=True):
     ``index``: nothing for the plain machine), and the work list still to do."""
 
     associations: Map[int, Association]  # by slot
-    index: Any  # the machine's own; the fold only hands it back to the machine
+    index: object  # the machine's own; the fold only hands it back to the machine
     queue: tuple[dict[tuple[RuleKey, Category, bool], Work], ...]
 
     @classmethod
-    def start(cls, rows: Sequence[Row], index: Any = None) -> Generation:
+    def start(cls, rows: Sequence[Row], index: object = None) -> Generation:
         """The state before the first step: every row waiting for every rule.
 
         >>> len(Generation.start([]).associations)
@@ -194,7 +194,10 @@ class Machine(Protocol):
     only where the check would miss and change nothing."""
 
     version_id: str | None
-    empty: Any  # the index of a state with no association
+
+    @property
+    def empty(self) -> object:
+        """The index of a state with no association."""
 
     def offers(self, state: Generation, row: Row, allowed: frozenset[str] | None) -> Offers:
         """Where ``row`` goes among the associations of ``state`` (of the rules
@@ -205,8 +208,8 @@ class Machine(Protocol):
         """The rules (``allowed``, not ``joined``) to start an association of with
         ``row``, in order: ``(name, ruleset, rule as it runs, known outcome or None)``."""
 
-    def filed(self, index: Any, before: Map[int, Association], after: Map[int, Association],
-              changed: Iterable[int], row: Row) -> Any:
+    def filed(self, index: object, before: Map[int, Association], after: Map[int, Association],
+              changed: Iterable[int], row: Row) -> object:
         """``index`` with the associations of slots ``changed`` (new, or changed by
         taking ``row``) filed again: ``before`` and ``after`` are the step's maps."""
 
@@ -243,8 +246,8 @@ class PlainMachine:
         return [(name, ruleset, rule, None) for name, ruleset, rule in self.rules
                 if (allowed is None or name in allowed) and name not in joined]
 
-    def filed(self, index: Any, before: Map[int, Association], after: Map[int, Association],
-              changed: Iterable[int], row: Row) -> Any:
+    def filed(self, index: object, before: Map[int, Association], after: Map[int, Association],
+              changed: Iterable[int], row: Row) -> object:
         """Nothing is kept."""
         return index
 

@@ -29,7 +29,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from immutables import Map
 
@@ -100,7 +100,7 @@ class IndexedMachine:
     def offers(self, state: Generation, row: Row, allowed: frozenset[str] | None) -> Offers:
         """The holders of the row's file (joined without a check), and the slots filed
         under the row's values whose class does not miss purely, with their outcomes."""
-        index: Index = state.index
+        index = cast(Index, state.index)
         slots: dict[int, Outcome | None] = {}
         by_rule, memo = index.by_rule, self.memo
         named = by_rule.items() if allowed is None else ((n, by_rule[n]) for n in allowed if n in by_rule)
@@ -130,17 +130,17 @@ class IndexedMachine:
                 tried.append((name, ruleset, rule, outcome))  # type: ignore[arg-type]
         return tried
 
-    def filed(self, index: Index, before: Map[int, Association], after: Map[int, Association],
+    def filed(self, index: object, before: Map[int, Association], after: Map[int, Association],
               changed: Iterable[int], row: Row) -> Index:
         """The changed associations filed again where their bindings moved, the new ones
         filed, and the file's holders noted."""
-        by_rule = index.by_rule
+        by_rule, by_file = cast(Index, index)
         changed = list(changed)
         for slot in changed:
             asn, old = after[slot], before.get(slot)
             if old is None or (asn.bindings is not old.bindings and asn.bindings != old.bindings):
                 by_rule = moved(self._routes[qualified(asn.ruleset, asn.rule)], by_rule, asn, old)
-        return Index(by_rule, with_file(index.by_file, after, changed, row))
+        return Index(by_rule, with_file(by_file, after, changed, row))
 
     def _ungated(self, row: Row) -> list[RuleEntry]:
         """The rules whose gates do not prove that a new association would miss ``row``.
