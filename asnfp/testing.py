@@ -40,7 +40,7 @@ from asnfp.constraints import (
     not_all,
     not_any,
 )
-from asnfp.generate import generate
+from asnfp.fold import generate
 from asnfp.row import PoolMeta, Row, make_row  # noqa: F401  (make_row: doctests)
 from asnfp.rule import Rule, registry
 

@@ -19,7 +19,7 @@ import pytest
 
 from asnfp import transaction
 from asnfp.cli import generate as generate_command
-from asnfp.generate import RuleFailed
+from asnfp.fold import RuleFailed
 from tests.test_bad_input import (
     EXPECTED,
     GOOD,

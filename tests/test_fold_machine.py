@@ -12,7 +12,7 @@ from msgspec.structs import asdict
 from asnfp.candidates import candidate_leaf
 from asnfp.constraints import Category
 from asnfp.fast.machine import IndexedMachine
-from asnfp.generate import Generation, PlainMachine, Work, plan, run_work, step
+from asnfp.fold import Generation, PlainMachine, Work, plan, run_work, step
 from asnfp.jwst import default_registry
 from asnfp.row import Row
 from asnfp.testing import imaging_rows

@@ -16,7 +16,7 @@ from asnfp.association import Association, Member, Product
 from asnfp.constraints import AttrLeaf, Category, Node, all_of, any_of, attr, value_leaf
 from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.fast.futile import futile, keeps_requests_home
-from asnfp.generate import generate
+from asnfp.fold import generate
 from asnfp.io import serialize
 from asnfp.jwst import RULES, default_registry
 from asnfp.pool import read_pool

@@ -18,7 +18,7 @@ from asnfp.cli import main
 from asnfp.constraints import all_of, attr, lift
 from asnfp.fast.drivers import Options, generate_per_candidate
 from asnfp.fast.workers import Shared, run_folds, share_out
-from asnfp.generate import RuleFailed
+from asnfp.fold import RuleFailed
 from asnfp.io import serialize
 from asnfp.jwst import default_registry
 from asnfp.pool import read_pool

@@ -257,7 +257,7 @@ def generate_one(pool: str, folder: str, args: argparse.Namespace) -> Outcome:
     """
     from asnfp.cli.generate import generate_files
     from asnfp.cli.process import cycle_collector_off, internal_error, one_line
-    from asnfp.generate import RuleFailed
+    from asnfp.fold import RuleFailed
 
     job = copy.copy(args)
     job.pool, job.path, job.workers = pool, folder, 1  # (a Dask worker is one process)

@@ -46,7 +46,7 @@ from asnfp.errors import (
     shown_path,
 )
 from asnfp.fast.drivers import Options
-from asnfp.generate import RuleFailed
+from asnfp.fold import RuleFailed
 from asnfp.plumbing import concat, unique
 from asnfp.pool import Pool, read_pool
 from asnfp.signals import handled

@@ -1,6 +1,6 @@
 """The machinery that makes generation fast, behind one seam.
 
-The fold (:mod:`asnfp.generate`) asks a *machine* where each row goes. The plain
+The fold (:mod:`asnfp.fold`) asks a *machine* where each row goes. The plain
 machine beside the fold offers every row everywhere and is the specification; the
 indexed machine here (:mod:`asnfp.fast.machine`) finds the same associations with far
 less work, from:

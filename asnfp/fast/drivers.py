@@ -39,7 +39,7 @@ from asnfp.fast.memo import Memo
 from asnfp.fast.run import Run
 from asnfp.fast.workers import Shared, run_folds
 from asnfp.finalize import is_duplicate, resequence
-from asnfp.generate import Fold, PlainMachine, generate, plan, run_fold, version_stamp
+from asnfp.fold import Fold, PlainMachine, generate, plan, run_fold, version_stamp
 from asnfp.naming import DISCOVERED, acid_from
 from asnfp.row import Row, make_row
 from asnfp.rule import Registry, Rule

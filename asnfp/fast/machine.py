@@ -1,6 +1,6 @@
 """The indexed machine: where a row goes, found without offering it everywhere.
 
-It answers the fold's questions (:class:`asnfp.generate.Machine`) as the plain machine
+It answers the fold's questions (:class:`asnfp.fold.Machine`) as the plain machine
 would, with less work:
 
 - existing associations are found through the class index (:mod:`asnfp.fast.index`):
@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from immutables import Map
 
-from asnfp import generate as model
+from asnfp import fold as model
 from asnfp.association import Association, keep_sticky, qualified
 from asnfp.constraints import NO_BINDINGS, Constraint, Leaf, Match, Miss, Node, Outcome, _new
 from asnfp.fast.gates import Gate
@@ -41,7 +41,7 @@ from asnfp.fast.index import EMPTY_INDEX, Index, Slots, holders, moved, reachabl
 from asnfp.fast.memo import PURE_MISS, Memo, answer, tracing
 from asnfp.fast.routes import Route, index_leaves, index_routes
 from asnfp.fast.run import Run
-from asnfp.generate import Fold, Generation, Offers, Plan, checked, run_fold
+from asnfp.fold import Fold, Generation, Offers, Plan, checked, run_fold
 from asnfp.row import Row
 from asnfp.rule import Registry, Rule
 
@@ -56,7 +56,7 @@ class IndexedMachine:
 
     >>> from asnfp.constraints import attr
     >>> from asnfp.row import make_row
-    >>> from asnfp.generate import plan
+    >>> from asnfp.fold import plan
     >>> from asnfp.rule import Rule, registry
     >>> m = IndexedMachine(plan(registry([Rule(name="R", asn_type="t", level=2, constraint=attr("f", "f"))])))
     >>> [name for name, *_ in m.fresh(make_row(0, {"f": "x"}), None, ())], m.fresh(make_row(0, {}), None, ())
@@ -162,7 +162,7 @@ def indexed(memo: Memo | None = None, run: Run | None = None) -> Callable[[Plan]
     """What makes the indexed machine of a plan, with ``memo`` and ``run`` shared by
     every plan it is given (new ones when ``None``).
 
-    >>> from asnfp.generate import Plan
+    >>> from asnfp.fold import Plan
     >>> type(indexed()(Plan(()))).__name__
     'IndexedMachine'
     """
@@ -174,7 +174,7 @@ def indexed(memo: Memo | None = None, run: Run | None = None) -> Callable[[Plan]
 def generate(registry: Registry | Sequence[tuple[Registry, Leaf | None]], rows: Sequence[Row], *,
              version_id: str | bool | None = None, global_leaf: Leaf | None = None,
              memo: Memo | None = None) -> list[Association]:
-    """:func:`asnfp.generate.generate` on the indexed machine: the same associations.
+    """:func:`asnfp.fold.generate` on the indexed machine: the same associations.
     ``memo`` is the cache of answers to use (a new one when ``None``); several runs
     over one pool may share it.
 

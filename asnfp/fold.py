@@ -436,7 +436,7 @@ def checked(rule: Rule, row: Row, call: Callable[..., Any], *args: Any, **kwargs
     >>> boom = Rule(name="Boom", asn_type="t", level=2, constraint=lift(lambda row: 1 / 0))
     >>> checked(boom, make_row(0, {}), create, boom, None, make_row(0, {}))
     Traceback (most recent call last):
-    asnfp.generate.RuleFailed: rule Boom, row 1: raised ZeroDivisionError: division by zero
+    asnfp.fold.RuleFailed: rule Boom, row 1: raised ZeroDivisionError: division by zero
     """
     try:
         return call(*args, **kwargs)
