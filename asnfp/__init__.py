@@ -10,7 +10,7 @@ as well as to a pool row:
 (True, False)
 """
 
-from asnfp.api import associations, read_pool, rule_name, to_bytes
+from asnfp.api import Generated, associations, generate, read_pool, rule_name, to_bytes
 from asnfp.constraints import (
     NO_BINDINGS,
     Match,
@@ -31,6 +31,7 @@ from asnfp.rule import Registry, Rule, registry, replace
 from asnfp.version import __version__
 
 __all__ = (
+    "Generated",
     "NO_BINDINGS",
     "Match",
     "Miss",
@@ -44,6 +45,7 @@ __all__ = (
     "attr",
     "check",
     "found_values",
+    "generate",
     "holds",
     "lift",
     "not_all",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from asnfp import transaction
-from asnfp.cli import generate as generate_command
+from asnfp.fast import write
 from asnfp.fold import RuleFailed
 from tests.test_bad_input import (
     EXPECTED,
@@ -130,7 +130,7 @@ def test_files_written_by_two_processes_fail_at_the_first_failing_file(
     file in the files' order and leaves nothing."""
     name = pool(here, "pool.csv", GOOD)
     assert run(["generate", name, "-p", "one", "-j", "1"], capsys)[0] == 0
-    monkeypatch.setattr(generate_command, "PARALLEL_WRITES", 2)
+    monkeypatch.setattr(write, "PARALLEL_WRITES", 2)
     full = OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(transaction, "_write_new",
                         _fail_on_files({EXPECTED[i] for i in failing}, full, transaction._write_new))

@@ -10,35 +10,30 @@ or none). ``asnfp batch`` shares its flags and :func:`generate_files`.
 from __future__ import annotations
 
 import argparse
-import os
+import os  # noqa: F401  (doctests)
 import re
 import sys
 import tempfile  # noqa: F401  (doctests)
 from collections.abc import Callable, Sequence
-from functools import partial
-from itertools import pairwise
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import NamedTuple
 
 from msgspec.structs import replace
 
-from asnfp.api import rule_name
-from asnfp.association import Association, is_valid
+from asnfp.association import is_valid
 from asnfp.errors import (
     AsnfpError,
     MissingColumn,
-    OutputError,
     PoolError,
     UsageError,
     shown_path,
 )
 from asnfp.fast.drivers import Options, generate_per_candidate, generate_per_pool
-from asnfp.fast.workers import ChildFailed, available_workers, run_parts
-from asnfp.io import encode, file_name
+from asnfp.fast.workers import available_workers
+from asnfp.fast.write import taken_rows, write_outputs
 from asnfp.plumbing import unique
-from asnfp.pool import Pool, orphan_table, read_pool
+from asnfp.pool import Pool, read_pool
 from asnfp.rule import Registry, load_rule_files
-from asnfp.transaction import Output, Transaction
 from asnfp.version import __version__
 
 __all__ = (
@@ -53,7 +48,6 @@ __all__ = (
     "registries",
     "run_generate",
     "worker_count",
-    "write_outputs",
 )
 
 
@@ -221,14 +215,12 @@ def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
     Traceback (most recent call last):
     asnfp.errors.UsageError: --ignore-default needs the rules of at least one -r file
     """
-    from asnfp.jwst import RULES, default_registry
+    from asnfp.jwst.catalogue import run_registries
 
     user = load_rule_files(args.rules or ())
     if args.ignore_default and not user:
         raise UsageError("--ignore-default needs the rules of at least one -r file")
-    rules = user if args.ignore_default else RULES + user
-    debug = bool(args.debug)
-    return lambda name: default_registry(name, rules=rules, keep_duplicates=debug)
+    return run_registries(user, ignore_default=args.ignore_default, keep_duplicates=bool(args.debug))
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -299,7 +291,7 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
     if not args.dry_run:
         write_outputs(written, pool, Path(args.path), args.format, args.save_orphans, options.workers,
                       inputs=[args.pool, *(args.rules or ())])
-    orphans = len(pool.rows) - len(_taken(written))
+    orphans = len(pool.rows) - len(taken_rows(written))
     return Generated(pool.meta.file, len(pool.rows), len(written), orphans)
 
 
@@ -307,81 +299,7 @@ def _warn(text: str) -> None:
     print(f"asnfp: warning: {text}", file=sys.stderr)
 
 
-def _taken(asns: Sequence[Association]) -> set[int]:
-    """The indexes of the rows that ``asns`` hold."""
-    return {m.row.index for a in asns for p in a.products for m in p.members if m.row is not None}
-
-
 def _all_ids(pool: Pool) -> list[tuple[str, str]]:
     from asnfp.candidates import candidate_ids
 
     return candidate_ids(pool.rows)
-
-
-def _orphans_output(target: Path, orphans: str | None) -> Output | None:
-    """Where the orphan table goes: ``orphans`` relative to ``target`` (as in the
-    reference; an absolute path may name another folder, which must exist)."""
-    if not orphans:
-        return None
-    path = Path(os.path.abspath(target / orphans))
-    if orphans.endswith(("/", os.sep)) or not path.name:
-        raise UsageError(f"--save-orphans {shown_path(orphans)}: a file name is needed")
-    folder = path.parent
-    if folder != Path(os.path.abspath(target)) and not folder.is_dir():
-        raise UsageError(f"--save-orphans {shown_path(orphans)}: no such folder {shown_path(str(folder))}")
-    return Output(folder, path.name)
-
-
-def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: str,
-                  orphans: str | None, workers: int = 1,
-                  inputs: Sequence[str | os.PathLike[str]] = ()) -> None:
-    """Write the association files (and the orphan table) into ``target`` in one
-    :class:`~asnfp.transaction.Transaction`: all of them or, on any failure, none, and
-    never over one of ``inputs``. Many files are written by up to ``workers``
-    processes, each a share of them.
-
-    >>> from asnfp.jwst import RULES
-    >>> from asnfp.pool import pool_from_rows
-    >>> out = Path(tempfile.mkdtemp()) / "out"
-    >>> write_outputs([Association(rule=RULES[0], ruleset=None, program="00001", asn_id="o001", sequence=1)],
-    ...               pool_from_rows([{"a": "x"}]), out, "json", str(out / "orphans.csv"))
-    >>> sorted(os.listdir(out)), os.listdir(out.parent)
-    (['jw00001-o001_image2_00001_asn.json', 'orphans.csv'], ['out'])
-    """
-    if fmt not in ("json", "yaml"):
-        raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")
-    files = [Output(target, file_name(a, fmt)) for a in asns]
-    table = _orphans_output(target, orphans)
-    if table is not None and table.folder == Path(os.path.abspath(target)) and table.name in {f.name for f in files}:
-        raise UsageError(f"--save-orphans {shown_path(orphans or '')}: the name of an association file of this run")
-    with Transaction([*files, *([table] if table else [])], inputs=inputs) as staged:
-        shares = min(workers, available_workers()) if len(asns) >= PARALLEL_WRITES else 1
-        cut = [len(asns) * i // shares for i in range(shares + 1)]
-        parts = [partial(_written_share, asns[a:b], files[a:b], fmt, staged) for a, b in pairwise(cut)]
-        try:
-            failure = next((message for message in run_parts(parts) if message is not None), None)
-        except ChildFailed:
-            raise OutputError(f"{shown_path(str(target))}: cannot write (a process writing files stopped)") from None
-        if failure is not None:  # (the first in the files' order: each share stops at its first)
-            raise OutputError(failure)
-        if table is not None:
-            staged.write(table, orphan_table(pool, _taken(asns)).encode("utf-8"))
-
-
-#: With this many association files or more, making and writing them is shared among
-#: the ``-j`` processes (a file costs about 30 µs: below this, a fork costs more than it
-#: saves).
-PARALLEL_WRITES: Final = 4096
-
-
-def _written_share(asns: Sequence[Association], files: Sequence[Output], fmt: str,
-                   staged: Transaction) -> str | None:
-    """Stage the files of ``asns`` (named ``files``): ``None``, or the one-line message of
-    the first that fails."""
-    for asn, output in zip(asns, files, strict=True):
-        try:
-            staged.write(output, encode(asn, rule_name(asn), fmt))
-        except AsnfpError as err:
-            return str(err)
-    return None
-

@@ -7,13 +7,16 @@ read, and the registry that runs them with the JWST finalization.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import partial
+
 from asnfp.association import Association
 from asnfp.finalize import finalize_level, merge_by_id
 from asnfp.jwst import level2, level3
 from asnfp.jwst.dms import EMPTY
 from asnfp.rule import Registry, Rule, registry, replace
 
-__all__ = ("RULES", "REQUIRED_COLUMNS", "default_registry", "creation_numbers")
+__all__ = ("RULES", "REQUIRED_COLUMNS", "default_registry", "creation_numbers", "run_registries")
 
 # Rules run in the reference's order: Level 2 by class name, then Level 3 by class name.
 RULES: tuple[Rule, ...] = tuple(sorted(level2.RULES, key=lambda r: r.name)) + tuple(
@@ -59,3 +62,20 @@ def default_registry(name: str | None = None, rules: tuple[Rule, ...] = RULES,
     finalizers = (finalize_level(2, keep_duplicates), finalize_level(3, keep_duplicates))
     return registry(rules, finalizers=finalizers, merge=merge_by_id(2), name=name, empty=EMPTY,
                     number=creation_numbers, shows_creation_numbers=keep_duplicates)
+
+
+def run_registries(user_rules: Iterable[Rule] = (), *, ignore_default: bool = False,
+                   keep_duplicates: bool = False) -> Callable[[str | None], Registry]:
+    """The registry of a run by ruleset name (``candidate``, ``discover``): the
+    catalogue's rules then ``user_rules`` (only those with ``ignore_default``), with the
+    JWST finalization (``keep_duplicates``: a debug run's ``dup`` files).
+
+    >>> from asnfp.constraints import attr
+    >>> mine = Rule(name="Asn_Mine", asn_type="image3", level=3, constraint=attr("f", "filter"))
+    >>> [r.name for r in run_registries([mine], ignore_default=True)("candidate").rules]
+    ['Asn_Mine']
+    >>> len(run_registries([mine])(None).rules) == len(RULES) + 1
+    True
+    """
+    rules = tuple(user_rules) if ignore_default else RULES + tuple(user_rules)
+    return partial(default_registry, rules=rules, keep_duplicates=keep_duplicates)
