@@ -349,9 +349,11 @@ def decode_json(data: bytes) -> object:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
-    if node.id == "sequence":
+    import yaml  # (imported already by whoever composed the node)
+
+    if isinstance(node, yaml.SequenceNode):
         return list(node.value)
-    if node.id == "mapping":
+    if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     return []
 
@@ -369,6 +371,8 @@ def check_yaml_graph(root: yaml.Node, extra: int = MAX_ALIAS_NODES) -> None:
       ...
     asnfp.reading.BoundExceeded: its aliases expand to more than 9 nodes beyond those written (a 'billion laughs')
     """
+    import yaml  # (imported already by whoever composed the graph)
+
     sizes: dict[int, int] = {}
     depths: dict[int, int] = {}
     open_nodes: set[int] = set()
@@ -379,7 +383,7 @@ def check_yaml_graph(root: yaml.Node, extra: int = MAX_ALIAS_NODES) -> None:
         if finished:  # every node below is finished: len(sizes) >= the distinct nodes below
             kids = _children(node)
             sizes[key] = 1 + sum([sizes[id(k)] for k in kids])
-            depths[key] = 0 if node.id == "scalar" else 1 + max([depths[id(k)] for k in kids], default=0)
+            depths[key] = 0 if isinstance(node, yaml.ScalarNode) else 1 + max([depths[id(k)] for k in kids], default=0)
             open_nodes.discard(key)
             if depths[key] > MAX_DEPTH:
                 raise BoundExceeded(TOO_DEEP)
@@ -389,7 +393,7 @@ def check_yaml_graph(root: yaml.Node, extra: int = MAX_ALIAS_NODES) -> None:
             continue
         if key in sizes:
             continue
-        if node.id == "scalar":
+        if isinstance(node, yaml.ScalarNode):
             sizes[key], depths[key] = 1, 0
             continue
         if key in open_nodes:

@@ -458,3 +458,243 @@ def test_drawn_file_names_agree_with_the_reference(tmp_path: Path) -> None:
 def test_drawn_rules_agree_with_the_reference(tmp_path: Path) -> None:
     written, refused = _compare_with_the_reference(tmp_path, _drawn(rule_cases(), 400))
     assert written >= 80 and refused >= 80
+
+
+# --- differential: the Python API, its items and with_exptype -------------------------------
+#
+# Each case calls the reference's ``asn_from_list(items, rule=..., product_name=..., acid=...)``
+# (with ``with_exptype=True`` when asked; its Level-2 rules read an exptype whenever the
+# keyword is there) and ``asn.dump(format=...)``, and asnfp's ``encode(from_list(...))``.
+# Items cross to the reference's Python as JSON, a tuple or list marked as such.
+
+#: Run in the reference's Python: read the cases on stdin, print each outcome (the error's
+#: type, or the dump's text in base64, and whether the file, read back, passes the rule's
+#: own ``validate``: its schema wants strings where asn_from_list writes any value).
+_API_BATCH = r"""
+import base64, json, logging, sys, warnings
+warnings.simplefilter("ignore")
+logging.disable(logging.CRITICAL)
+from jwst.associations import AssociationRegistry
+from jwst.associations.asn_from_list import asn_from_list
+registry = AssociationRegistry(None, include_bases=True)
+
+def decoded(value):
+    if isinstance(value, dict):
+        ((kind, parts),) = value.items()
+        return (tuple if kind == "tuple" else list)(decoded(part) for part in parts)
+    return value
+
+results = []
+for case in json.loads(sys.stdin.read()):
+    kwargs = {"product_name": case["product_name"], "acid": case["acid"]}
+    if case["with_exptype"]:
+        kwargs["with_exptype"] = True
+    try:
+        asn = asn_from_list(decoded(case["items"]), rule=registry[case["rule"]], **kwargs)
+        text = asn.dump(format=case["format"])[1]
+    except BaseException as exc:
+        results.append({"error": type(exc).__name__, "data": None, "reloads": False})
+        continue
+    try:
+        reloads = bool(type(asn).validate(json.loads(asn.dump(format="json")[1])))
+    except Exception:
+        reloads = False
+    data = base64.b64encode(text.encode("utf-8", "surrogatepass")).decode()
+    results.append({"error": None, "data": data, "reloads": reloads})
+print(json.dumps(results))
+"""
+
+
+class ApiCase(msgspec.Struct, frozen=True):
+    """One call of ``from_list`` and of the reference's ``asn_from_list``."""
+
+    items: tuple[object, ...] | list[object]
+    rule: str
+    product_name: str | None = "P"
+    acid: str = "o999"
+    with_exptype: bool = False
+    format: str = "json"
+
+
+def _marked(value: object) -> object:
+    if isinstance(value, (tuple, list)):
+        return {"tuple" if isinstance(value, tuple) else "list": [_marked(part) for part in value]}
+    return value
+
+
+def _their_api_outcomes(cases: list[ApiCase]) -> list[tuple[Outcome, bool]]:
+    """The reference's outcome of each case, and whether its file (if any) reloads."""
+    payload = [{**msgspec.to_builtins(case), "items": _marked(case.items)} for case in cases]
+    done = subprocess.run([str(REFERENCE), "-c", _API_BATCH], input=json.dumps(payload), capture_output=True,
+                          text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [((r["error"], None if r["data"] is None else base64.b64decode(r["data"])), r["reloads"])
+            for r in json.loads(done.stdout)]
+
+
+def _our_api_outcome(case: ApiCase) -> Outcome:
+    try:
+        asn_file = from_list(case.items, rule=case.rule, product_name=case.product_name,  # type: ignore[arg-type]
+                             acid=case.acid, with_exptype=case.with_exptype)
+        return None, encode(asn_file, case.format)
+    except UsageError as exc:
+        return f"refused: {exc}", None
+
+
+def _refused_on_purpose(case: ApiCase, message: str, their_file_reloads: bool) -> bool:
+    """The refusals where the reference writes a file, which asnfp refuses on purpose: a
+    file the reference's own ``validate`` rejects when read back (a value that is not a
+    string as an exptype); a string where ``with_exptype`` wants a pair (the reference
+    splits it into characters); a value that is not a string in an item of the bare
+    ``Association`` (outside the type ``from_list`` takes)."""
+    if not message.startswith("refused: files["):
+        return False
+    if not their_file_reloads:
+        return True
+    item = case.items[int(message.removeprefix("refused: files[").split("]")[0])]
+    if case.rule == BARE:
+        return not isinstance(item, str) and not all(isinstance(part, str) for part in item)  # type: ignore[attr-defined]
+    return case.with_exptype and isinstance(item, str)
+
+
+def _api_disagreement(case: ApiCase, theirs: tuple[Outcome, bool], ours: Outcome, strict: bool) -> str | None:
+    ((their_error, their_data), their_file_reloads), (our_error, our_data) = theirs, ours
+    if our_error is not None and "\n" in our_error:
+        return f"{case!r}: asnfp's refusal is not one line: {our_error!r}"
+    if their_data is not None:
+        if our_data is None:
+            assert our_error is not None
+            if not strict and _refused_on_purpose(case, our_error, their_file_reloads):
+                return None
+            return f"{case!r}: the reference writes a file, asnfp refuses: {our_error}"
+        if _compared(our_data) != _compared(their_data):
+            return f"{case!r}: the files differ:\n{our_data[:800]!r}\n{their_data[:800]!r}"
+        return None
+    if our_data is not None:
+        return f"{case!r}: the reference fails ({their_error}), asnfp writes a file"
+    return None
+
+
+def _compare_api_with_the_reference(cases: list[ApiCase], *, strict: bool = False) -> tuple[int, int, int]:
+    """Compare every case; return (files compared, refusals compared, refusals where the
+    reference writes a file). ``strict``: no refusal of asnfp's own is allowed."""
+    theirs = _their_api_outcomes(cases)
+    assert len(theirs) == len(cases)
+    outcomes = [(case, t, _our_api_outcome(case)) for case, t in zip(cases, theirs, strict=True)]
+    problems = [p for p in (_api_disagreement(*o, strict) for o in outcomes) if p is not None]
+    assert not problems, f"{len(problems)} of {len(cases)} cases disagree:\n" + "\n".join(problems[:20])
+    written = sum(1 for _, _t, (error, _data) in outcomes if error is None)
+    own = sum(1 for _, ((_e, data), _r), (error, _d) in outcomes if error is not None and data is not None)
+    print(f"{len(cases)} API cases agree with the reference: {written} files, {len(cases) - written - own} "
+          f"refusals of both, {own} refusals of asnfp's own")
+    return written, len(cases) - written - own, own
+
+
+SCIENCE_PSF = [("jw01_cal.fits", "science"), ("d/jw02_cal.fits", "psf")]
+API_FIXED = [
+    # Level 3: pairs (tuples or lists) with with_exptype; anything else refused by both
+    *(ApiCase(items, rule, with_exptype=True, format=fmt)
+      for rule in (LEVEL3, "Asn_Lv3Image", "Asn_Lv3AMI", "Asn_Lv3NRCCoron", "Asn_Lv3WFSCMB") for fmt in ("json", "yaml")
+      for items in (SCIENCE_PSF, [list(p) for p in SCIENCE_PSF], SCIENCE_PSF[:1], SCIENCE_PSF[1:],
+                    [("a.fits", "science"), ("b.fits", "")], [("a.fits", "science"), ("b.fits", "SCIENCE")])),
+    ApiCase([("a.fits", "science"), ("b.fits",)], LEVEL3, with_exptype=True),
+    ApiCase([("a.fits", "science"), ("b.fits", "psf", "x")], LEVEL3, with_exptype=True),
+    ApiCase([("a.fits", "science"), "b.fits"], LEVEL3, with_exptype=True),
+    ApiCase([("a.fits", "science"), (3, "psf")], LEVEL3, with_exptype=True),
+    ApiCase([("a.fits", "science")], LEVEL3, product_name=None, with_exptype=True),
+    ApiCase(["a.fits", ("b.fits", "science")], LEVEL3),
+    ApiCase(["a.fits", ["b.fits", "science"]], LEVEL3),
+    ApiCase(["a.fits", "b.fits"], LEVEL3),
+    # Level 2: tuples (the first element, and with with_exptype the second), no lists
+    *(ApiCase(items, rule, acid=acid, with_exptype=with_exptype, format=fmt)
+      for rule in (LEVEL2B, "Asn_Lv2Image", "Asn_Lv2WFSSParallel") for acid in ("o1", "c1000")
+      for fmt in ("json", "yaml") for with_exptype in (False, True)
+      for items in (SCIENCE_PSF, [("a_rate.fits", "science"), ("b_rate.fits", "BACKGROUND")],
+                    [("a_rate.fits", "science", "x"), ("b_rate.fits", "")], [("a_rate.fits", None)],
+                    [("a_rate.fits", "SCIENCE"), ("b_rate.fits", "Science")], ["a_rate.fits", ("b.fits", "psf")])),
+    ApiCase([("a.fits",)], LEVEL2B), ApiCase([("a.fits",)], LEVEL2B, with_exptype=True),
+    ApiCase([()], LEVEL2B), ApiCase([["a.fits", "science"]], LEVEL2B),
+    ApiCase([["a.fits", "science"]], LEVEL2B, with_exptype=True),
+    ApiCase([("a.fits", 3)], LEVEL2B, with_exptype=True), ApiCase([("a.fits", 3)], LEVEL2B),
+    ApiCase([(3, "science")], LEVEL2B, with_exptype=True),
+    # the bare association: items as given (a tuple stays a tuple in YAML)
+    *(ApiCase(items, BARE, with_exptype=with_exptype, format=fmt)
+      for fmt in ("json", "yaml") for with_exptype in (False, True)
+      for items in (SCIENCE_PSF, tuple(SCIENCE_PSF), ["a.fits", ["b.fits", "c.fits"], (), []], ["ab", "c"])),
+]
+#: Cases the reference writes and asnfp refuses on purpose: strings split into characters,
+#: files the reference's own validate rejects when read back, a bare item with a ``None``.
+API_OWN_REFUSALS = [
+    ApiCase([("a.fits", "science"), ("b.fits", None)], LEVEL3, with_exptype=True),
+    ApiCase([("a.fits", "science"), ("b.fits", 3)], "Asn_Lv3Image", with_exptype=True, format="yaml"),
+    ApiCase([("a.fits", "science"), ("b.fits", None)], BARE),
+    ApiCase([("a.fits", "science"), "xy"], LEVEL3, with_exptype=True),
+    ApiCase([("a.fits", "science"), "b.fits"], LEVEL2B, with_exptype=True),
+    ApiCase(["a.fits", ("b.fits", "science")], LEVEL2B, with_exptype=True),
+]
+
+
+@needs_reference
+def test_fixed_api_cases_agree_with_the_reference() -> None:
+    written, refused, own = _compare_api_with_the_reference(API_FIXED, strict=True)
+    assert written >= 100 and refused >= 60 and own == 0
+
+
+@needs_reference
+def test_asnfp_refuses_what_the_reference_writes_as_garbage() -> None:
+    written, refused, own = _compare_api_with_the_reference(API_OWN_REFUSALS)
+    assert (written, refused, own) == (0, 0, len(API_OWN_REFUSALS))
+
+
+#: One exptype in three is ``science`` (most lists of pairs are then valid), one in three
+#: another known one or a case variant, one in three drawn text.
+EXPTYPES = st.one_of(st.just("science"), st.sampled_from(["psf", "psf", "background", "BACKGROUND", "SCIENCE",
+                                                          "Science", "", "imprint", "target_acquisition"]), NAMES)
+API_RULES = st.sampled_from([*rule_names(), LEVEL3, LEVEL2B, LEVEL2B])  # every rule, the bases more often
+#: Half the time a rule whose validity reads the exptype: the PSF rules, the Level-2 ones.
+EXPTYPE_RULES = st.one_of(API_RULES, st.sampled_from(["Asn_Lv3AMI", "Asn_Lv3MIRCoron", "Asn_Lv3NRCCoron",
+                                                      *LEVEL2_NAMES]))
+API_ACIDS = st.sampled_from(["o1", "o999", "c1000"])
+
+
+@st.composite
+def pair_cases(draw: st.DrawFn) -> ApiCase:
+    """``with_exptype=True`` and (expname, exptype) tuples of drawn strings (lists too, for a
+    Level-3 rule, which unpacks any pair), under any rule."""
+    rule = draw(EXPTYPE_RULES)
+    pairs = draw(st.lists(st.tuples(NAMES, EXPTYPES), min_size=1, max_size=4))
+    items = [list(p) for p in pairs] if rule in LEVEL3_NAMES and draw(st.booleans()) else pairs
+    return ApiCase(items, rule, product_name=draw(NAMES), acid=draw(API_ACIDS), with_exptype=True,
+                   format=draw(st.sampled_from(["json", "json", "yaml"])))
+
+
+ITEM = st.one_of(
+    NAMES, st.tuples(NAMES, EXPTYPES), st.tuples(NAMES, EXPTYPES), st.lists(st.one_of(NAMES, EXPTYPES), max_size=3),
+    st.lists(NAMES, max_size=3).map(tuple), st.tuples(NAMES, st.none()), st.tuples(st.none(), NAMES),
+)
+
+
+@st.composite
+def item_cases(draw: st.DrawFn) -> ApiCase:
+    """Items of every shape (file names, tuples and lists of 0 to 3 strings, a ``None``
+    here and there), with or without ``with_exptype``, under any rule."""
+    items = draw(st.lists(ITEM, min_size=1, max_size=4))
+    return ApiCase(tuple(items) if draw(st.booleans()) else items, draw(API_RULES),
+                   product_name=draw(st.none() | NAMES), acid=draw(API_ACIDS), with_exptype=draw(st.booleans()),
+                   format=draw(st.sampled_from(["json", "yaml"])))
+
+
+@needs_reference
+def test_drawn_pairs_agree_with_the_reference() -> None:
+    """For every list of drawn (expname, exptype) pairs, under every rule: the same file
+    as the reference, or both refuse."""
+    written, refused, own = _compare_api_with_the_reference(_drawn(pair_cases(), 600), strict=True)
+    assert written >= 200 and refused >= 150 and own == 0
+
+
+@needs_reference
+def test_drawn_items_agree_with_the_reference() -> None:
+    """Items of every shape: the same file, or both refuse, or asnfp refuses a string
+    where a pair is wanted (or a value that is not a string, for ``Association``)."""
+    written, refused, own = _compare_api_with_the_reference(_drawn(item_cases(), 600))
+    assert written >= 80 and refused >= 250 and own >= 10

@@ -162,7 +162,7 @@ def _compiled(constraint: Constraint, repeated: frozenset[Constraint]) -> Compil
         if constraint.kind == "any":
             if not parts or any(part is None for part in parts):
                 return None
-            return _every_part(tuple(g for g, _ in parts)), _union(parts)  # type: ignore[misc]
+            return _every_part(tuple(g for g, _ in parts)), _union(parts)  # type: ignore[misc,arg-type]
         if constraint.kind == "all":
             found = [part for part in parts if part is not None]
             return (_any_part(tuple(g for g, _ in found)), _union(found)) if found else None

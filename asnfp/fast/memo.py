@@ -139,6 +139,11 @@ class _Reads:
     __hash__ = None  # type: ignore[assignment]
 
 
+# Row's slots, which a tracing row fills as Row.__init__ would (its cells are a _Reads).
+_CELLS: Any = Row.__dict__["cells"]
+_HASH: Any = Row.__dict__["_hash"]
+
+
 class TracingRow(Row):
     """A copy of a row whose reads are recorded (see the module's docstring). Reading
     its ``index`` or ``meta`` makes the trace opaque.
@@ -153,19 +158,19 @@ class TracingRow(Row):
 
     def __init__(self, row: Row) -> None:
         reads = _Reads(row.cells)
-        Row.cells.__set__(self, reads)  # type: ignore[attr-defined]
-        Row._hash.__set__(self, None)  # type: ignore[attr-defined]
+        _CELLS.__set__(self, reads)
+        _HASH.__set__(self, None)
         self.reads = reads
         self._index = row.index
         self._meta = row.meta
 
-    @property  # type: ignore[override]
-    def index(self) -> int:
+    @property
+    def index(self) -> int:  # type: ignore[override]
         self.reads.opaque = True
         return self._index
 
-    @property  # type: ignore[override]
-    def meta(self) -> PoolMeta:
+    @property
+    def meta(self) -> PoolMeta:  # type: ignore[override]
         self.reads.opaque = True
         return self._meta
 

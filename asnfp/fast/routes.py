@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import product
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 from asnfp.constraints import NO_BINDINGS, AttrLeaf, Constraint, Node
 from asnfp.fast.gates import Gate, gate_columns, leaf_gate, repeated_parts
@@ -117,7 +117,7 @@ def _leaf_routes(leaf: Constraint, repeated: frozenset[Constraint]) -> tuple[Rou
         gate = None  # pinned to one of its columns, it may take a row that fails on the first
     # a fixed condition only narrows: closed on no bindings, it is closed on any
     guards = () if gate is None else (_guard(gate),)
-    return (_route(guards, (leaf,) if is_index_leaf(leaf) else (), gate_columns(leaf)),)
+    return (_route(guards, (cast(AttrLeaf, leaf),) if is_index_leaf(leaf) else (), gate_columns(leaf)),)
 
 
 def _routes(constraint: Constraint, repeated: frozenset[Constraint], split: bool) -> tuple[Route, ...]:

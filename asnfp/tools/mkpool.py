@@ -73,7 +73,7 @@ from asnfp.reading import FITS_HEADER_BYTES, bound_bytes, open_regular
 from asnfp.transaction import write_file
 
 if TYPE_CHECKING:
-    from astropy.io import fits  # type: ignore[import-untyped]
+    from astropy.io import fits
 
 __all__ = (
     "EXTRA_COLUMNS",
@@ -147,7 +147,7 @@ def _cards(header: Header) -> list[HeaderCard]:
 def _normalized(keyword: str) -> str:
     """The keyword as astropy's header looks it up: upper case, ``HIERARCH`` dropped (a
     record-valued keyword keeps its field in its case)."""
-    from astropy.io.fits import Card  # type: ignore[import-untyped]
+    from astropy.io.fits import Card
 
     return str(Card.normalize_keyword(keyword))
 
@@ -243,7 +243,7 @@ def read_header(path: str) -> tuple[str, tuple[HeaderCard, ...]]:
     asnfp.errors.InputError: /dev/null: is a character device, not a FITS file
     """
     from astropy.io import fits
-    from astropy.io.fits.verify import VerifyError  # type: ignore[import-untyped]
+    from astropy.io.fits.verify import VerifyError
 
     where = shown_path(path)
     try:
@@ -328,7 +328,7 @@ def pool_bytes(columns: Columns, rows: Rows) -> bytes:
     >>> pool_bytes(("a", "b"), (("x y", ""), ("1", "null"))).decode()
     'a|b\\nx y|\\n1|null\\n'
     """
-    from astropy.table import Table  # type: ignore[import-untyped]
+    from astropy.table import Table
 
     table = Table(names=columns, dtype=[object] * len(columns))
     for row in rows:
