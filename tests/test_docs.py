@@ -1,4 +1,4 @@
-"""The examples in the documentation run: every ``>>>`` in ``docs/*.md`` and the README."""
+"""The examples in the documentation run: every ``>>>`` in ``docs/`` (and ``docs/dev/``) and the README."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCUMENTS = sorted(p for p in [*ROOT.glob("docs/*.md"), ROOT / "README.md"] if ">>>" in p.read_text())
+DOCUMENTS = sorted(p for p in [*ROOT.glob("docs/**/*.md"), ROOT / "README.md"] if ">>>" in p.read_text())
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
