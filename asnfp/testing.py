@@ -11,6 +11,13 @@ that every association is rebuilt by its own members, and
 :func:`assert_unrelated_row_changes_nothing` that a row the rule never takes leaves its
 associations as they were. ``docs/testing.md`` shows a whole test.
 
+Rows here are Python values, named as Python names them: by ``Row.index``, their 0-based
+position (a message shows ``Row(3, filename='...')``), never as ``row N``, which in
+asnfp's errors and in ``asnfp explain`` counts a pool file's rows from 1.
+
+It needs hypothesis, which a plain install of asnfp does not bring: without it, the
+import fails with one line that says what to install (``pip install 'asnfp[testing]'``).
+
 >>> from hypothesis import given, settings
 >>> @settings(max_examples=5)
 ... @given(rows())
@@ -23,9 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError:  # (one line, which says what to install)
+    raise ImportError("asnfp.testing needs hypothesis: pip install 'asnfp[testing]'", name="hypothesis") from None
 
 from asnfp.association import Association, is_valid, member_rows, members, offer
 from asnfp.constraints import (
@@ -82,7 +92,7 @@ def cells(values: Sequence[str] = VALUES) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def rows(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] = VALUES,
+def rows(draw: st.DrawFn, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] = VALUES,
          index: int = 0) -> Row:
     """A row with every column of ``columns``.
 
@@ -94,7 +104,7 @@ def rows(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] =
 
 
 @st.composite
-def pools(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] = VALUES,
+def pools(draw: st.DrawFn, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] = VALUES,
           min_rows: int = 0, max_rows: int = 12) -> tuple[Row, ...]:
     """A tuple of rows, indexed 0, 1, ... in order.
 
@@ -108,7 +118,7 @@ def pools(draw: Any, *, columns: Sequence[str] = COLUMNS, values: Sequence[str] 
 
 
 @st.composite
-def attr_leaves(draw: Any, *, columns: Sequence[str] = COLUMNS) -> AttrLeaf:
+def attr_leaves(draw: st.DrawFn, *, columns: Sequence[str] = COLUMNS) -> AttrLeaf:
     """A fresh attribute leaf over ``columns`` with drawn options (never dynamic).
 
     >>> from hypothesis import find, settings
@@ -276,7 +286,7 @@ def _mode(name: str) -> _Mode:
     return _MODES[name]
 
 
-def _flag_cells(draw: Any, mode: _Mode) -> dict[str, str]:
+def _flag_cells(draw: st.DrawFn, mode: _Mode) -> dict[str, str]:
     """The special columns: off, or rarely on where the mode has them."""
     drawn = {flag: draw(st.sampled_from(_RARELY)) for flag in mode.flags}
     tso = mode.tso and draw(st.sampled_from(_RARELY))
@@ -284,7 +294,7 @@ def _flag_cells(draw: Any, mode: _Mode) -> dict[str, str]:
     return {**cells, "tsovisit": _FLAGS["tsovisit"][int(tso)]}
 
 
-def _pattern_cells(draw: Any, mode: _Mode) -> dict[str, str]:
+def _pattern_cells(draw: st.DrawFn, mode: _Mode) -> dict[str, str]:
     """The dither or nod pattern, its number of points and this exposure's point."""
     patttype, points = draw(st.sampled_from(mode.patterns))
     return {"patttype": patttype, "numdthpt": str(points), "patt_num": str(draw(st.integers(1, points))),
@@ -292,7 +302,7 @@ def _pattern_cells(draw: Any, mode: _Mode) -> dict[str, str]:
 
 
 @st.composite
-def _mode_row(draw: Any, mode: _Mode, index: int, program: str, candidates: tuple[str, ...]) -> Row:
+def _mode_row(draw: st.DrawFn, mode: _Mode, index: int, program: str, candidates: tuple[str, ...]) -> Row:
     obs = draw(st.sampled_from(candidates))
     acquisition = draw(st.sampled_from(_RARELY))
     acquisition_type, science_setup = draw(st.sampled_from(mode.acquisitions)), draw(st.sampled_from(mode.setups))
@@ -365,7 +375,7 @@ _IMAGING_COLUMNS: tuple[str, ...] = (
 
 
 @st.composite
-def imaging_rows(draw: Any, *, index: int = 0, program: str = "99009",
+def imaging_rows(draw: st.DrawFn, *, index: int = 0, program: str = "99009",
                  candidates: Sequence[str] = ("o001", "o002")) -> Row:
     """A NIRCam or MIRI imaging exposure as a pool row, with a few special cases
     (backgrounds, TSO, acquisitions, sub-arrays, exposure errors) drawn rarely: a row of
@@ -456,8 +466,13 @@ def _replay(asn: Association) -> Iterator[tuple[Row, Outcome, Association]]:
 
 
 def _row_text(row: Row) -> str:
+    """A row as a message names it: by its 0-based ``Row.index``, as Python shows it.
+
+    >>> _row_text(make_row(3, {"filename": "jw_4_uncal.fits", "a": "x"})), _row_text(make_row(3, {"a": "x"}))
+    ("Row(3, filename='jw_4_uncal.fits')", "Row(3, {'a': 'x'})")
+    """
     name = row.get("filename")
-    return f"row {row.index} ({name})" if name else repr(row)
+    return f"Row({row.index}, filename={name!r})" if name else repr(row)
 
 
 def _asn_text(asn: Association) -> str:
@@ -506,7 +521,7 @@ def assert_members_satisfy(rule: Rule, rows: Sequence[Row]) -> None:
     that background, the imprint misses.
 
     Raises ``AssertionError`` naming the association (its creation number and rule)
-    and the member row.
+    and the member row (by its ``Row.index``).
 
     >>> by_a = Rule(name="ByA", asn_type="demo", level=2, constraint=attr("a", "a", "x"))
     >>> rows_ = [make_row(i, {"a": a}) for i, a in enumerate("xyx")]
@@ -574,8 +589,8 @@ def _with_row(rows: Sequence[Row], row: Row, at: int) -> tuple[Row, ...]:
     return tuple(Row(i, r.cells, r.meta) for i, r in enumerate(placed))
 
 
-def _shape(asns: list[Association], original: Mapping[int, int | str]) -> list[list[tuple[Any, str]]]:
-    """Each association's members as (row number in the original pool, exptype)."""
+def _shape(asns: list[Association], original: Mapping[int, int | str]) -> list[list[tuple[int | str, str]]]:
+    """Each association's members as (index in the original pool, or ``"new"``; exptype)."""
     return [[(original.get(m.row.index, m.expname) if m.row is not None else m.expname, m.exptype)
              for m in members(asn)]
             for asn in asns]
@@ -612,7 +627,7 @@ def assert_unrelated_row_changes_nothing(rule: Rule, rows: Sequence[Row], row: R
     ...                                      at=1)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     AssertionError: adding Row(1, {'a': 'z'}) changes association 0 of Sticky: its members,
-        rows [0, 1, 2] of the pool, become rows [0]
+        at indexes [0, 1, 2] of the pool, become those at [0]
     >>> assert_unrelated_row_changes_nothing(by_a, rows_, make_row(0, {"a": "x"}))
     Traceback (most recent call last):
     ValueError: Row(3, {'a': 'x'}) is not unrelated to ByA: a new association takes it
@@ -631,15 +646,15 @@ def assert_unrelated_row_changes_nothing(rule: Rule, rows: Sequence[Row], row: R
     _compare(before, after, f"adding {_row_text(added[at])}", rule)
 
 
-def _rows_of(shape: list[tuple[Any, str]]) -> list[Any]:
+def _rows_of(shape: list[tuple[int | str, str]]) -> list[int | str]:
     return [number for number, _ in shape]
 
 
-def _compare(before: list[list[tuple[Any, str]]], after: list[list[tuple[Any, str]]], what: str,
+def _compare(before: list[list[tuple[int | str, str]]], after: list[list[tuple[int | str, str]]], what: str,
              rule: Rule) -> None:
     for k, (old, new) in enumerate(zip(before, after, strict=False)):
         if old != new:
-            change = (f"its members, rows {_rows_of(old)} of the pool, become rows {_rows_of(new)}"
+            change = (f"its members, at indexes {_rows_of(old)} of the pool, become those at {_rows_of(new)}"
                       if _rows_of(old) != _rows_of(new) else f"its members {old} become {new}")
             raise AssertionError(f"{what} changes association {k} of {rule.name}: {change}")
     if len(before) != len(after):

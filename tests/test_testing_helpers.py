@@ -309,7 +309,7 @@ def test_the_stale_imprint_check_of_spec_special_breaks_the_members_law():
     pool = _ifu_rows(_simplest_ifu_row(), _BACKGROUND, _IMPRINT, _BACKGROUND, _IMPRINT)
     rule = catalogue_rule("Asn_Lv2SpecSpecial")
     assert [[r.index for r in member_rows(a)] for a in rule_associations(rule, pool)] == [[0, 1, 3], [2, 3]]
-    with pytest.raises(AssertionError, match=r"^association 0 of Asn_Lv2SpecSpecial: member row 3 \("):
+    with pytest.raises(AssertionError, match=r"^association 0 of Asn_Lv2SpecSpecial: member Row\(3, filename="):
         assert_members_satisfy(rule, pool)
     assert_members_satisfy(rule, pool[:3])  # (no imprint after the refused background: it holds)
 

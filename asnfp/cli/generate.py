@@ -1,6 +1,7 @@
 """``asnfp generate POOL``: every flag of ``asn_generate``, the pool read, the rules'
 registry made, the associations generated and written (in one transaction: all the files
-or none). ``asnfp batch`` shares its flags and :func:`generate_files`.
+or none), with a progress line on a terminal (:func:`folding_line`). ``asnfp batch``
+shares its flags and :func:`generate_files`.
 
 >>> from asnfp.cli.command import build_parser
 >>> build_parser().parse_args(["generate", "pool.csv", "-i", "o001", "--merge"]).ids
@@ -14,13 +15,15 @@ import os  # noqa: F401  (doctests)
 import re
 import sys
 import tempfile  # noqa: F401  (doctests)
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple, TextIO
 
 from msgspec.structs import replace
 
 from asnfp.association import is_valid
+from asnfp.cli.process import ProgressLine
 from asnfp.errors import (
     AsnfpError,
     MissingColumn,
@@ -28,7 +31,7 @@ from asnfp.errors import (
     UsageError,
     shown_path,
 )
-from asnfp.fast.drivers import Options, generate_per_candidate, generate_per_pool
+from asnfp.fast.drivers import Options, Tally, generate_per_candidate, generate_per_pool
 from asnfp.fast.workers import available_workers
 from asnfp.fast.write import taken_rows, write_outputs
 from asnfp.plumbing import unique
@@ -38,11 +41,14 @@ from asnfp.version import __version__
 
 __all__ = (
     "REFERENCE_VERSION",
+    "ROW_NUMBERS",
+    "PROGRESS",
     "Generated",
     "add_generate_command",
     "add_generate_flags",
     "check_columns",
     "check_version_id",
+    "folding_line",
     "generate_files",
     "positive_count",
     "registries",
@@ -65,9 +71,27 @@ VERSION_ID_MAX = 64
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
+#: How rows are numbered, wherever a person reads a number (``--help`` says it).
+ROW_NUMBERS: Final = (
+    "Row numbers: a pool's rows are numbered from 1, in the order of its data rows, as a person "
+    "reading the file counts them (the header, comment lines and blank lines are not rows). Error "
+    "messages ('POOL, row 3: ...') and asnfp explain (--row N, and the 'row N' it prints) count so; "
+    "in Python, Row.index is the row's 0-based position (row N has index N-1).")
+
+#: What the progress line of ``asnfp generate`` shows, and when (``--help`` says it).
+PROGRESS: Final = (
+    "Progress: on a terminal, a run that lasts over a second shows a line on stderr, redrawn in "
+    "place and cleared at the end: the rows folded of all (a row counts once in each fold that "
+    "holds it: each of its candidates', and discovery's) and their rate, the time, the associations "
+    "made so far (before finalization) and the folds finished. Nothing is shown when stderr is not "
+    "a terminal, nor by asnfp batch.")
+
+
 def add_generate_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("generate", help="generate associations from a pool (as asn_generate)",
-                       description="Generate association files from a pool, as asn_generate does.")
+                       description="Generate association files from a pool, as asn_generate does.",
+                       epilog="\n\n".join(textwrap.fill(text, 79) for text in (ROW_NUMBERS, PROGRESS)),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("pool", help="association pool file")
     p.add_argument("-p", "--path", default=".", help="output folder (created if missing; default: .)")
     add_generate_flags(p)
@@ -237,7 +261,7 @@ def run_generate(args: argparse.Namespace) -> int:
     >>> sorted(os.listdir(d / "out")), (d / "out" / "orphaned.csv").read_text().splitlines()[1]
     (['orphaned.csv'], 'jw_1_uncal.fits|nrc_dark|science|1|1|null')
     """
-    made = generate_files(args)
+    made = generate_files(args, progress=sys.stderr)
     if args.verbose or args.debug:
         print(f"{made.associations} associations from {made.rows} rows of {made.pool}")
     return 0
@@ -253,10 +277,14 @@ class Generated(NamedTuple):
     orphans: int
 
 
-def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None = None) -> Generated:
+def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None = None, *,
+                   progress: TextIO | None = None) -> Generated:
     """Read the pool of ``args``, generate, and write the files (unless ``--dry-run``):
     what ``asnfp generate`` does, without printing. Errors raise :class:`AsnfpError`;
-    warnings go to ``warn`` (by default, a line on stderr).
+    warnings go to ``warn`` (by default, a line on stderr). While the folds run, a
+    progress line (:func:`folding_line`) is drawn on ``progress`` if it is a terminal
+    (``asnfp generate`` gives stderr; a batch's task gives none), and cleared before
+    anything is written.
 
     >>> from asnfp.cli.command import build_parser
 
@@ -282,7 +310,8 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
             if ident not in known:
                 (warn or _warn)(f"candidate id {shown_path(ident)} not found in pool")
         driver = generate_per_pool if per_pool else generate_per_candidate
-        asns = driver(make_registry, pool.rows, options)
+        with ProgressLine(progress, folding_line) as line:  # (closed before the writers fork)
+            asns = driver(make_registry, pool.rows, options, progress=line.tell if line.shown else None)
     except MissingColumn as err:
         raise AsnfpError(f"{shown_path(pool.meta.file)}: {err}") from None
     if args.dms and args.ids is not None:
@@ -293,6 +322,35 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
                       inputs=[args.pool, *(args.rules or ())])
     orphans = len(pool.rows) - len(taken_rows(written))
     return Generated(pool.meta.file, len(pool.rows), len(written), orphans)
+
+
+def folding_line(tally: Tally, seconds: float, columns: int = 100) -> str:
+    """The progress line of a generation ``seconds`` after it began, in fewer than
+    ``columns`` characters: a bar of the rows folded, then what fits beside a bar of 10
+    of the rows folded of all (and their rate), the time, the associations made so far
+    and the folds finished (when more than one: the per-pool driver is one fold).
+
+    >>> folding_line(Tally(folds_done=120, folds=326, rows_done=9012, rows=19724, associations=1234), 3.1)
+    '[#########-----------] 9,012/19,724 rows folded (2,907/s), 3.1 s, 1,234 associations, 120/326 folds'
+    >>> folding_line(Tally(120, 326, 9012, 19724, 1234), 3.1, columns=80)
+    '[######---------] 9,012/19,724 rows folded (2,907/s), 3.1 s, 1,234 associations'
+    >>> folding_line(Tally(0, 1, 0, 19724, 0), 4.25, columns=30)
+    '[------] 0/19,724 rows folded'
+    """
+    done, total = tally.rows_done, tally.rows
+    rate = f" ({done / seconds:,.0f}/s)" if done and seconds > 0 else ""
+    parts = [f"{done:,}/{total:,} rows folded{rate}", f"{seconds:.1f} s", f"{tally.associations:,} associations"]
+    if tally.folds > 1:
+        parts.append(f"{tally.folds_done:,}/{tally.folds:,} folds")
+    room = columns - 1
+    while len(parts) > 1 and len(", ".join(parts)) + 13 > room:  # (room for a bar of 10, if the last goes)
+        parts.pop()
+    text = ", ".join(parts)[:room]
+    width = min(20, room - len(text) - 3)  # (what is left for the bar, at most 20)
+    if width < 5:
+        return text
+    filled = width * done // total if total else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {text}"
 
 
 def _warn(text: str) -> None:

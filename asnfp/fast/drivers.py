@@ -2,7 +2,8 @@
 runs them. Per candidate (the default): one fold for each candidate's rows with the
 candidate rules, then one for discovery, shared out among processes; or per pool, one
 fold over every row. Then finalization, the discovered duplicates dropped, and the
-numbers the files are named with.
+numbers the files are named with. Either driver may tell a ``progress`` callback how far
+it is (a :class:`Tally`): once when the folds begin, then once per fold finished.
 
 >>> from asnfp.constraints import attr
 >>> from asnfp.row import make_row
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial, reduce
+from typing import NamedTuple
 
 import msgspec
 
@@ -46,6 +48,7 @@ from asnfp.rule import Registry, Rule
 
 __all__ = (
     "Options",
+    "Tally",
     "generate_per_candidate",
     "generate_per_pool",
     "run_folds_of",
@@ -76,11 +79,52 @@ def _plain(run: Run, fold: Fold, memo: Memo) -> list[Association]:
     return run_fold(fold, PlainMachine(fold.plan, run.run_rule))
 
 
+class Tally(NamedTuple):
+    """How far a generation is: ``folds_done`` of its ``folds`` finished, holding
+    ``rows_done`` of the ``rows`` of all its folds (a row counts once in each fold that
+    holds it: one per candidate it lists, and discovery), and the ``associations`` they
+    made so far (before finalization).
+
+    >>> Tally(folds_done=1, folds=3, rows_done=40, rows=100, associations=7).rows_done
+    40
+    """
+
+    folds_done: int
+    folds: int
+    rows_done: int
+    rows: int
+    associations: int
+
+
+class _Counter:
+    """The tally of a run of ``folds``, told to ``progress`` when they begin and as each
+    ends (:func:`asnfp.fast.workers.run_folds` never calls it from two threads at once)."""
+
+    __slots__ = ("_progress", "_rows", "_tally")
+
+    def __init__(self, folds: Sequence[Fold], progress: Callable[[Tally], None]) -> None:
+        self._rows = [len(fold.rows) for fold in folds]
+        self._progress = progress
+        self._tally = Tally(0, len(folds), 0, sum(self._rows), 0)
+
+    def begun(self) -> None:
+        self._progress(self._tally)
+
+    def finished(self, i: int, asns: list[Association]) -> None:
+        t = self._tally
+        self._tally = t._replace(folds_done=t.folds_done + 1, rows_done=t.rows_done + self._rows[i],
+                                 associations=t.associations + len(asns))
+        self._progress(self._tally)
+
+
 def run_folds_of(folds: Sequence[Fold], workers: int, run: Run | None = None,
-                 plain: bool = False) -> list[list[Association]]:
+                 plain: bool = False, *, progress: Callable[[Tally], None] | None = None,
+                 ) -> list[list[Association]]:
     """The associations of each fold, on the indexed machine (the plain one with
     ``plain``), with the tables of ``run`` (see :mod:`asnfp.fast.workers`): the folds are
-    shared out among ``workers`` processes, by their numbers of rows.
+    shared out among ``workers`` processes, by their numbers of rows. ``progress``, when
+    given, is told a :class:`Tally` when the folds begin and as each fold ends, in this
+    process (from the thread that reads a child's results too; never two at once).
 
     >>> from asnfp.constraints import attr
     >>> from asnfp.row import make_row
@@ -89,10 +133,17 @@ def run_folds_of(folds: Sequence[Fold], workers: int, run: Run | None = None,
     >>> folds = [Fold(p, [make_row(0, {"filter": "a"})]), Fold(p, [make_row(1, {"filter": "b"})])]
     >>> [[a.bindings for a in asns] for asns in run_folds_of(folds, workers=2)]
     [[Bindings(f='a')], [Bindings(f='b')]]
+    >>> told = []
+    >>> _ = run_folds_of(folds, workers=1, progress=told.append)
+    >>> [(t.folds_done, t.rows_done, t.associations) for t in told], told[-1].rows
+    ([(0, 0, 0), (1, 1, 1), (2, 2, 2)], 2)
     """
     run = Run() if run is None else run
+    counter = None if progress is None else _Counter(folds, progress)
     return run_folds(folds, partial(_plain if plain else run_indexed, run), weights=[len(f.rows) for f in folds],
-                     workers=workers, shared=lambda: _shared(folds, run))
+                     workers=workers, shared=lambda: _shared(folds, run),
+                     finished=None if counter is None else counter.finished,
+                     begun=None if counter is None else counter.begun)
 
 
 class Options(msgspec.Struct, frozen=True, kw_only=True):
@@ -164,9 +215,11 @@ def _run_registries(candidates: Registry, discovery: Registry | None,
 
 
 def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
-                           options: Options = Options()) -> list[Association]:
+                           options: Options = Options(), *,
+                           progress: Callable[[Tally], None] | None = None) -> list[Association]:
     """The reference's default driver: one run per candidate on that candidate's rows,
     then (with ``discover``) one run over the whole pool with no candidate constraint.
+    ``progress`` is told how far the folds are (:func:`run_folds_of`).
 
     >>> from asnfp.constraints import attr
     >>> from asnfp.row import make_row
@@ -194,7 +247,7 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
         folds.append(Fold(plan(run_registry(leaf, ident, kind), vid, leaf), pool))
     if options.discover:
         folds.append(Fold(plan(run_registry(None, "", DISCOVERED.type), vid, None), rows))
-    results = run_folds_of(folds, options.workers, run, plain=not options.indexed)
+    results = run_folds_of(folds, options.workers, run, plain=not options.indexed, progress=progress)
     found = [asn for asns in results[:len(pairs)] for asn in asns]
     discovered = results[len(pairs)] if options.discover else []
     numbered = _numbered(discover_registry, found + discovered)
@@ -205,11 +258,13 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
 
 
 def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
-                      options: Options = Options()) -> list[Association]:
+                      options: Options = Options(), *,
+                      progress: Callable[[Tally], None] | None = None) -> list[Association]:
     """Run the reference's per-pool driver: one fold over the whole pool with the
     candidate rules (whose candidate constraint expands every row into one copy per
     candidate it lists) followed, with ``discover``, by the discovery rules; finalize,
-    then drop discovered duplicates and renumber.
+    then drop discovered duplicates and renumber. ``progress`` is told a :class:`Tally`
+    of the one fold when it begins and when it ends.
 
     >>> from asnfp.constraints import attr
     >>> from asnfp.row import make_row
@@ -229,7 +284,12 @@ def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Seq
     if options.discover:
         parts.append((make_registry("discover"), None))
     machine = indexed() if options.indexed else PlainMachine
-    found = _numbered(candidates, generate(parts, rows, version_id=options.version_id, machine=machine))
+    if progress is not None:
+        progress(Tally(0, 1, 0, len(rows), 0))
+    made = generate(parts, rows, version_id=options.version_id, machine=machine)
+    if progress is not None:
+        progress(Tally(1, 1, len(rows), len(rows), len(made)))
+    found = _numbered(candidates, made)
     if options.finalize:
         found = _finalized(candidates, found)
     if options.discover:

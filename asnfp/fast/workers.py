@@ -28,6 +28,11 @@ the one a single process meets first. Without ``os.fork`` (Windows), with one wo
 with more folds than a pipe holds, the folds are shared out before the fork
 (:func:`share_out`) or run one after the other.
 
+Whoever runs the folds may be told of them as they end (``finished``, in the parent: its
+own folds as each is done, a child's as the thread that reads them unpickles them; once
+per fold, never from two threads at once), and when they begin (``begun``: after the
+forks, so that a thread it starts is never copied into a child half-way through a write).
+
 >>> run_folds([3, 1, 2], lambda n, cache: n * 10, weights=[3, 1, 2], workers=2, shared=Shared)
 [30, 10, 20]
 """
@@ -45,7 +50,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from typing import Any, Final, TypeVar
+from typing import IO, Any, Final, Generic, Protocol, TypeVar
 
 from asnfp.constraints import Constraint, LeafState, Node
 from asnfp.fast.memo import Memo
@@ -61,6 +66,14 @@ U = TypeVar("U")
 R = TypeVar("R")
 
 _NOT_SHARED: Final = object()
+
+
+class _Readable(Protocol):
+    """What an unpickler reads from (as ``pickle`` asks)."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+    def readline(self) -> bytes: ...
 
 
 def available_workers() -> int:
@@ -84,7 +97,7 @@ class Shared:
     __slots__ = ("_derivation", "_objects")
 
     def __init__(self,
-                 derivation: Callable[[object], tuple[Callable[..., Any], tuple[Any, ...]] | None] | None = None,
+                 derivation: Callable[[object], tuple[Callable[..., object], tuple[object, ...]] | None] | None = None,
                  ) -> None:
         self._objects: dict[int, object] = {}
         self._derivation = derivation
@@ -127,7 +140,7 @@ class Shared:
     def __len__(self) -> int:
         return len(self._objects)
 
-    def pickler(self, file: Any) -> pickle.Pickler:
+    def pickler(self, file: IO[bytes]) -> pickle.Pickler:
         """A pickler writing to ``file``, with shared objects as references. The types
         of the shared objects get reducers of their own (a table the pickler reads in
         C), so that the objects of other types cost nothing extra; so do leaf states,
@@ -154,7 +167,7 @@ class Shared:
         pickler.dispatch_table = {**copyreg.dispatch_table, **reducers, LeafState: leaf_state}
         return pickler
 
-    def unpickler(self, file: Any) -> pickle.Unpickler:
+    def unpickler(self, file: _Readable) -> pickle.Unpickler:
         """An unpickler of what :meth:`pickler` wrote (in the process that shared the
         objects, or a fork of it), one ``load()`` per ``dump()``."""
         objects = self._objects
@@ -178,8 +191,16 @@ class Shared:
         self.pickler(buffer).dump(value)
         return buffer.getvalue()
 
-    def loads(self, data: bytes) -> Any:
-        """Unpickle what :meth:`dumps` made."""
+    def loads(self, data: bytes) -> object:
+        """Unpickle what :meth:`dumps` made.
+
+        >>> from asnfp.constraints import attr
+        >>> leaf, shared = attr("f", "filter"), Shared()
+        >>> shared.add_tree(leaf)
+        >>> back = shared.loads(shared.dumps([leaf, "made"]))
+        >>> back[0] is leaf, back[1]
+        (True, 'made')
+        """
         return self.unpickler(io.BytesIO(data)).load()
 
 
@@ -214,9 +235,42 @@ def share_out(weights: Sequence[float], workers: int) -> list[list[int]]:
     return [sorted(share) for share in shares]
 
 
-def _run_share(units: Sequence[U], share: Iterable[int], run: Callable[[U, Memo], R]) -> dict[int, R]:
+def _run_share(units: Sequence[U], share: Iterable[int], run: Callable[[U, Memo], R],
+               told: Callable[[int, R], None] | None = None) -> dict[int, R]:
     memo = Memo()
-    return {i: run(units[i], memo) for i in share}
+    if told is None:
+        return {i: run(units[i], memo) for i in share}
+    results: dict[int, R] = {}
+    for i in share:
+        results[i] = result = run(units[i], memo)
+        told(i, result)
+    return results
+
+
+class _Once(Generic[R]):
+    """``finished(i, result)`` told once per fold (a fold computed again after a failure
+    is not told twice), and never from two threads at once.
+
+    >>> seen = []
+    >>> told = _Once(lambda i, result: seen.append((i, result)))
+    >>> told(0, "a"), told(1, "b"), told(0, "a")
+    (None, None, None)
+    >>> seen
+    [(0, 'a'), (1, 'b')]
+    """
+
+    __slots__ = ("_finished", "_lock", "_told")
+
+    def __init__(self, finished: Callable[[int, R], None]) -> None:
+        self._finished = finished
+        self._told: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, i: int, result: R) -> None:
+        with self._lock:
+            if i not in self._told:
+                self._told.add(i)
+                self._finished(i, result)
 
 
 _NUMBER: Final = struct.Struct("<I")
@@ -295,6 +349,9 @@ class _Stream(io.RawIOBase):
         self.count += n or 0
         return n  # type: ignore[no-any-return]
 
+    def read(self, size: int = -1, /) -> bytes:
+        return super().read(size) or b""  # (None only from a non-blocking source: a pipe here blocks)
+
     def keep_rest(self) -> None:
         """Read the pipe to its end (the child's last fold) into memory."""
         self._source = io.BytesIO(self._source.read())
@@ -302,10 +359,12 @@ class _Stream(io.RawIOBase):
 
 class _Received:
     """What one child sent, read by a thread of the parent while the parent works: the
-    results of its folds, and its failure message if a fold failed there."""
+    results of its folds (each told to ``told`` as it is unpickled), and its failure
+    message if a fold failed there."""
 
-    def __init__(self, read_end: int, table: Shared) -> None:
+    def __init__(self, read_end: int, table: Shared, told: Callable[[int, Any], None] | None = None) -> None:
         self.results: dict[int, Any] = {}
+        self._told = told
         self.failure: str | None = None
         self._later: pickle.Unpickler | None = None
         self._thread = threading.Thread(target=self._read, args=(read_end, table), daemon=True)
@@ -328,6 +387,8 @@ class _Received:
         """Keep one message; tell whether more follow."""
         if message[0] == "fold":
             self.results[message[1]] = message[2]
+            if self._told is not None:
+                self._told(message[1], message[2])
             return True
         if message[0] == "failed":
             self.failure = message[1]
@@ -345,30 +406,47 @@ class _Received:
 
 
 def run_folds(units: Sequence[U], run: Callable[[U, Memo], R], *, weights: Sequence[float],
-              workers: int, shared: Callable[[], Shared]) -> list[R]:
+              workers: int, shared: Callable[[], Shared], finished: Callable[[int, R], None] | None = None,
+              begun: Callable[[], None] | None = None) -> list[R]:
     """``[run(unit, cache) for unit in units]``, on up to ``workers`` processes (see the
     module's docstring); ``cache`` is a :class:`asnfp.fast.memo.Memo` of the process;
     ``shared()`` makes the table of the objects the results may hold that exist now.
+    ``begun()`` is called in this process once the folds run (every child forked), and
+    ``finished(i, result)`` once per fold as its result reaches this process, whichever
+    process ran it (from the thread that reads a child's results, never from two threads
+    at once): say, a progress line. Neither is called in a child.
 
     >>> run_folds(["a", "b"], lambda u, cache: u.upper(), weights=[1, 1], workers=1, shared=Shared)
     ['A', 'B']
+    >>> told = []
+    >>> _ = run_folds(["a", "b"], lambda u, cache: u.upper(), weights=[1, 1], workers=2, shared=Shared,
+    ...               finished=lambda i, result: told.append((i, result)))
+    >>> sorted(told)
+    [(0, 'A'), (1, 'B')]
     """
     workers = max(1, min(workers, len(units)))
+    told = None if finished is None else _Once(finished)
     if workers > 1 and hasattr(os, "fork"):
         try:
-            return _forked(units, run, weights, workers, shared)
+            return _forked(units, run, weights, workers, shared, told, begun)
         except Exception:  # (a fold failed: fail as one process does)
-            return _one_by_one(units, run)
-    return _one_by_one(units, run)
+            return _one_by_one(units, run, told)
+    if begun is not None:
+        begun()
+    return _one_by_one(units, run, told)
 
 
-def _one_by_one(units: Sequence[U], run: Callable[[U, Memo], R]) -> list[R]:
-    memo = Memo()
-    return [run(unit, memo) for unit in units]
+def _one_by_one(units: Sequence[U], run: Callable[[U, Memo], R],
+                told: Callable[[int, R], None] | None = None) -> list[R]:
+    if told is None:
+        memo = Memo()
+        return [run(unit, memo) for unit in units]
+    return list(_run_share(units, range(len(units)), run, told).values())
 
 
 def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[float], workers: int,
-            shared: Callable[[], Shared]) -> list[R]:
+            shared: Callable[[], Shared], told: Callable[[int, R], None] | None = None,
+            begun: Callable[[], None] | None = None) -> list[R]:
     queue = _queued(sorted(range(len(units)), key=lambda i: -weights[i]))
     if queue is None:  # too many folds for a pipe: share them out before the fork
         mine, *theirs = share_out(weights, workers)
@@ -379,10 +457,12 @@ def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[f
     received: list[_Received] = []
     try:
         for take in numbers[1:]:
-            forked.append(_fork(lambda write_end, take=take: _child(write_end, units, take(), run, shared)))
+            forked.append(_fork(partial(_child, units=units, numbers=take(), run=run, shared=shared)))
+        if begun is not None:  # (every child is forked: a thread started now is in none of them)
+            begun()
         table = shared()
-        received = [_Received(read_end, table) for _, read_end in forked]
-        results = _run_share(units, numbers[0](), run)
+        received = [_Received(read_end, table, told) for _, read_end in forked]
+        results = _run_share(units, numbers[0](), run, told)
         for child in received:
             child.wait()
             if child.failure is not None:
@@ -398,7 +478,7 @@ def _forked(units: Sequence[U], run: Callable[[U, Memo], R], weights: Sequence[f
         if queue is not None:
             os.close(queue)
     missing = [i for i in range(len(units)) if i not in results]  # a child could not send them
-    results.update(_run_share(units, missing, run))
+    results.update(_run_share(units, missing, run, told))
     return [results[i] for i in range(len(units))]
 
 

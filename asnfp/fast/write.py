@@ -67,9 +67,9 @@ def write_outputs(asns: Sequence[Association], pool: Pool, target: Path, fmt: st
     >>> import tempfile
     >>> from asnfp.pool import pool_from_rows
     >>> out = Path(tempfile.mkdtemp()) / "out"
-    >>> write_outputs([], pool_from_rows([]), out, "json", None)
+    >>> write_outputs([], pool_from_rows([]), out, "json", "orphans.csv")
     >>> os.listdir(out)
-    []
+    ['orphans.csv']
     """
     if fmt not in ("json", "yaml"):
         raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")

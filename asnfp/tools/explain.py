@@ -13,6 +13,11 @@ and in discovery). For each rule the explanation says one of:
 * ``matched``: the row matches the rule on its own but was in none of its associations
   (another association of the run took it, or the rule's associations needed more).
 
+The text names a row as asnfp's errors do: ``row N`` counts the pool's rows from 1, as a
+person reading the file counts them (the header, comment lines and blank lines are not
+rows). The functions take and give ``Row.index``, the 0-based position: row N is
+``rows[N - 1]`` (below, index 1 is ``row 2``).
+
 >>> from asnfp.constraints import attr, all_of
 >>> from asnfp.row import make_row
 >>> from asnfp.rule import Rule, registry
@@ -29,8 +34,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
-from typing import Any, NamedTuple
+from functools import cache, partial
+from typing import NamedTuple
 
 from asnfp.association import Association, is_valid, member_rows, members
 from asnfp.constraints import (
@@ -75,7 +80,7 @@ class Explanation(NamedTuple):
 # --------------------------------------------------------------------------- misses
 
 
-def _short(condition: Any, pinned: bool = False) -> str:
+def _short(condition: str | Iterable[object], pinned: bool = False) -> str:
     text = condition if isinstance(condition, str) else "|".join(map(str, condition))
     text = re.sub(r"\\(.)", r"\1", text) if pinned else text  # a pinned value is kept escaped
     if len(text) <= _WIDTH:
@@ -288,6 +293,9 @@ def explain_rows(make_registry: Callable[[str | None], Registry], rows: Sequence
     def made_by_row() -> dict[int, list[Association]]:
         return _holding(generate_per_candidate(make_registry, rows, replace(options, finalize=False)))
 
+    def made_at(index: int) -> Sequence[Association]:
+        return made_by_row().get(index, [])
+
     chosen = [r for r in make_registry(None).rules if rules is None or r.name in rules]
     if indexes is None:
         indexes = [i for i in range(len(rows)) if i not in written_by_row]
@@ -295,8 +303,7 @@ def explain_rows(make_registry: Callable[[str | None], Registry], rows: Sequence
     for index in indexes:
         row = rows[index]
         holding = sorted(((asn, names[id(asn)]) for asn in written_by_row.get(index, [])), key=lambda w: w[1])
-        verdicts = tuple(_verdict(rule, row, holding, lambda index=index: made_by_row().get(index, []))
-                         for rule in chosen)
+        verdicts = tuple(_verdict(rule, row, holding, partial(made_at, index)) for rule in chosen)
         out.append(Explanation(row, tuple(name for _, name in holding), verdicts))
     return out
 
@@ -319,8 +326,9 @@ def rows_named(rows: Sequence[Row], name: str) -> list[int]:
 
 
 def describe(explanation: Explanation) -> str:
-    """The explanation as text: a line for the row and the files holding it, then a line
-    per rule.
+    """The explanation as text: a line for the row (``row N``, counted from 1 as in
+    asnfp's errors: ``Row.index`` 4 is row 5) and the files holding it, then a line per
+    rule.
 
     >>> from asnfp.row import make_row
     >>> print(describe(Explanation(make_row(4, {"filename": "jw_5_uncal.fits"}), ("a_asn.json",),
