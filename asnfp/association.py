@@ -18,28 +18,47 @@ the new member (before or after it is appended, by ``rule.check_before_append``)
 (True, ['a'])
 >>> offer(asn, make_row(1, {"program": "2", "filename": "b"}))[0]
 False
+
+An association also reads as the ``dict`` of its file (:class:`Indexable`): the keys and
+values ``asnfp.io`` writes for it, as plain lists, dicts and strings, in the file's order.
+
+>>> asn["products"][0]["members"][0]["expname"], asn["asn_type"], "asn_id" in asn, len(asn)
+('a', 'image2', True, 11)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
+from typing import Any, Final, cast, overload
 
 import msgspec
 from immutables import Map
 from msgspec.structs import replace
 
-from asnfp.constraints import NO_BINDINGS, Bindings, Outcome, Request, always
+from asnfp.constraints import NO_BINDINGS, Bindings, Outcome, Request, always, described
 from asnfp.product import Member, Product
 from asnfp.row import Row
 from asnfp.rule import Rule, is_valid
+from asnfp.version import __version__
 
-EMPTY_MAP: Map = Map()
+#: The empty persistent map (of any keys and values) that indexes start from.
+EMPTY_MAP: Map[Any, Any] = Map()
+
+#: ``degraded_status`` of an association none of whose members carries an error.
+DEGRADED_OK: Final = "No known degraded exposures in association."
+#: ``degraded_status`` of an association a member of which carries an error (``exposerr``).
+DEGRADED_NOT_OK: Final = (
+    "One or more members have an error associated with them."
+    "\nDetails can be found in the member.exposerr attribute."
+)
 
 __all__ = (
     "Member",
     "Product",
     "Association",
+    "Indexable",
+    "DEGRADED_OK",
+    "DEGRADED_NOT_OK",
     "create",
     "offer",
     "members",
@@ -55,20 +74,117 @@ __all__ = (
 )
 
 
-class Association(msgspec.Struct, frozen=True, kw_only=True):
+class Indexable:
+    """Read-only ``dict`` access to the fields of an association file, as the reference's
+    associations (a ``dict`` of the file's JSON) are used: ``asn[key]``, ``len(asn)``,
+    ``key in asn``, iteration over the keys, ``keys()``, ``values()``, ``items()``,
+    ``get()``, and so ``dict(asn)``. The keys are the file's, in its order. Each access
+    builds its value afresh, as plain lists, dicts, strings and ``None`` (as
+    ``json.load`` gives them): indexing goes all the way down, and changing what it gives
+    changes nothing in the association. Nothing is computed until a value is asked for.
+
+    A subclass says which keys it has (``_file_keys``) and builds the value of each
+    (``_file_value``). Equality stays the subclass's own (an :class:`Association` equals
+    only an association of the same fields, never a ``dict``): compare ``dict(asn)``
+    with a ``dict``. An instance is always true, so that ``if asn:`` builds nothing.
+
+    >>> a = Association(rule=_DEMO, ruleset=None, asn_id="o001")
+    >>> a["asn_id"], a.get("nope", "-"), list(a)[:2], dict(a.items())["program"], a == dict(a)
+    ('o001', '-', ['asn_type', 'asn_rule'], 'noprogram', False)
+    >>> a["nope"]
+    Traceback (most recent call last):
+      ...
+    KeyError: 'nope'
+    """
+
+    __slots__ = ()
+
+    def _file_keys(self) -> tuple[str, ...]:
+        """The keys of the file, in its order."""
+        raise NotImplementedError
+
+    def _file_value(self, key: str) -> object:
+        """The value of ``key`` (one of :meth:`_file_keys`), built afresh."""
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> object:
+        if key not in self._file_keys():
+            raise KeyError(key)
+        return self._file_value(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._file_keys())
+
+    def __len__(self) -> int:
+        return len(self._file_keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._file_keys()
+
+    def __bool__(self) -> bool:
+        return True
+
+    def _mapping(self) -> Mapping[str, object]:
+        return cast("Mapping[str, object]", self)  # (the views only iterate, test and index it)
+
+    def keys(self) -> KeysView[str]:
+        """The keys, in the file's order.
+
+        >>> list(Association(rule=_DEMO, ruleset=None).keys())[-3:]
+        ['asn_pool', 'target', 'products']
+        """
+        return KeysView(self._mapping())
+
+    def values(self) -> ValuesView[object]:
+        """The values, in the file's order (each built as it is reached).
+
+        >>> list(Association(rule=_DEMO, ruleset=None).values())[-3:]
+        ['none', 'none', []]
+        """
+        return ValuesView(self._mapping())
+
+    def items(self) -> ItemsView[str, object]:
+        """The ``(key, value)`` pairs, in the file's order.
+
+        >>> list(Association(rule=_DEMO, ruleset=None, program="00001").items())[5]
+        ('program', '00001')
+        """
+        return ItemsView(self._mapping())
+
+    def get(self, key: str, default: object = None) -> object:
+        """The value of ``key``, or ``default`` when the file has no such key.
+
+        >>> a = Association(rule=_DEMO, ruleset=None)
+        >>> a.get("asn_type"), a.get("asn_name"), a.get("asn_name", "")
+        ('demo', None, '')
+        """
+        return self._file_value(key) if key in self._file_keys() else default
+
+
+class Association(msgspec.Struct, Indexable, frozen=True, kw_only=True):
     """An association: the rule it follows, what its constraint has fixed, and what it
     holds. ``slot`` is its creation number in its run; ``sequence`` its final number.
     ``filenames`` (the members' pool file names) and ``member_keys`` (the current
     product's members and their keys) are persistent maps, so that taking a row costs
     the same however many members there are; a finished fold drops them
-    (:func:`settled`)."""
+    (:func:`settled`).
+
+    Indexed, it is the ``dict`` of the file ``asnfp.io`` writes for it (:class:`Indexable`):
+    ``asn_rule`` is ``{ruleset}_{rule}`` (:func:`qualified`), ``code_version`` asnfp's
+    version and ``constraints`` asnfp's description of the rule's constraint.
+
+    >>> member = Member("x", "science", None, "o001")
+    >>> a = Association(rule=_DEMO, ruleset="candidate", products=(Product("p", (member,)),))
+    >>> a["asn_rule"], a["products"], a.products[0].name
+    ('candidate_Demo', [{'name': 'p', 'members': [{'expname': 'x', 'exptype': 'science', 'exposerr': None}]}], 'p')
+    """
 
     rule: Rule
     ruleset: str | None
     bindings: Bindings = NO_BINDINGS
     products: tuple[Product, ...] = ()
-    filenames: Map = EMPTY_MAP
-    member_keys: tuple[tuple[Member, ...], Map] = ((), EMPTY_MAP)
+    filenames: Map[str, None] = EMPTY_MAP
+    member_keys: tuple[tuple[Member, ...], Map[tuple[str, str], None]] = ((), EMPTY_MAP)
     validity: tuple[bool, ...] = ()
     started: bool = False
     program: str = "noprogram"
@@ -81,6 +197,50 @@ class Association(msgspec.Struct, frozen=True, kw_only=True):
     slot: int = 0
     sequence: int = 0
     name_override: str | None = None
+
+    def _file_keys(self) -> tuple[str, ...]:
+        return _LEVEL3_KEYS if self.rule.level == 3 else _LEVEL2_KEYS
+
+    def _file_value(self, key: str) -> object:
+        return _WRITTEN[key](self)
+
+
+#: The keys of a Level-2 (any level but 3) and of a Level-3 association file, in order.
+_LEVEL2_KEYS: Final = ("asn_type", "asn_rule", "version_id", "code_version", "degraded_status", "program",
+                       "constraints", "asn_id", "asn_pool", "target", "products")
+_LEVEL3_KEYS: Final = (*_LEVEL2_KEYS[:8], "target", "asn_pool", "products")
+
+
+def _written_member(member: Member, level3: bool) -> dict[str, object]:
+    """A member as its file holds it: ``exposerr`` unless ``UNSET``; ``asn_candidate`` in
+    Level-3 files, when it has one."""
+    written: dict[str, object] = {"expname": member.expname, "exptype": member.exptype}
+    if member.exposerr is not msgspec.UNSET:
+        written["exposerr"] = member.exposerr
+    if level3 and member.asn_candidate is not None:
+        written["asn_candidate"] = member.asn_candidate
+    return written
+
+
+def _written_products(asn: Association) -> list[dict[str, object]]:
+    level3 = asn.rule.level == 3
+    return [{"name": p.name, "members": [_written_member(m, level3) for m in p.members]} for p in asn.products]
+
+
+#: How each key of an association's file is written.
+_WRITTEN: Final[dict[str, Callable[[Association], object]]] = {
+    "asn_type": lambda asn: asn.rule.asn_type,
+    "asn_rule": lambda asn: qualified(asn.ruleset, asn.rule),
+    "version_id": lambda asn: asn.version_id,
+    "code_version": lambda asn: __version__,
+    "degraded_status": lambda asn: DEGRADED_NOT_OK if asn.degraded else DEGRADED_OK,
+    "program": lambda asn: asn.program,
+    "constraints": lambda asn: described(asn.rule.constraint),
+    "asn_id": lambda asn: asn.asn_id,
+    "asn_pool": lambda asn: asn.asn_pool,
+    "target": lambda asn: asn.target,
+    "products": _written_products,
+}
 
 
 def qualified(ruleset: str | None, rule: Rule) -> str:
@@ -160,7 +320,7 @@ def _validate(asn: Association, member: Member) -> Association:
     return asn if new == done else replace(asn, validity=new)
 
 
-def _keys(asn: Association) -> Map:
+def _keys(asn: Association) -> Map[tuple[str, str], None]:
     """The keys of the current product's members (kept with the members they describe)."""
     members = current_product(asn).members
     known, keys = asn.member_keys
@@ -213,7 +373,13 @@ class Members(Sequence[Member]):
             yield from chunk
         yield from self._tail
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> Member: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Member, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Member | tuple[Member, ...]:
         if isinstance(index, slice):
             return tuple(self[i] for i in range(*index.indices(len(self))))
         size = len(self)
@@ -238,8 +404,15 @@ class Members(Sequence[Member]):
     def __repr__(self) -> str:
         return repr(tuple(self))
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> tuple[Callable[[Iterable[Member]], Members], tuple[tuple[Member, ...]]]:
         return (Members.of, (tuple(self),))
+
+
+def _growing(product: Product) -> bool:
+    """Whether a product's members are a growing :class:`Members` (typed as the tuple
+    it equals)."""
+    members: Sequence[Member] = product.members
+    return isinstance(members, Members)
 
 
 def settled(asn: Association) -> Association:
@@ -252,14 +425,13 @@ def settled(asn: Association) -> Association:
     >>> type(settled(a).products[0].members).__name__, len(settled(a).filenames)
     ('tuple', 0)
     """
-    products = tuple(replace(p, members=tuple(p.members)) if isinstance(p.members, Members) else p
-                     for p in asn.products)
+    products = tuple(replace(p, members=tuple(p.members)) if _growing(p) else p for p in asn.products)
     return replace(asn, products=products, filenames=EMPTY_MAP, member_keys=((), EMPTY_MAP))
 
 
 def _append(asn: Association, member: Member, row: Row) -> Association:
     *head, last = asn.products
-    grown = last.members
+    grown: Sequence[Member] = last.members  # a tuple, or the Members it grows into
     if type(grown) is tuple and len(grown) < Members.CHUNK:
         grown = grown + (member,)  # a short product: copying is cheaper than chunks
     else:
@@ -284,7 +456,8 @@ def _accept(asn: Association, bindings: Bindings, row: Row) -> Association:
         asn = _append(_validate(asn, member), member, row)
     else:
         asn = _validate(_append(asn, member, row), member)
-    return rule.on_add(asn, row)
+    after: Association = rule.on_add(asn, row)
+    return after
 
 
 def offer(asn: Association, row: Row, outcome: Outcome | None = None) -> tuple[bool, Association, tuple[Request, ...]]:

@@ -5,27 +5,37 @@ separators, ASCII escapes, no trailing newline): one reused encoder, then
 :func:`msgspec.json.format`. YAML is written with sorted keys, as the reference's
 ``yaml.dump`` writes it.
 
+:func:`load_asn` reads a file as the reference's ``load_asn`` does (its text as JSON,
+else as YAML) into a :class:`LoadedAsn`: the ``dict`` of the file as written, read-only,
+with typed attributes. The file Structs and generated associations index the same way
+(:class:`~asnfp.association.Indexable`), so ``asn["products"][0]["members"][0]["expname"]``
+reads any of them.
+
 >>> f = Level2File(asn_type="image2", asn_rule="R", program="00001", asn_id="o001", asn_pool="p.csv",
 ...                target="1", products=[FileProduct("x", [FileMember("x_rate.fits", "science", None)])])
 >>> decode_json(dumps_json(f)).products[0].members[0].expname
 'x_rate.fits'
 >>> dumps_json(f).endswith(b"}")
 True
+>>> asn = load_asn(dumps_json(f))
+>>> asn["products"][0]["members"][0]["expname"], asn["target"], asn.asn_id, dict(asn) == dict(f)
+('x_rate.fits', '1', 'o001', True)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from pathlib import Path
-from typing import Any, Final
+from collections.abc import Iterator, Mapping
+from typing import Any, Final, Generic, Protocol, TypeVar, cast, overload
 
 import msgspec
 
-from asnfp.association import Association, Member
+from asnfp.association import DEGRADED_NOT_OK, DEGRADED_OK, Association, Indexable, Member
 from asnfp.constraints import described
 from asnfp.errors import AsnfpError, PoolError, UnsafeName, on_one_line, shown_path
 from asnfp.naming import association_file_stem, plain_name
-from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
+from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, bound_bytes, check_depth, load_yaml, read_bounded
 from asnfp.version import __version__
 
 __all__ = (
@@ -36,6 +46,9 @@ __all__ = (
     "FileProduct",
     "Level2File",
     "Level3File",
+    "LoadedAsn",
+    "Readable",
+    "AsnSource",
     "decode_json",
     "dumps_json",
     "dumps_yaml",
@@ -45,13 +58,6 @@ __all__ = (
     "serialize",
     "to_file",
 )
-
-DEGRADED_OK: Final = "No known degraded exposures in association."
-DEGRADED_NOT_OK: Final = (
-    "One or more members have an error associated with them."
-    "\nDetails can be found in the member.exposerr attribute."
-)
-
 
 class FileMember(msgspec.Struct, omit_defaults=False):
     """A member as written: Level-3 members also carry ``asn_candidate``."""
@@ -69,8 +75,29 @@ class FileProduct(msgspec.Struct):
     members: list[FileMember]
 
 
-class Level2File(msgspec.Struct, kw_only=True):
-    """A Level-2b association file, fields in the reference's order."""
+class _StructFields(Indexable):
+    """Indexing of a file Struct: its fields but those ``UNSET`` (not written), each value
+    as :func:`msgspec.to_builtins` makes it (what the file holds)."""
+
+    __slots__ = ()
+
+    def _file_keys(self) -> tuple[str, ...]:
+        names = cast("msgspec.Struct", self).__struct_fields__
+        return tuple(name for name in names if getattr(self, name) is not msgspec.UNSET)
+
+    def _file_value(self, key: str) -> object:
+        value: object = msgspec.to_builtins(getattr(self, key))
+        return value
+
+
+class Level2File(msgspec.Struct, _StructFields, kw_only=True):
+    """A Level-2b association file, fields in the reference's order. Indexed, it is the
+    ``dict`` of the file it encodes to (:class:`~asnfp.association.Indexable`).
+
+    >>> f = Level2File(asn_type="image2", asn_rule="R", target=msgspec.UNSET)
+    >>> f["asn_type"], "target" in f, list(f)[-2:]
+    ('image2', False, ['asn_pool', 'products'])
+    """
 
     asn_type: str
     asn_rule: str
@@ -85,8 +112,14 @@ class Level2File(msgspec.Struct, kw_only=True):
     products: list[FileProduct] = []
 
 
-class Level3File(msgspec.Struct, kw_only=True):
-    """A Level-3 association file, fields in the reference's order."""
+class Level3File(msgspec.Struct, _StructFields, kw_only=True):
+    """A Level-3 association file, fields in the reference's order. Indexed, it is the
+    ``dict`` of the file it encodes to (:class:`~asnfp.association.Indexable`).
+
+    >>> f = Level3File(asn_type="image3", asn_rule="R", products=[FileProduct("p", [FileMember("a", "science")])])
+    >>> f["products"], list(f)[-3:]
+    ([{'name': 'p', 'members': [{'expname': 'a', 'exptype': 'science'}]}], ['target', 'asn_pool', 'products'])
+    """
 
     asn_type: str
     asn_rule: str
@@ -162,9 +195,10 @@ def _ascii(text: bytes) -> bytes:
     return "".join(out).encode("ascii")
 
 
-def dumps_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
-    """Encode an association file (a Struct, or a decoded file kept as a ``dict`` in its
-    own key order) as the reference writes it (no trailing newline).
+def dumps_json(asn_file: AssociationFile | Mapping[str, object]) -> bytes:
+    """Encode an association file (a Struct, or a decoded file kept as a ``dict`` or a
+    :class:`LoadedAsn`, in its own key order) as the reference writes it (no trailing
+    newline).
 
     >>> data = dumps_json(Level2File(asn_type="image2", asn_rule="R", target=chr(233)))
     >>> data.splitlines()[:3], data.endswith(b"}"), data.isascii(), decode_json(data).target == chr(233)
@@ -174,30 +208,33 @@ def dumps_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
     >>> dumps_json({"target": "t" + chr(0xDCFF)}).split(b": ")[1]  # a lone surrogate
     b'"t\\\\udcff"\\n}'
     """
+    if isinstance(asn_file, Mapping) and not isinstance(asn_file, dict):
+        asn_file = dict(asn_file)
     try:
         return _ascii(msgspec.json.format(_ENCODER.encode(asn_file), indent=4))
     except UnicodeEncodeError:  # a lone surrogate (from a name that was not UTF-8): msgspec cannot
         return _python_json(asn_file)
 
 
-def _python_json(asn_file: AssociationFile | dict[str, Any]) -> bytes:
+def _python_json(asn_file: AssociationFile | Mapping[str, object]) -> bytes:
     """The reference's own writer, ``json.dumps`` (ASCII escapes, ``\\udcff`` for a lone
     surrogate): the slow path, for text msgspec cannot encode."""
     import json
 
-    data = asn_file if isinstance(asn_file, dict) else msgspec.to_builtins(asn_file)
+    data = dict(asn_file) if isinstance(asn_file, Mapping) else msgspec.to_builtins(asn_file)
     return json.dumps(data, indent=4, separators=(",", ": ")).encode("ascii")
 
 
-def dumps_yaml(asn_file: AssociationFile) -> bytes:
-    """Encode an association file as YAML with sorted keys (the reference's layout).
+def dumps_yaml(asn_file: AssociationFile | Mapping[str, object]) -> bytes:
+    """Encode an association file (a Struct, a ``dict`` or a :class:`LoadedAsn`) as YAML
+    with sorted keys (the reference's layout).
 
     >>> print(dumps_yaml(Level2File(asn_type="image2", asn_rule="R")).decode().splitlines()[0])
     asn_id: a3001
     """
     import yaml  # here: its import takes 10 ms that JSON never needs
 
-    data = msgspec.to_builtins(asn_file)
+    data = dict(asn_file) if isinstance(asn_file, Mapping) else msgspec.to_builtins(asn_file)
     return yaml.dump(data, default_flow_style=False).encode("utf-8")
 
 
@@ -300,43 +337,356 @@ def encode(asn: Association, rule_name: str, fmt: str = "json") -> bytes:
     raise AsnfpError(f"unknown association format {fmt!r} (use json or yaml)")
 
 
-def load_asn(path: str | os.PathLike[str]) -> Level3File:
-    """Read and validate an association file, JSON or YAML: a regular file within
-    :data:`~asnfp.reading.ASN_BYTES`, nesting and YAML aliases bounded
-    (:mod:`asnfp.reading`); else a one-line :class:`AsnfpError`.
+# --- reading association files ------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class _Typed(Generic[T]):
+    """A typed attribute of a :class:`LoadedAsn`: the field of its :attr:`~LoadedAsn.file`."""
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Typed[T]: ...
+
+    @overload
+    def __get__(self, obj: LoadedAsn, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: LoadedAsn | None, owner: type | None = None) -> T | _Typed[T]:
+        if obj is None:
+            return self
+        value: T = getattr(obj.file, self.name)
+        return value
+
+
+def _thawed(value: object) -> object:
+    """A copy of a read value: new lists and dicts, the same leaves (strings, numbers).
+    Read values nest at most :data:`~asnfp.reading.MAX_DEPTH` deep."""
+    if isinstance(value, dict):
+        return {key: _thawed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_thawed(item) for item in value]
+    return value
+
+
+class LoadedAsn(Mapping[str, object]):
+    """An association file as :func:`load_asn` read it: a read-only mapping of its keys
+    and values as written (the value the reference's ``load_asn`` reads: Python's
+    ``json``, or ``yaml.safe_load`` for a file that is not JSON), and its typed reading,
+    :attr:`file` (a :class:`Level3File`; a Level-2 file reads as one too).
+
+    Indexing goes all the way down (``asn["products"][0]["members"][0]["expname"]``);
+    each access gives new lists and dicts, so changing them changes nothing here (change
+    ``dict(asn)``, then :func:`dumps_json` it). The typed attributes are the file's
+    fields: ``asn_type``, ``asn_rule``, ``version_id``, ``code_version``,
+    ``degraded_status``, ``program``, ``constraints``, ``asn_id``, ``target``,
+    ``asn_pool`` and ``products`` (of :class:`FileProduct`); a field the file lacks has
+    its default (``target`` ``"none"``). It equals any mapping of the same keys and
+    values, as a ``dict`` does (``load_asn(path) == json.load(open(path))``), but not a
+    generated :class:`~asnfp.association.Association` (compare ``dict(asn)``); like a
+    ``dict``, it cannot be hashed.
+
+    >>> asn = load_asn(b'{"asn_type": "image3", "asn_rule": "R", "x": [1], '
+    ...                b'"products": [{"name": "p", "members": [{"expname": "a_cal.fits", "exptype": "science"}]}]}')
+    >>> asn["products"][0]["members"][0]["expname"], asn.products[0].members[0].expname, asn.target
+    ('a_cal.fits', 'a_cal.fits', 'none')
+    >>> list(asn), asn == {"asn_type": "image3", "asn_rule": "R", "x": [1], "products": asn["products"]}
+    (['asn_type', 'asn_rule', 'x', 'products'], True)
+    """
+
+    __slots__ = ("_data", "file")
+
+    asn_type: _Typed[str] = _Typed()
+    asn_rule: _Typed[str] = _Typed()
+    version_id: _Typed[str | None] = _Typed()
+    code_version: _Typed[str] = _Typed()
+    degraded_status: _Typed[str] = _Typed()
+    program: _Typed[str] = _Typed()
+    constraints: _Typed[str] = _Typed()
+    asn_id: _Typed[str] = _Typed()
+    target: _Typed[str] = _Typed()
+    asn_pool: _Typed[str] = _Typed()
+    products: _Typed[list[FileProduct]] = _Typed()
+
+    def __init__(self, data: Mapping[str, object], file: Level3File) -> None:
+        self._data = dict(data)
+        self.file = file
+
+    def __getitem__(self, key: str) -> object:
+        return _thawed(self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LoadedAsn):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # (a mapping of lists, as a dict)
+
+    def __repr__(self) -> str:
+        return f"LoadedAsn({self._data!r})"
+
+
+class Readable(Protocol):
+    """A file object :func:`load_asn` reads: binary (UTF-8 bytes) or text."""
+
+    def read(self, size: int = -1, /) -> bytes | str:
+        """Up to ``size`` bytes or characters (all that is left when ``size`` is -1).
+
+        >>> import io
+        >>> isinstance(io.BytesIO(b"{}").read(), bytes)
+        True
+        """
+        ...
+
+
+#: What :func:`load_asn` reads: a path, a file object, or the document itself.
+AsnSource = str | os.PathLike[str] | bytes | bytearray | Readable
+
+
+class _Failed(msgspec.Struct, frozen=True):
+    """Why one reading (JSON or YAML) gives no association: ``kind`` is ``text`` (not
+    UTF-8), ``syntax``, ``bound`` (one of asnfp's reading bounds) or ``schema``."""
+
+    message: str
+    kind: str
+
+
+def _text(data: bytes) -> str:
+    """The text a pipeline reads from a file: strict UTF-8 (a BOM kept), universal newlines."""
+    text = data.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _bounded(value: object) -> object:
+    try:
+        check_depth(value)
+    except BoundExceeded as err:
+        return _Failed(str(err), "bound")
+    return value
+
+
+def _json_reading(data: bytes | str, text: str) -> object:
+    """The value Python's ``json`` makes of ``text`` (msgspec reads ``data`` first: where
+    it reads, it reads the same; Python's ``json`` reads what it refuses: NaN, Infinity,
+    lone surrogate escapes, numbers out of its range), or why it makes none."""
+    try:
+        return _bounded(msgspec.json.decode(data))
+    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
+        pass
+    import json  # here: reading asnfp's own files never needs it
+
+    try:
+        return _bounded(json.loads(text))
+    except RecursionError:
+        return _Failed(TOO_DEEP, "bound")
+    except ValueError as err:  # a JSONDecodeError, or an int of more than 4,300 digits
+        return _Failed(on_one_line(err), "syntax")
+
+
+def _yaml_reading(text: str) -> object:
+    """The value ``yaml.safe_load`` makes of ``text``, within asnfp's bounds, or why none."""
+    import yaml  # here: its import takes 10 ms that JSON never needs
+
+    try:
+        return load_yaml(text)
+    except BoundExceeded as err:
+        return _Failed(str(err), "bound")
+    except yaml.YAMLError as err:
+        return _Failed(on_one_line(err), "syntax")
+
+
+def _strings(obj: dict[object, object], keys: tuple[str, ...]) -> bool:
+    return all(isinstance(obj.get(key, ""), str) for key in keys)
+
+
+def _meets_schema(value: object) -> bool:
+    """Whether a reading meets the reference's Level-2b schema (the looser of its two):
+    an object with a ``products`` array; each product an object with a ``members`` array
+    (and a string ``name`` if any); each member that is an object with string ``expname``
+    and ``exptype``; ``asn_type``, ``asn_rule``, ``asn_pool`` and ``program`` strings
+    where given."""
+    if not isinstance(value, dict) or not _strings(value, ("asn_type", "asn_rule", "asn_pool", "program")):
+        return False
+    products = value.get("products")
+    if not isinstance(products, list):
+        return False
+    for product in products:
+        if not (isinstance(product, dict) and isinstance(product.get("members"), list)
+                and _strings(product, ("name",))):
+            return False
+        for member in product["members"]:
+            if isinstance(member, dict) and not (isinstance(member.get("expname"), str)
+                                                 and isinstance(member.get("exptype"), str)):
+                return False
+    return True
+
+
+def _typed(value: object) -> Level3File | str:
+    """The typed reading of a decoded file, or in one line why there is none (a member
+    that is not an object fails here, as the reference's ``load_asn`` fails on it)."""
+    try:
+        typed = msgspec.convert(value, Level3File)
+    except msgspec.ValidationError as err:
+        return on_one_line(err)
+    except UnicodeEncodeError:  # a key msgspec cannot take: a lone surrogate ("\ud800")
+        return "a key holds a lone surrogate, which is not text"
+    if "products" not in cast("dict[str, object]", value):  # (the Struct has a default)
+        return "Object missing required field `products`"
+    return typed
+
+
+def _failure(value: object) -> _Failed:
+    """A reading that does not meet the schema, as a failure (its typed reading's words)."""
+    if isinstance(value, _Failed):
+        return value
+    typed = _typed(value)
+    return _Failed(typed if isinstance(typed, str) else "not an association", "schema")
+
+
+def _holds_float(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_float(item) for item in value.values())
+    return isinstance(value, list) and any(_holds_float(item) for item in value)
+
+
+def _why_not(json_failed: _Failed, yaml_failed: _Failed | None) -> str:
+    """One line for a document neither reading makes an association of."""
+    if yaml_failed is None:
+        return json_failed.message
+    for failed in (json_failed, yaml_failed):
+        if failed.kind == "bound":
+            return failed.message
+    if json_failed.kind == "schema":
+        return json_failed.message
+    if yaml_failed.kind == "schema":
+        return f"{yaml_failed.message} (read as YAML; not JSON: {json_failed.message})"
+    return f"not JSON ({json_failed.message}) nor YAML ({yaml_failed.message})"
+
+
+def _reading(data: bytes | str) -> dict[str, object] | str:
+    """The reference's reading of a document (its bytes, read as a file's text, or its
+    text): JSON when that meets the schema, else YAML; or in one line why neither does.
+    YAML is not tried where it would read what JSON read (a JSON reading that fails the
+    schema and holds no float: YAML reads every other JSON value alike)."""
+    try:
+        text = data if isinstance(data, str) else _text(data)
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 text ({err.reason} at byte {err.start})"
+    json_reading = _json_reading(data, text)
+    if _meets_schema(json_reading):
+        return cast("dict[str, object]", json_reading)
+    json_failed = _failure(json_reading)
+    if json_failed.kind == "schema" and not _holds_float(json_reading):
+        return _why_not(json_failed, None)
+    yaml_reading = _yaml_reading(text)
+    if _meets_schema(yaml_reading):
+        return cast("dict[str, object]", yaml_reading)
+    return _why_not(json_failed, _failure(yaml_reading))
+
+
+def _is_document(text: str) -> bool:
+    """Whether a ``str`` given to :func:`load_asn` is a document rather than a path: it
+    holds a line break, or starts (after white space and a BOM) with ``{``."""
+    return "\n" in text or "\r" in text or text.lstrip(" \t\ufeff").startswith("{")
+
+
+def _read_source(source: AsnSource) -> tuple[str, bytes | str]:
+    """Where a source is (as messages show it) and what it holds."""
+    if isinstance(source, (bytes, bytearray)):
+        return "<bytes>", bytes(source)
+    if isinstance(source, str) and _is_document(source):
+        return "<string>", source
+    if isinstance(source, (str, os.PathLike)):
+        where = shown_path(os.fspath(source))
+        try:
+            return where, read_bounded(source, ASN_BYTES, what="association file")
+        except OSError as err:
+            raise AsnfpError(f"{where}: cannot read ({err.strerror})") from None
+    if not callable(getattr(source, "read", None)):
+        raise TypeError(f"load_asn reads a path, a file object, bytes or a str, not {type(source).__name__}")
+    name = getattr(source, "name", None)
+    where = shown_path(name) if isinstance(name, str) else f"<{type(source).__name__}>"
+    return where, _read_file_object(source, where)
+
+
+def _read_file_object(source: Readable, where: str) -> bytes | str:
+    """All a file object holds from its start (the reference seeks to it), within
+    :data:`~asnfp.reading.ASN_BYTES`."""
+    limit = bound_bytes(ASN_BYTES)
+    try:
+        seek = getattr(source, "seek", None)
+        if seek is not None:
+            with contextlib.suppress(OSError):  # a stream (io.UnsupportedOperation): read from where it is
+                seek(0)
+        data = source.read(limit + 1)
+    except OSError as err:
+        raise AsnfpError(f"{where}: cannot read ({err.strerror or on_one_line(err)})") from None
+    if len(data) > limit:
+        raise AsnfpError(f"{where}: has more bytes than the {limit:,}-byte bound for an association file "
+                         f"(set {ASN_BYTES.variable} to change it)")
+    return data
+
+
+def load_asn(source: AsnSource) -> LoadedAsn:
+    """Read an association file as the reference's ``load_asn`` does: its text as JSON
+    (Python's ``json``), and when that is not JSON or does not meet the reference's
+    schema, as YAML (``yaml.safe_load``), whatever the file's name.
+
+    ``source`` is a path (``str`` or :class:`os.PathLike`), a file object (binary or
+    text; read from its start, as the reference reads it), the file's ``bytes``, or a
+    ``str`` holding the document. A ``str`` is a document when it holds a line break or
+    starts with ``{`` (every JSON association does), and a path otherwise (the
+    reference's ``load_asn`` takes a ``str`` as the document only). Bytes are read as a
+    pipeline reads a file: strict UTF-8, universal newlines.
+
+    The reading must also decode into the typed :class:`Level3File` (``asn_type``,
+    ``asn_rule`` and product names given; every field of its type). A file is read
+    only when regular and within :data:`~asnfp.reading.ASN_BYTES`; nesting and YAML
+    aliases are bounded (:mod:`asnfp.reading`). Anything else is a one-line
+    :class:`AsnfpError` naming the source.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a_asn.json"
     >>> _ = p.write_bytes(dumps_json(Level3File(asn_type="image3", asn_rule="R", products=[FileProduct("p", [])])))
-    >>> load_asn(p).products[0].name
-    'p'
+    >>> load_asn(p)["products"], load_asn(str(p)).products[0].name, load_asn(p.read_text())["asn_rule"]
+    ([{'name': 'p', 'members': []}], 'p', 'R')
+    >>> with open(p, "rb") as fh: load_asn(fh) == load_asn(p)
+    True
+    >>> load_asn(b"asn_type: image2\\nasn_rule: R\\nproducts: [{name: p, members: []}]\\n").asn_type  # YAML
+    'image2'
     >>> _ = p.write_bytes(b'{"x": ' + b"[" * 5000)
     >>> load_asn(p)  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
       ...
     asnfp.errors.AsnfpError: ...a_asn.json: not an association file
         (nests deeper than 64 levels (an association file nests 5))
+    >>> load_asn(b'{"asn_type": "image2", "products": []}')
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.AsnfpError: <bytes>: not an association file (Object missing required field `asn_rule`)
     """
-    file = Path(path)
-    where = shown_path(str(file))
-    try:
-        data = read_bounded(file, ASN_BYTES, what="association file")
-    except OSError as err:
-        raise AsnfpError(f"{where}: cannot read ({err.strerror})") from None
-    if file.suffix.lower() in (".yaml", ".yml"):
-        import yaml  # here: its import takes 10 ms that JSON never needs
-
-        try:
-            return msgspec.convert(load_yaml(data), Level3File)
-        except (msgspec.ValidationError, yaml.YAMLError, BoundExceeded) as err:
-            raise AsnfpError(f"{where}: not an association file ({on_one_line(err)})") from None
-        except UnicodeEncodeError:  # a key msgspec cannot take: a lone surrogate ("\ud800")
-            raise AsnfpError(f"{where}: not an association file (a key holds a lone surrogate, "
-                             "which is not text)") from None
-    try:
-        return decode_json(data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as err:
-        raise AsnfpError(f"{where}: not an association file ({err})") from None
-    except RecursionError:
-        raise AsnfpError(f"{where}: not an association file ({TOO_DEEP})") from None
-
+    where, data = _read_source(source)
+    reading = _reading(data)
+    if isinstance(reading, str):
+        raise AsnfpError(f"{where}: not an association file ({reading})")
+    typed = _typed(reading)
+    if isinstance(typed, str):
+        raise AsnfpError(f"{where}: not an association file ({typed})")
+    return LoadedAsn(reading, typed)
