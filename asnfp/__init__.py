@@ -11,6 +11,7 @@ as well as to a pool row:
 """
 
 from asnfp.api import Generated, associations, generate, read_pool, rule_name, to_bytes
+from asnfp.association import Association
 from asnfp.constraints import (
     NO_BINDINGS,
     Match,
@@ -27,11 +28,14 @@ from asnfp.constraints import (
     not_any,
     value_leaf,
 )
+from asnfp.io import LoadedAsn, load_asn
 from asnfp.rule import Registry, Rule, registry, replace
 from asnfp.version import __version__
 
 __all__ = (
+    "Association",
     "Generated",
+    "LoadedAsn",
     "NO_BINDINGS",
     "Match",
     "Miss",
@@ -48,6 +52,7 @@ __all__ = (
     "generate",
     "holds",
     "lift",
+    "load_asn",
     "not_all",
     "not_any",
     "read_pool",
