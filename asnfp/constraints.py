@@ -16,6 +16,11 @@ The semantics are those of the reference generator's constraint trees, quirks in
 * what a losing branch fixed stays fixed when the whole check matches (a :class:`Miss`
   carries bindings too); the engine discards everything when the whole check misses.
 
+A constraint prints two ways: ``repr`` (:meth:`~Constraint.expression`), one line with
+every leaf spelled out, and :meth:`~Constraint.describe`, an indented tree in the words
+of the source, where a constraint a named block made (:func:`made_by`) is that block's
+call and a function its name (:func:`describe_rule` prints a rule so).
+
 >>> row = make_row(0, {"filter": "f560w", "pupil": "null"})
 >>> c = all_of(attr("opt_elem", ("filter",)), attr("opt_elem2", ("pupil",), required=False))
 >>> out = c(NO_BINDINGS, row)
@@ -27,12 +32,13 @@ False
 
 from __future__ import annotations
 
+import os
 import re
 from ast import literal_eval
 from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from functools import lru_cache
-from typing import Any, Final, NamedTuple, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, Union
 
 from asnfp.row import Row, RowLike, as_row, make_row, with_cell  # noqa: F401  (make_row: doctests)
 
@@ -72,6 +78,13 @@ __all__ = (
     "is_iterable",
     "evaluate_cell",
     "NO_INVALID",
+    "Block",
+    "labelled",
+    "made_by",
+    "function_name",
+    "summary",
+    "RuleLike",
+    "describe_rule",
 )
 
 
@@ -115,10 +128,10 @@ class LeafState(NamedTuple):
     True
     """
 
-    value: Any
+    value: Any  # (a condition, or a pinned value: any value a value leaf's test takes)
     sources: tuple[str, ...]
     pins: bool
-    found: tuple[Any, ...]
+    found: tuple[Any, ...]  # (what the sources gave: text, or any value of a value leaf's source)
     matched: bool = False
 
 
@@ -135,27 +148,29 @@ class Bindings:
 
     __slots__ = ("_map", "_hash")
 
-    def __init__(self, mapping: dict[Any, Any] | None = None) -> None:
-        self._map: dict[Any, Any] = mapping if mapping is not None else {}
+    def __init__(self, mapping: dict[Leaf | str, object] | None = None) -> None:
+        # (a leaf's state under the leaf, a fact's value, of any type, under its name)
+        self._map: dict[Any, LeafState | Any] = mapping if mapping is not None else {}
         self._hash: int | None = None
 
-    def state(self, leaf: Leaf) -> Any:
+    def state(self, leaf: Leaf) -> LeafState:
         """Return the state of ``leaf``: its own initial state until it first matches."""
         return self._map.get(leaf, leaf.initial)
 
-    def with_state(self, leaf: Leaf, state: Any) -> Bindings:
+    def with_state(self, leaf: Leaf, state: LeafState) -> Bindings:
         """Return new bindings where ``leaf`` has ``state``; ``self`` is left as it was."""
         return Bindings({**self._map, leaf: state})
 
     def items(self) -> Iterator[tuple[Any, Any]]:
-        """Iterate over ``(leaf or fact name, state or value)`` pairs."""
+        """Iterate over ``(leaf or fact name, state or value)`` pairs (typed ``Any``: the
+        type of the value follows the key's, as a caller's ``isinstance`` tells)."""
         return iter(self._map.items())
 
-    def fact(self, name: str, default: Any = None) -> Any:
+    def fact(self, name: str, default: object = None) -> object:
         """Return the association fact ``name`` (``default`` when not set)."""
         return self._map.get(name, default)
 
-    def with_fact(self, name: str, value: Any) -> Bindings:
+    def with_fact(self, name: str, value: object) -> Bindings:
         """Return new bindings with the fact ``name`` set to ``value``."""
         if self._map.get(name, _NOTHING) == value and name in self._map:
             return self
@@ -183,28 +198,64 @@ _NOTHING: Final = object()
 NO_BINDINGS: Final = Bindings()
 
 
-class Match(NamedTuple):
-    """A matched check: the bindings after it, and the re-process requests it made."""
+if TYPE_CHECKING:  # what mypy reads: ``matched`` a literal, so that testing it narrows an Outcome
 
-    bindings: Bindings
-    reprocess: tuple[Request, ...] = ()
+    class Match(NamedTuple):
+        bindings: Bindings
+        reprocess: tuple[Request, ...] = ()
 
-    #: Always ``True``; lets callers test ``outcome.matched`` (a class attribute, not
-    #: a property: outcomes are tested in the innermost loops).
-    matched = True
+        @property
+        def matched(self) -> Literal[True]: ...
 
+        @property
+        def leaf(self) -> None: ...
 
-class Miss(NamedTuple):
-    """A missed check: the leaf (or node) that missed, the bindings the evaluated
-    branches left, and any re-process requests (the reference keeps those even on a
-    miss). ``repr(miss.leaf)`` reads like the call that built it."""
+    class Miss(NamedTuple):
+        bindings: Bindings
+        leaf: Constraint
+        reprocess: tuple[Request, ...] = ()
 
-    bindings: Bindings
-    leaf: Constraint
-    reprocess: tuple[Request, ...] = ()
+        @property
+        def matched(self) -> Literal[False]: ...
 
-    #: Always ``False``.
-    matched = False
+else:  # what runs: the same fields, and class attributes (no property: outcomes are read in the innermost loops)
+
+    class Match(NamedTuple):
+        """A matched check: the bindings after it, and the re-process requests it made.
+
+        ``matched`` is ``True`` and ``leaf`` is ``None``, both class attributes (nothing
+        more to build per outcome): so ``check(...).leaf`` reads, and type-checks, on
+        either outcome (``Constraint | None``), and ``if not out.matched:`` narrows an
+        :data:`Outcome` to a :class:`Miss` for a type checker (``matched`` is typed
+        ``Literal[True]`` here, ``Literal[False]`` on a miss).
+
+        >>> Match._fields, Match.matched, Match.leaf
+        (('bindings', 'reprocess'), True, None)
+        """
+
+        bindings: Bindings
+        reprocess: tuple[Request, ...] = ()
+
+        #: Always ``True``; lets callers test ``outcome.matched``.
+        matched = True
+        #: Always ``None``: no leaf missed.
+        leaf = None
+
+    class Miss(NamedTuple):
+        """A missed check: the leaf (or node) that missed, the bindings the evaluated
+        branches left, and any re-process requests (the reference keeps those even on a
+        miss). ``repr(miss.leaf)`` reads like the call that built it.
+
+        >>> Miss._fields, Miss.matched
+        (('bindings', 'leaf', 'reprocess'), False)
+        """
+
+        bindings: Bindings
+        leaf: Constraint
+        reprocess: tuple[Request, ...] = ()
+
+        #: Always ``False``.
+        matched = False
 
 
 Outcome: TypeAlias = Union[Match, Miss]  # noqa: UP007  (a run-time alias, a typing.Union object as written: hot module, left as is)
@@ -214,7 +265,7 @@ Outcome: TypeAlias = Union[Match, Miss]  # noqa: UP007  (a run-time alias, a typ
 _new: Final = tuple.__new__
 
 # (a run-time alias, a typing.Union object as written: hot module, left as is)
-Condition: TypeAlias = Union[None, str, Sequence[str], Callable[[Bindings], Any]]  # noqa: UP007, RUF036
+Condition: TypeAlias = Union[None, str, Sequence[str], Callable[[Bindings], Union[str, Sequence[str]]]]  # noqa: UP007, RUF036
 RowTest: TypeAlias = Callable[[Bindings, Row], bool]
 
 NO_INVALID: Final[frozenset[str]] = frozenset()
@@ -355,24 +406,46 @@ def first_valid(row: Row, sources: Sequence[str], invalid: frozenset[str]) -> tu
 
 
 class Constraint:
-    """Base of every constraint: a name, a one-line description, and ``__call__``.
+    """Base of every constraint: a name, ``__call__``, a one-line :meth:`expression`
+    and a :meth:`describe` that prints it as a tree.
 
     Constraints hash by identity: a leaf *is* the key of its own state in
-    :class:`Bindings`, so building a leaf twice gives two independent leaves.
+    :class:`Bindings`, so building a leaf twice gives two independent leaves. The
+    ``block`` slot (see :func:`labelled`) says which named block made a constraint; it
+    is read only to print the constraint, and it is left unset (no cost to build) on
+    the constraints no block made.
     """
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "block")
     name: str | None
+    block: Block
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
         raise NotImplementedError
 
-    def describe(self) -> str:
-        """Return a readable one-line expression of this constraint."""
-        raise NotImplementedError
+    def expression(self) -> str:
+        """Return the whole constraint as one line, every leaf spelled out (what an
+        association file's ``constraints`` holds, and ``repr``); a subclass that does
+        not say more prints as its class and name."""
+        return f"{type(self).__name__}({getattr(self, 'name', None) or ''})"
+
+    def describe(self, width: int = 100, *, expand: bool = False) -> str:
+        """Return the constraint as an indented tree, one line per node or leaf (two
+        spaces a level), in the words of the source: a constraint a named block made
+        (:func:`labelled`) prints as that block's call, ``is_image()``, and a function
+        by its name. A line longer than ``width`` goes on in lines four spaces deeper.
+        ``expand`` prints what each block is made of, after its call and `` = ``.
+
+        >>> print(all_of(attr("a", "a"), not_any(attr("b", "b", "x|y")), name="top").describe())
+        all_of name=top
+          attr(a: a)
+          not_any
+            attr(b: b ~ 'x|y')
+        """
+        return "\n".join(_tree_lines(self, width, expand))
 
     def __repr__(self) -> str:
-        return self.describe()
+        return self.expression()
 
     def children(self) -> tuple[Constraint, ...]:
         """Return the direct sub-constraints (none for a leaf)."""
@@ -381,13 +454,13 @@ class Constraint:
 
 @lru_cache(maxsize=65536)
 def described(constraint: Constraint) -> str:
-    """``constraint.describe()``, once per tree: trees never change, and every file an
+    """``constraint.expression()``, once per tree: trees never change, and every file an
     association writes spells its rule's tree out.
 
     >>> described(attr("f", "filter", "f150w"))
     "attr(f: filter ~ 'f150w')"
     """
-    return constraint.describe()
+    return constraint.expression()
 
 
 class Leaf(Constraint):
@@ -445,14 +518,14 @@ class AttrLeaf(Leaf):
         self.only_on_match = only_on_match
         self.is_acid = is_acid
 
-    def describe(self) -> str:
+    def expression(self) -> str:
         value = self.initial.value
-        cond = "" if value is None else (" ~ <dynamic>" if callable(value) else f" ~ {value!r}")
+        cond = "" if value is None else (f" ~ {function_name(value)}(...)" if callable(value) else f" ~ {value!r}")
         flags = _flags(
             keep=not self.initial.pins,
             opt=not self.required,
             undef=self.force_undefined,
-            onlyif=self.onlyif is not None and getattr(self.onlyif, "__name__", "f"),
+            onlyif=self.onlyif is not None and function_name(self.onlyif),
             rp=self.reprocess is not None and self.reprocess.name,
             eval=self.evaluate,
         )
@@ -548,7 +621,7 @@ class _TrackingLeaf(AttrLeaf):
         return out._replace(bindings=out.bindings.with_state(self, state._replace(matched=out.matched)))
 
 
-def _multivalue(row: Row, source: str, values: Sequence[Any]) -> Request:
+def _multivalue(row: Row, source: str, values: Sequence[object]) -> Request:
     return Request(tuple(with_cell(row, source, str(v)) for v in values), Category.BOTH)
 
 
@@ -561,9 +634,9 @@ class ValueLeaf(Leaf):
     def __init__(
         self,
         name: str | None,
-        value: Any,
-        source: Callable[[Bindings, Row], Any],
-        test: Callable[[Any, Any], bool],
+        value: object,
+        source: Callable[[Bindings, Row], object],
+        test: Callable[[Any, Any], bool],  # (takes the value and what the source gave: value_leaf types them)
         *,
         pins: bool,
         on_match: bool,
@@ -571,7 +644,7 @@ class ValueLeaf(Leaf):
         work_over: Category,
         rules: tuple[str, ...] | None,
         label: str,
-        note: tuple[str, Callable[[Bindings, Row], Any]] | None = None,
+        note: tuple[str, Callable[[Bindings, Row], object]] | None = None,
         columns: tuple[str, ...] | None = None,
     ) -> None:
         self.name = name
@@ -586,7 +659,7 @@ class ValueLeaf(Leaf):
         self.rules = rules
         self.label = label
 
-    def describe(self) -> str:
+    def expression(self) -> str:
         return self.label
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
@@ -615,7 +688,11 @@ class Node(Constraint):
     """An inner node: ``all``, ``any``, ``notany`` or ``notall`` over its parts, with an
     optional name and the reference's node-level re-process flags."""
 
-    __slots__ = ("kind", "parts", "on_match", "on_fail", "work_over", "rules", "_reduce")
+    __slots__ = ("kind", "parts", "on_match", "on_fail", "work_over", "rules", "_reduce", "written")
+    #: The parts as the source wrote them, when they differ from ``parts``: a node a
+    #: named block made and :func:`all_of` flattened stays one part here, to print.
+    #: Unset (nothing to build) when they are the parts; read only to print.
+    written: tuple[Constraint, ...]
 
     def __init__(
         self,
@@ -647,12 +724,14 @@ class Node(Constraint):
     def children(self) -> tuple[Constraint, ...]:
         return self.parts
 
-    def describe(self) -> str:
+    def expression(self) -> str:
         label = f"{self.name}=" if self.name else ""
-        flags = _flags(rp_on_match=self.on_match and self.work_over.name,
-                       rp_on_fail=self.on_fail and self.work_over.name)
         inner = ", ".join(described(p) for p in self.parts)
-        return f"{label}{self.kind}({inner}{flags})"
+        return f"{label}{self.kind}({inner}{self._flags()})"
+
+    def _flags(self) -> str:
+        return _flags(rp_on_match=self.on_match and self.work_over.name,
+                      rp_on_fail=self.on_fail and self.work_over.name)
 
     def __call__(self, bindings: Bindings, row: Row) -> Outcome:
         out = self._reduce(self, bindings, row)
@@ -763,23 +842,27 @@ def attr(
     )
 
 
-def _equal(expected: Any, got: Any) -> bool:
+_Wanted = TypeVar("_Wanted")
+_Got = TypeVar("_Got")
+
+
+def _equal(expected: object, got: object) -> bool:
     return bool(expected == got)
 
 
 def value_leaf(
     name: str | None,
-    source: Callable[[Bindings, Row], Any],
-    value: Any = None,
+    source: Callable[[Bindings, Row], _Got],
+    value: _Wanted | None = None,
     *,
-    test: Callable[[Any, Any], bool] = _equal,
+    test: Callable[[_Wanted, _Got], bool] = _equal,
     pins: bool = True,
     on_match: bool = False,
     on_fail: bool = False,
     work_over: Category = Category.BOTH,
     rules: tuple[str, ...] | None = None,
     label: str | None = None,
-    note: tuple[str, Callable[[Bindings, Row], Any]] | None = None,
+    note: tuple[str, Callable[[Bindings, Row], object]] | None = None,
     columns: tuple[str, ...] | None = None,
 ) -> ValueLeaf:
     """Build a simple value leaf: ``test(value, source(b, row))``, any value when
@@ -794,7 +877,8 @@ def value_leaf(
     >>> b.state(leaf).found
     ('000',)
     """
-    text = label or f"value({name or '-'}{'' if value is None else ' == ' + repr(value)})"
+    reads = "" if _is_lambda(source) else f": {function_name(source)}"
+    text = label or f"value({name or '-'}{reads}{'' if value is None else ' == ' + repr(value)})"
     return ValueLeaf(
         name,
         value,
@@ -817,10 +901,10 @@ def lift(predicate: Callable[[Row], bool], name: str | None = None) -> ValueLeaf
     >>> is_nircam = lift(lambda row: row.get("instrume") == "nircam", "is_nircam")
     >>> is_nircam(NO_BINDINGS, make_row(0, {"instrume": "nircam"})).matched
     True
-    >>> is_nircam
-    is_nircam
+    >>> is_nircam, lift(is_iterable)
+    (is_nircam, is_iterable)
     """
-    label = name or getattr(predicate, "__name__", "predicate")
+    label = name or function_name(predicate)
     return value_leaf(name, lambda b, row: row, True, test=lambda _v, row: bool(predicate(row)),
                       pins=False, label=label)
 
@@ -855,13 +939,15 @@ def check(constraint: Constraint | Callable[[Row], bool], row: RowLike,
     """Check one row against a constraint and return the :data:`Outcome`; ``row`` may be
     a pool row or any mapping (a plain ``dict``: names and cells are lower-cased as a
     pool's are), ``bindings`` what an association has fixed so far (none by default).
+    ``check(...).leaf`` is the leaf (or node) that missed, ``None`` on a match; after
+    ``if not out.matched:`` a type checker knows ``out`` is a :class:`Miss`.
 
     >>> is_f150w = attr("filter", "filter", "f150w")
     >>> out = check(is_f150w, {"FILTER": "F150W"})
     >>> out.matched, found_values(out.bindings, is_f150w, "filter")
     (True, ('f150w',))
-    >>> check(is_f150w, {"filter": "f444w"}).leaf
-    attr(filter: filter ~ 'f150w')
+    >>> check(is_f150w, {"filter": "f444w"}).leaf, check(is_f150w, {"filter": "f150w"}).leaf
+    (attr(filter: filter ~ 'f150w'), None)
     """
     return as_constraint(constraint)(NO_BINDINGS if bindings is None else bindings, as_row(row))
 
@@ -878,22 +964,31 @@ def holds(constraint: Constraint | Callable[[Row], bool], row: RowLike,
     return check(constraint, row, bindings).matched
 
 
-def _combine(kind: str, parts: Sequence[Constraint | Callable[[Row], bool]], **options: Any) -> Node:
+def _combine(kind: str, parts: Sequence[Constraint | Callable[[Row], bool]], name: str | None, on_match: bool,
+             on_fail: bool, work_over: Category, rules: tuple[str, ...] | None) -> Node:
     flat: list[Constraint] = []
+    written: list[Constraint] = []  # (what to print: a flattened block stays one part)
     for part in map(as_constraint, parts):
         if kind == "all" and isinstance(part, Node) and part.kind == "all" and part.plain and part.parts:
             flat.extend(part.parts)
+            written.extend((part,) if hasattr(part, "block") else getattr(part, "written", part.parts))
         else:
             flat.append(part)
-    return Node(kind, tuple(flat), **options)
+            written.append(part)
+    node = Node(kind, tuple(flat), name=name, on_match=on_match, on_fail=on_fail, work_over=work_over, rules=rules)
+    if len(written) != len(flat) or any(w is not f for w, f in zip(written, flat)):
+        node.written = tuple(written)
+    return node
 
 
-def all_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+def all_of(*parts: Constraint | Callable[[Row], bool], name: str | None = None, on_match: bool = False,
+           on_fail: bool = False, work_over: Category = Category.BOTH,
+           rules: tuple[str, ...] | None = None) -> Node:
     """Match when every part matches, each under the bindings its predecessors left.
 
     Misses when empty; stops at the first miss that asks for no re-processing. Nested
     plain, non-empty ``all_of`` nodes are flattened (which changes nothing; an empty one
-    misses, so it stays). ``options``: ``name``,
+    misses, so it stays). The keywords: ``name``, and
     ``on_match``/``on_fail`` with ``work_over`` and ``rules`` (node re-process flags).
 
     >>> row = make_row(0, {"a": "1", "b": "2"})
@@ -904,10 +999,12 @@ def all_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
     >>> all_of(attr("a", "a", "2"), attr("b", "b"))(NO_BINDINGS, row).leaf
     attr(a: a ~ '2')
     """
-    return _combine("all", parts, **options)
+    return _combine("all", parts, name, on_match, on_fail, work_over, rules)
 
 
-def any_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+def any_of(*parts: Constraint | Callable[[Row], bool], name: str | None = None, on_match: bool = False,
+           on_fail: bool = False, work_over: Category = Category.BOTH,
+           rules: tuple[str, ...] | None = None) -> Node:
     """Match when some part matches, keeping the first match; misses when empty.
 
     >>> row = make_row(0, {"a": "1"})
@@ -916,25 +1013,29 @@ def any_of(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
     >>> any_of()(NO_BINDINGS, row).matched
     False
     """
-    return _combine("any", parts, **options)
+    return _combine("any", parts, name, on_match, on_fail, work_over, rules)
 
 
-def not_any(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+def not_any(*parts: Constraint | Callable[[Row], bool], name: str | None = None, on_match: bool = False,
+            on_fail: bool = False, work_over: Category = Category.BOTH,
+            rules: tuple[str, ...] | None = None) -> Node:
     """Match exactly when :func:`any_of` over the same parts misses.
 
     >>> not_any(attr("bkg", "bkgdtarg"))(NO_BINDINGS, make_row(0, {"bkgdtarg": "t"})).matched
     False
     """
-    return _combine("notany", parts, **options)
+    return _combine("notany", parts, name, on_match, on_fail, work_over, rules)
 
 
-def not_all(*parts: Constraint | Callable[[Row], bool], **options: Any) -> Node:
+def not_all(*parts: Constraint | Callable[[Row], bool], name: str | None = None, on_match: bool = False,
+            on_fail: bool = False, work_over: Category = Category.BOTH,
+            rules: tuple[str, ...] | None = None) -> Node:
     """Match exactly when :func:`all_of` over the same parts misses.
 
     >>> not_all(attr("a", "a"), attr("b", "b"))(NO_BINDINGS, make_row(0, {"a": "1"})).matched
     True
     """
-    return _combine("notall", parts, **options)
+    return _combine("notall", parts, name, on_match, on_fail, work_over, rules)
 
 
 # --------------------------------------------------------------------------- inspection
@@ -975,7 +1076,7 @@ def find(constraint: Constraint, name: str) -> Constraint | None:
     return _named(constraint, name)
 
 
-def found_values(bindings: Bindings, constraint: Constraint, name: str) -> tuple[Any, ...]:
+def found_values(bindings: Bindings, constraint: Constraint, name: str) -> tuple[object, ...]:
     """Return the values that the first leaf called ``name`` has seen (``()`` if none).
 
     >>> c = attr("f", "filter", pins=False)
@@ -989,7 +1090,7 @@ def found_values(bindings: Bindings, constraint: Constraint, name: str) -> tuple
     return tuple(bindings.state(leaf).found)
 
 
-def pinned(bindings: Bindings, leaf: Leaf) -> Any:
+def pinned(bindings: Bindings, leaf: Leaf) -> object:
     """Return the value ``leaf`` is pinned to (unescaped), or ``None`` when not pinned.
 
     >>> leaf = attr("slit", "fxd_slit")
@@ -1007,3 +1108,209 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
 
 
+
+
+# --------------------------------------------------------------------------- printing
+
+
+class Block(NamedTuple):
+    """The named block that made a constraint, as :meth:`Constraint.describe` prints it:
+    ``call``, the block's call as the source writes it (``same_target()``,
+    ``target(level3_exptype)``), and ``shown``, the constraints the block was given,
+    printed under it (``science(...)`` over a rule's own constraint)."""
+
+    call: str
+    shown: tuple[Constraint, ...] = ()
+
+
+_C = TypeVar("_C", bound=Constraint)
+
+
+def labelled(constraint: _C, call: str, *shown: Constraint) -> _C:
+    """Mark ``constraint`` as made by the block whose call is ``call`` (given the
+    constraints ``shown``), for :meth:`~Constraint.describe` to print; the constraint
+    itself, which checks rows as before, is returned. :func:`made_by` writes the call.
+
+    >>> print(labelled(attr("instrument", "instrume", "miri"), "is_miri()").describe())
+    is_miri()
+    """
+    constraint.block = Block(call, shown)
+    return constraint
+
+
+def made_by(constraint: _C, block: str, *args: object, **options: object) -> _C:
+    """Mark ``constraint`` as made by calling the block function named ``block`` with
+    ``args`` and ``options``: it prints as that call (``same_target()``,
+    ``exp_type_is('nrc_image')``, a function by its name); a constraint among the
+    ``args`` prints as ``...`` in the call and in full under it. Return the constraint,
+    marked (as a leaf holds state, a block makes a fresh constraint at each call).
+
+    >>> def is_filter(value):
+    ...     return made_by(attr("filter", "filter", value), "is_filter", value)
+    >>> print(all_of(is_filter("f150w"), lift(is_iterable)).describe())
+    all_of
+      is_filter('f150w')
+      is_iterable
+    >>> print(made_by(all_of(attr("p", "program"), is_filter("f150w")), "mine", is_filter("f200w")).describe())
+    mine(...)
+      is_filter('f200w')
+    """
+    shown = tuple(a for a in args if isinstance(a, Constraint))
+    words = [*map(_argument, args), *(f"{k}={_argument(v)}" for k, v in options.items())]
+    return labelled(constraint, f"{block}({', '.join(words)})", *shown)
+
+
+def _argument(value: object) -> str:
+    if isinstance(value, Constraint):
+        return "..."
+    if isinstance(value, Category):
+        return f"{type(value).__name__}.{value.name}"
+    if callable(value) and not isinstance(value, type):
+        return function_name(value)
+    return repr(value)
+
+
+def _is_lambda(function: object) -> bool:
+    return getattr(function, "__name__", None) == "<lambda>"
+
+
+def function_name(function: object) -> str:
+    """The name a function prints by: its ``__qualname__`` (its ``__name__`` when it was
+    made inside another function), and for a lambda, ``lambda at FILE:LINE``.
+
+    >>> function_name(attr), function_name(Bindings.fact), function_name(lambda row: True)[:10]
+    ('attr', 'Bindings.fact', 'lambda at ')
+    """
+    if _is_lambda(function):
+        code = getattr(function, "__code__", None)
+        return "lambda" if code is None else f"lambda at {os.path.basename(code.co_filename)}:{code.co_firstlineno}"
+    name = getattr(function, "__qualname__", None)
+    if not isinstance(name, str) or "<locals>" in name:
+        name = getattr(function, "__name__", None)
+    if isinstance(name, str):
+        return name
+    inner = getattr(function, "func", None)  # (a functools.partial)
+    return f"partial({function_name(inner)})" if inner is not None else type(function).__name__
+
+
+_KIND_WORDS: Final = {"all": "all_of", "any": "any_of", "notany": "not_any", "notall": "not_all"}
+
+
+def _head(constraint: Constraint, expand: bool) -> tuple[str, tuple[Constraint, ...]]:
+    """The line of one constraint in its tree, and the constraints printed under it."""
+    block: Block | None = getattr(constraint, "block", None)
+    if block is not None and not expand:
+        return block.call, block.shown
+    if isinstance(constraint, Node):
+        name = f" name={constraint.name}" if constraint.name else ""
+        text = _KIND_WORDS.get(constraint.kind, constraint.kind) + name + constraint._flags().replace(";", "")
+        parts: tuple[Constraint, ...] = getattr(constraint, "written", constraint.parts)
+    else:
+        text, parts = described(constraint), constraint.children()
+    return (text if block is None else f"{block.call} = {text}"), parts
+
+
+def _tree_lines(constraint: Constraint, width: int, expand: bool, depth: int = 0) -> list[str]:
+    text, under = _head(constraint, expand)
+    lines = _wrapped("  " * depth, text, width)
+    for part in under:
+        lines += _tree_lines(part, width, expand, depth + 1)
+    return lines
+
+
+def _wrapped(indent: str, text: str, width: int) -> list[str]:
+    """``indent + text``, cut into lines of at most ``width`` (at least 20 characters of
+    text a line) after a ``, ``, a ``|`` or a space where there is one, each line after
+    the first four spaces deeper than the first.
+
+    >>> _wrapped("  ", "attr(e: exp_type ~ 'nrc_image|mir_image|nis_image')", 34)
+    ["  attr(e: exp_type ~ 'nrc_image|", "      mir_image|nis_image')"]
+    """
+    lines: list[str] = []
+    lead = indent
+    while len(text) > (room := max(width - len(lead), 20)):
+        cut = max(text.rfind(", ", 0, room - 1) + 2, text.rfind("|", 0, room) + 1, text.rfind(" ", 0, room + 1))
+        if cut < room // 2:
+            cut = room
+        lines.append(lead + text[:cut].rstrip())
+        text = text[cut:].lstrip()
+        lead = indent + "    "
+    lines.append(lead + text)
+    return lines
+
+
+def _inline(constraint: Constraint) -> str:
+    """A constraint on one line, short: blocks by their call, an attribute leaf by its
+    name (or columns) and condition.
+
+    >>> _inline(made_by(all_of(attr("p", "program")), "wrap", any_of(attr("a", "a", "x"), attr("b", "b"))))
+    "wrap(any_of(a ~ 'x', b))"
+    """
+    block: Block | None = getattr(constraint, "block", None)
+    if block is not None:
+        text = block.call
+        for part in block.shown:
+            text = text.replace("...", _inline(part), 1)
+        return text
+    if isinstance(constraint, Node):
+        parts: tuple[Constraint, ...] = getattr(constraint, "written", constraint.parts)
+        return f"{_KIND_WORDS.get(constraint.kind, constraint.kind)}({', '.join(map(_inline, parts))})"
+    if isinstance(constraint, AttrLeaf):
+        value = constraint.initial.value
+        cond = "" if value is None else f" ~ {function_name(value) if callable(value) else repr(value)}"
+        return f"{constraint.name or '|'.join(constraint.initial.sources)}{cond}"
+    return described(constraint)
+
+
+def summary(constraint: Constraint, width: int = 60) -> str:
+    """The constraint in one line of at most ``width`` characters (cut, with ``...``):
+    the parts of its top node, a block by its call; a block given a constraint (as
+    ``science(...)`` is given a Level-3 rule's own) is summed up by that constraint.
+
+    >>> summary(all_of(labelled(attr("f", "filter"), "same_filter()"), any_of(attr("p", "pupil", "clear"))))
+    "same_filter(), any_of(p ~ 'clear')"
+    >>> summary(all_of(attr("filter", "filter"), attr("pupil", "pupil", "clear")), 18)
+    'filter, pupil ~...'
+    """
+    top = constraint
+    block: Block | None = getattr(top, "block", None)
+    while block is not None and len(block.shown) == 1:
+        top = block.shown[0]
+        block = getattr(top, "block", None)
+    if block is None and isinstance(top, Node) and top.kind == "all" and top.parts:
+        text = ", ".join(map(_inline, getattr(top, "written", top.parts)))
+    else:
+        text = _inline(top)
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+class RuleLike(Protocol):
+    """What :func:`describe_rule` reads of a rule (an :class:`asnfp.rule.Rule`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def level(self) -> int: ...
+
+    @property
+    def asn_type(self) -> str: ...
+
+    @property
+    def constraint(self) -> Constraint: ...
+
+
+def describe_rule(rule: RuleLike, width: int = 100, *, expand: bool = False) -> str:
+    """A rule as ``asnfp rules -k NAME`` prints it: its name, level and ``asn_type``, then
+    its constraint's tree (:meth:`Constraint.describe`) two spaces in.
+
+    >>> from asnfp.rule import Rule
+    >>> print(describe_rule(Rule(name="Asn_Mine", asn_type="image3", level=3,
+    ...                          constraint=all_of(attr("f", "filter"), lift(is_iterable)))))
+    Asn_Mine  level 3  image3
+      all_of
+        attr(f: filter)
+        is_iterable
+    """
+    tree = _tree_lines(rule.constraint, width, expand, 1)
+    return "\n".join([f"{rule.name}  level {rule.level}  {rule.asn_type}", *tree])

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final, Generic, Protocol, TypeVar, cast, overload
 
 import msgspec
@@ -459,20 +459,36 @@ AsnSource = str | os.PathLike[str] | bytes | bytearray | Readable
 
 
 class _Failed(msgspec.Struct, frozen=True):
-    """Why one reading (JSON or YAML) gives no association: ``kind`` is ``text`` (not
-    UTF-8), ``syntax``, ``bound`` (one of asnfp's reading bounds) or ``schema``."""
+    """Why a document gives no association: ``kind`` is ``text`` (not UTF-8), or why one
+    reading (JSON or YAML) gives none: ``syntax``, ``bound`` (one of asnfp's reading
+    bounds) or ``schema``."""
 
     message: str
     kind: str
 
 
-def _text(data: bytes) -> str:
-    """The text a pipeline reads from a file: strict UTF-8 (a BOM kept), universal newlines."""
-    text = data.decode("utf-8")
+# --- the reference's readings (load_asn here; validate's verdict in asnfp.tools.validate) ---
+
+
+def _text(data: bytes | str) -> str | _Failed:
+    """The text a pipeline reads from a file's bytes: strict UTF-8 (a BOM kept), universal
+    newlines (a ``str`` is the text as it is); or why there is none.
+
+    >>> _text(b"a\\r\\nb"), _text(b"\\xff")
+    ('a\\nb', _Failed(message='not UTF-8 text (invalid start byte at byte 0)', kind='text'))
+    """
+    if isinstance(data, str):
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return _Failed(f"not UTF-8 text ({err.reason} at byte {err.start})", "text")
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _bounded(value: object) -> object:
+    """``value`` if it nests within :data:`~asnfp.reading.MAX_DEPTH` (a :class:`_Failed`
+    passes as it is), else why not."""
     try:
         check_depth(value)
     except BoundExceeded as err:
@@ -480,60 +496,169 @@ def _bounded(value: object) -> object:
     return value
 
 
-def _json_reading(data: bytes | str, text: str) -> object:
-    """The value Python's ``json`` makes of ``text`` (msgspec reads ``data`` first: where
-    it reads, it reads the same; Python's ``json`` reads what it refuses: NaN, Infinity,
-    lone surrogate escapes, numbers out of its range), or why it makes none."""
+def _json_reading(data: bytes | str, text: str, *, bounded: bool = True) -> object:
+    """The value Python's ``json`` makes of ``text``, ``data``'s text, or the
+    :class:`_Failed` reason it makes none.
+
+    msgspec reads ``data`` first: where it reads, it reads the same (bytes it accepts are
+    UTF-8; newlines can only be whitespace there). What it refuses - and more than Python's
+    ``json`` does: NaN, Infinity, lone surrogate escapes, numbers out of its range, deep
+    nesting - Python's ``json`` reads. ``bounded``: the reading nests within
+    :data:`~asnfp.reading.MAX_DEPTH` (deeper is a ``bound`` failure); else it nests as deep
+    as Python's ``json`` follows, as the reference's reading does (deeper is not JSON).
+
+    >>> _json_reading(b'{"x": NaN}', '{"x": NaN}'), _json_reading(b"[[[]]]", "[[[]]]")
+    ({'x': nan}, [[[]]])
+    >>> _json_reading(b"[" * 65 + b"]" * 65, "[" * 65 + "]" * 65).kind
+    'bound'
+    """
     try:
-        return _bounded(msgspec.json.decode(data))
+        value: object = msgspec.json.decode(data)
     except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
-        pass
-    import json  # here: reading asnfp's own files never needs it
+        value = _python_json_reading(text, bounded)
+    return _bounded(value) if bounded else value
+
+
+def _python_json_reading(text: str, bounded: bool) -> object:
+    import json  # here: reading asnfp's own files never needs it (1 ms of every start)
 
     try:
-        return _bounded(json.loads(text))
+        value: object = json.loads(text)
+        return value
     except RecursionError:
-        return _Failed(TOO_DEEP, "bound")
+        return _Failed(TOO_DEEP, "bound") if bounded else _Failed("nests deeper than Python's json follows", "syntax")
     except ValueError as err:  # a JSONDecodeError, or an int of more than 4,300 digits
         return _Failed(on_one_line(err), "syntax")
 
 
 def _yaml_reading(text: str) -> object:
-    """The value ``yaml.safe_load`` makes of ``text``, within asnfp's bounds, or why none."""
-    import yaml  # here: its import takes 10 ms that JSON never needs
+    """The value ``yaml.safe_load`` makes of ``text``, within asnfp's bounds, or the
+    :class:`_Failed` reason it makes none.
 
+    >>> _yaml_reading("products: []\\n"), _yaml_reading("[").kind
+    ({'products': []}, 'syntax')
+    """
     try:
         return load_yaml(text)
     except BoundExceeded as err:
         return _Failed(str(err), "bound")
-    except yaml.YAMLError as err:
+    except Exception as err:  # (the reference takes any failure as "not YAML")
         return _Failed(on_one_line(err), "syntax")
 
 
-def _strings(obj: dict[object, object], keys: tuple[str, ...]) -> bool:
-    return all(isinstance(obj.get(key, ""), str) for key in keys)
+def _why_not(json_failed: _Failed, yaml_failed: _Failed) -> str:
+    """One line for a document neither reading makes an association of."""
+    for failed in (json_failed, yaml_failed):
+        if failed.kind == "bound":
+            return failed.message
+    if json_failed.kind == "schema":
+        return json_failed.message
+    if yaml_failed.kind == "schema":
+        return f"{yaml_failed.message} (read as YAML; not JSON: {json_failed.message})"
+    return f"not JSON ({json_failed.message}) nor YAML ({yaml_failed.message})"
 
 
-def _meets_schema(value: object) -> bool:
-    """Whether a reading meets the reference's Level-2b schema (the looser of its two):
-    an object with a ``products`` array; each product an object with a ``members`` array
-    (and a string ``name`` if any); each member that is an object with string ``expname``
-    and ``exptype``; ``asn_type``, ``asn_rule``, ``asn_pool`` and ``program`` strings
-    where given."""
-    if not isinstance(value, dict) or not _strings(value, ("asn_type", "asn_rule", "asn_pool", "program")):
-        return False
-    products = value.get("products")
+# --- the reference's Level-2b schema -------------------------------------------------------
+
+
+#: What ``dict.get`` gives for a key the object does not hold.
+_ABSENT: Final = object()
+#: The top-level keys the Level-2b schema types as strings.
+_STRING_KEYS: Final = ("asn_type", "asn_rule", "asn_pool", "program")
+#: The member keys the schema requires of a member that is an object.
+_MEMBER_KEYS: Final = ("expname", "exptype")
+#: How messages name a decoded value's type (msgspec's words for JSON's types).
+_TYPE_NAMES: Final = {str: "str", int: "int", float: "float", bool: "bool", type(None): "null",
+                      list: "array", dict: "object"}
+
+
+def _type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _at(where: str) -> str:
+    return f" - at `{where}`" if where != "$" else ""
+
+
+def _expected(kind: str, value: object, where: str) -> str:
+    return f"Expected `{kind}`, got `{_type_name(value)}`{_at(where)}"
+
+
+def _missing(key: str, where: str) -> str:
+    return f"Object missing required field `{key}`{_at(where)}"
+
+
+def _strings_problem(obj: dict[object, object], keys: Sequence[str], where: str) -> str | None:
+    """The first of ``keys`` that ``obj`` holds as something other than a string."""
+    for key in keys:
+        value = obj.get(key, "")
+        if not isinstance(value, str):
+            return _expected("str", value, f"{where}.{key}")
+    return None
+
+
+def _member_problem(member: dict[object, object], where: str) -> str | None:
+    for key in _MEMBER_KEYS:
+        if key not in member:
+            return _missing(key, where)
+    return _strings_problem(member, _MEMBER_KEYS, where)
+
+
+def _members_problem(members: list[object], where: str) -> str | None:
+    """The schema's rules for members: a member that is not an object passes here."""
+    for j, member in enumerate(members):
+        if isinstance(member, dict) and not (isinstance(member.get("expname"), str)
+                                             and isinstance(member.get("exptype"), str)):
+            return _member_problem(member, f"{where}.members[{j}]")
+    return None
+
+
+def _product_problem(product: object, i: int) -> str | None:
+    if not isinstance(product, dict):
+        return _expected("object", product, f"$.products[{i}]")
+    if not isinstance(product.get("name", ""), str):
+        return _strings_problem(product, ("name",), f"$.products[{i}]")
+    members = product.get("members", _ABSENT)
+    if members is _ABSENT:
+        return _missing("members", f"$.products[{i}]")
+    if not isinstance(members, list):
+        return _expected("array", members, f"$.products[{i}].members")
+    return _members_problem(members, f"$.products[{i}]") if members else None
+
+
+def _products_problem(asn: dict[object, object]) -> str | None:
+    products = asn.get("products", _ABSENT)
+    if products is _ABSENT:
+        return _missing("products", "$")
     if not isinstance(products, list):
-        return False
-    for product in products:
-        if not (isinstance(product, dict) and isinstance(product.get("members"), list)
-                and _strings(product, ("name",))):
-            return False
-        for member in product["members"]:
-            if isinstance(member, dict) and not (isinstance(member.get("expname"), str)
-                                                 and isinstance(member.get("exptype"), str)):
-                return False
-    return True
+        return _expected("array", products, "$.products")
+    for i, product in enumerate(products):
+        problem = _product_problem(product, i)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _schema_problem(value: object) -> str | None:
+    """Why a reading does not meet the reference's Level-2b schema (the looser of its two),
+    in one line naming the field by its ``$`` path, or ``None`` when it does: an object
+    with a ``products`` array; each product an object with a ``members`` array (and a
+    string ``name`` if any); each member that is an object with string ``expname`` and
+    ``exptype``; ``asn_type``, ``asn_rule``, ``asn_pool`` and ``program`` strings where
+    given.
+
+    >>> _schema_problem({"products": [{"members": ["a_cal.fits"]}]}) is None
+    True
+    >>> _schema_problem({"asn_type": 1.5, "products": []})
+    'Expected `str`, got `float` - at `$.asn_type`'
+    """
+    if not isinstance(value, dict):
+        return _expected("object", value, "$")
+    problem = _strings_problem(value, _STRING_KEYS, "$")
+    return problem if problem is not None else _products_problem(value)
+
+
+# --- load_asn's reading ----------------------------------------------------------------------
 
 
 def _typed(value: object) -> Level3File | str:
@@ -566,37 +691,22 @@ def _holds_float(value: object) -> bool:
     return isinstance(value, list) and any(_holds_float(item) for item in value)
 
 
-def _why_not(json_failed: _Failed, yaml_failed: _Failed | None) -> str:
-    """One line for a document neither reading makes an association of."""
-    if yaml_failed is None:
-        return json_failed.message
-    for failed in (json_failed, yaml_failed):
-        if failed.kind == "bound":
-            return failed.message
-    if json_failed.kind == "schema":
-        return json_failed.message
-    if yaml_failed.kind == "schema":
-        return f"{yaml_failed.message} (read as YAML; not JSON: {json_failed.message})"
-    return f"not JSON ({json_failed.message}) nor YAML ({yaml_failed.message})"
-
-
 def _reading(data: bytes | str) -> dict[str, object] | str:
     """The reference's reading of a document (its bytes, read as a file's text, or its
     text): JSON when that meets the schema, else YAML; or in one line why neither does.
     YAML is not tried where it would read what JSON read (a JSON reading that fails the
     schema and holds no float: YAML reads every other JSON value alike)."""
-    try:
-        text = data if isinstance(data, str) else _text(data)
-    except UnicodeDecodeError as err:
-        return f"not UTF-8 text ({err.reason} at byte {err.start})"
+    text = _text(data)
+    if isinstance(text, _Failed):
+        return text.message
     json_reading = _json_reading(data, text)
-    if _meets_schema(json_reading):
+    if _schema_problem(json_reading) is None:
         return cast("dict[str, object]", json_reading)
     json_failed = _failure(json_reading)
     if json_failed.kind == "schema" and not _holds_float(json_reading):
-        return _why_not(json_failed, None)
+        return json_failed.message
     yaml_reading = _yaml_reading(text)
-    if _meets_schema(yaml_reading):
+    if _schema_problem(yaml_reading) is None:
         return cast("dict[str, object]", yaml_reading)
     return _why_not(json_failed, _failure(yaml_reading))
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 from msgspec.structs import replace
 
-from asnfp.constraints import Constraint, Leaf, Node, all_of, find  # noqa: F401  (all_of: doctests)
+from asnfp.constraints import Constraint, Leaf, Node, all_of, describe_rule, find  # noqa: F401  (all_of: doctests)
 from asnfp.errors import AsnfpError, shown_path
 from asnfp.product import Member, Product
 
@@ -157,6 +157,18 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     sticky: tuple[str, ...] = ()
     creation: Constraint | None = None
     origin: str | None = None
+
+    def describe(self, width: int = 100, *, expand: bool = False) -> str:
+        """The rule as ``asnfp rules -k NAME`` prints it: name, level and ``asn_type``,
+        then its constraint as an indented tree, in the words of the blocks that made it
+        (``expand``: what each block is made of too), lines at most ``width`` wide.
+
+        >>> from asnfp.constraints import attr
+        >>> print(Rule(name="Asn_Mine", asn_type="image3", level=3, constraint=attr("f", "filter")).describe())
+        Asn_Mine  level 3  image3
+          attr(f: filter)
+        """
+        return describe_rule(self, width, expand=expand)
 
 
 def with_global(rule: Rule, leaf: Leaf) -> Rule:

@@ -103,8 +103,9 @@ def test_checking_is_pure(parts, row):
 
 
 @given(constraint_trees())
-def test_every_constraint_prints_on_one_line(c):
-    assert "\n" not in c.describe() and c.describe()
+def test_every_constraint_has_a_one_line_expression_and_a_tree(c):
+    assert "\n" not in c.expression() and c.expression() and repr(c) == c.expression()
+    assert all(line.strip() for line in c.describe().splitlines()) and c.describe()
 
 
 @given(st.sampled_from(["nrc_image", "mir_image", "nis_image"]), st.text("abc_", min_size=1, max_size=4))

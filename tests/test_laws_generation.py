@@ -91,9 +91,9 @@ def test_replace_of_a_rule_is_the_rule():
         assert replace(rule) == rule
 
 
-def test_every_rule_describes_itself_on_one_line():
+def test_every_rule_has_a_one_line_expression():
     for rule in RULES:
-        text = rule.constraint.describe()
+        text = rule.constraint.expression()
         assert text and "\n" not in text
 
 

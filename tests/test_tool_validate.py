@@ -27,15 +27,8 @@ from hypothesis import strategies as st
 
 from asnfp import api
 from asnfp.cli import main as cli_main
-from asnfp.io import Level3File
-from asnfp.tools.validate import (
-    Invalid,
-    _json_reading,
-    _schema_problem,
-    _yaml_reading,
-    check,
-    check_strict,
-)
+from asnfp.io import Level3File, _Failed, _json_reading, _schema_problem, _text, _yaml_reading
+from asnfp.tools.validate import Invalid, check, check_strict
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = ROOT / "examples" / "jw01234_imaging_pool.csv"
@@ -433,6 +426,12 @@ def test_strict_valid_implies_valid(data: st.DataObject) -> None:
 NOT_READ = object()
 
 
+def _reading(data: bytes) -> object:
+    """``check``'s JSON reading of a file's bytes (its text, or why there is none)."""
+    text = _text(data)
+    return text if isinstance(text, _Failed) else _json_reading(data, text, bounded=False)
+
+
 def _python_reading(data: bytes) -> object:
     """What a pipeline's ``json.load`` makes of the bytes (:data:`NOT_READ` when it fails)."""
     try:
@@ -455,8 +454,8 @@ JSON_BYTES = st.one_of(
 @given(JSON_BYTES)
 def test_the_json_reading_is_pythons(data: bytes) -> None:
     """msgspec reads first; whatever it accepts, Python's ``json`` reads as the same value."""
-    mine, python = _json_reading(data), _python_reading(data)
-    assert (type(mine).__name__ == "_Failed") if python is NOT_READ else repr(mine) == repr(python)
+    mine, python = _reading(data), _python_reading(data)
+    assert isinstance(mine, _Failed) if python is NOT_READ else repr(mine) == repr(python)
 
 
 @settings(max_examples=300, deadline=None)
@@ -464,8 +463,8 @@ def test_the_json_reading_is_pythons(data: bytes) -> None:
 def test_the_json_reading_of_mutated_files_is_pythons(data: st.DataObject) -> None:
     file = data.draw(mutated_files(example_files()))
     python = _python_reading(file)
-    mine = _json_reading(file)
-    assert (type(mine).__name__ == "_Failed") if python is NOT_READ else repr(mine) == repr(python)
+    mine = _reading(file)
+    assert isinstance(mine, _Failed) if python is NOT_READ else repr(mine) == repr(python)
 
 
 @settings(max_examples=400, deadline=None)
@@ -474,11 +473,13 @@ def test_yaml_reads_json_alike_but_for_floats(data: st.DataObject) -> None:
     """Why ``check`` may skip the YAML reading: a JSON reading that fails the schema for
     a value other than a float, YAML's reading of the same text fails too."""
     file = data.draw(mutated_files(example_files()))
-    reading = _json_reading(file)
-    problem = None if type(reading).__name__ == "_Failed" else _schema_problem(reading)
+    reading = _reading(file)
+    problem = None if isinstance(reading, _Failed) else _schema_problem(reading)
     if problem is not None and "got `float`" not in problem:
-        yaml_reading = _yaml_reading(file)
-        assert type(yaml_reading).__name__ == "_Failed" or _schema_problem(yaml_reading) is not None
+        text = _text(file)  # (text: the JSON reading read it)
+        assert isinstance(text, str)
+        yaml_reading = _yaml_reading(text)
+        assert isinstance(yaml_reading, _Failed) or _schema_problem(yaml_reading) is not None
 
 
 # --- files and the command line --------------------------------------------------------------

@@ -8,7 +8,8 @@ stdout, signals). The rest of asnfp never imports this package. Its face hands o
 
 >>> from asnfp.cli import main
 >>> main(["rules", "-k", "Lv3Image"])  # doctest: +ELLIPSIS
-Asn_Lv3Image  3  image3  ...
+Asn_Lv3Image  level 3  image3
+...
 0
 """
 

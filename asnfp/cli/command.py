@@ -13,12 +13,14 @@ import contextlib
 import os
 import sys
 import tempfile  # noqa: F401  (doctests)
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path  # noqa: F401  (doctests)
 from typing import NoReturn
 
 from asnfp.cli import batch
 from asnfp.cli.generate import (  # noqa: F401
+    ROW_NUMBERS,
     add_generate_command,
     check_columns,
     positive_count,
@@ -49,6 +51,7 @@ from asnfp.fast.drivers import Options
 from asnfp.fold import RuleFailed
 from asnfp.plumbing import concat, unique
 from asnfp.pool import Pool, read_pool
+from asnfp.rule import Rule
 from asnfp.signals import handled
 from asnfp.tools import diff, edit, from_list, gather, mkpool, validate
 from asnfp.version import __version__
@@ -62,29 +65,71 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_rules(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("rules", help="list the rule catalogue, one line per rule",
-                       description="List the JWST rules in the order they run: name, level, "
-                                   "asn_type, and the constraint as a readable expression.")
-    p.add_argument("-k", default="", help="only rules whose name contains this text")
+    p = sub.add_parser("rules", help="list the rule catalogue, or print rules as trees",
+                       description="List the JWST rules in the order they run, one line each: name, "
+                                   "level, asn_type and the constraint's top-level blocks. With -k, "
+                                   "print each rule whose name contains the text as an indented tree "
+                                   "of all_of / any_of / not_any / not_all and leaves, in the words of "
+                                   "the catalogue's source.")
+    p.add_argument("-k", default=None, metavar="TEXT",
+                   help="print the rules whose name contains TEXT, each as a tree")
+    p.add_argument("--expand", action="store_true",
+                   help="with -k: print what each named block is made of, after its call")
     p.set_defaults(command=run_rules)
 
 
+#: The width ``asnfp rules`` keeps to.
+_WIDTH = 100
+
+
 def run_rules(args: argparse.Namespace) -> int:
-    """Print one line per rule of the catalogue: ``name  level  asn_type  constraint``.
+    """Print the catalogue as a table, one line per rule (``name  level  asn_type``
+    and a summary of the constraint); with ``-k TEXT``, the rules whose name contains
+    ``TEXT``, each as a tree (:func:`~asnfp.constraints.describe_rule`).
 
     >>> import io, contextlib
     >>> out = io.StringIO()
     >>> with contextlib.redirect_stdout(out):
-    ...     status = main(["rules", "-k", "Lv3Image"])
-    >>> status, out.getvalue().split()[:3]
-    (0, ['Asn_Lv3Image', '3', 'image3'])
+    ...     status = main(["rules", "-k", "Lv3ImageMosaic"])
+    >>> print(out.getvalue().rstrip())
+    Asn_Lv3ImageMosaic  level 3  image3
+      science(...)
+        all_of
+          optical_path()
+          image()
+          wfs_visit()
+          not_bkgd_or_tso()
     """
+    from asnfp.constraints import describe_rule
     from asnfp.jwst import RULES
 
-    for rule in RULES:
-        if args.k in rule.name:
-            print(f"{rule.name}  {rule.level}  {rule.asn_type}  {rule.constraint.describe()}")
+    if args.k is None:
+        print("\n".join(_table(RULES)))
+        return 0
+    found = [rule for rule in RULES if args.k in rule.name]
+    if not found:
+        raise UsageError(f"no rule has {args.k!r} in its name (asnfp rules lists them)")
+    print("\n\n".join(describe_rule(rule, _WIDTH, expand=args.expand) for rule in found))
     return 0
+
+
+def _table(rules: Sequence[Rule]) -> list[str]:
+    """The lines of the ``asnfp rules`` table: a header, then one line per rule.
+
+    >>> from asnfp.jwst import RULES
+    >>> print("\\n".join(_table(RULES[:2])))
+    rule                level  asn_type  constraint
+    Asn_Lv2CoronAsRate  2      image2    base(), mode(), exp_type ~ 'nrc_coron', subarray ~ 'full', c...
+    Asn_Lv2FGS          2      image2    base(), single_science(level2_exptype), exp_type ~ 'fgs_imag...
+    """
+    from asnfp.constraints import summary
+
+    names = max(len("rule"), *(len(r.name) for r in rules))
+    kinds = max(len("asn_type"), *(len(r.asn_type) for r in rules))
+    room = _WIDTH - names - kinds - len("level") - 6
+    lines = [f"{'rule':{names}}  level  {'asn_type':{kinds}}  constraint"]
+    lines += [f"{r.name:{names}}  {r.level:<5}  {r.asn_type:{kinds}}  {summary(r.constraint, room)}" for r in rules]
+    return lines
 
 
 def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -92,11 +137,12 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                        description="For a row of the pool (or, by default, for every row that no "
                                    "written association holds): the associations that hold it, "
                                    "and for each rule whether the row joined it, and if not, the "
-                                   "leaf that missed with the value the row has there.")
+                                   "leaf that missed with the value the row has there.",
+                       epilog=textwrap.fill(ROW_NUMBERS, 79))
     p.add_argument("pool", help="association pool file")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--row", type=int, action="append", metavar="N",
-                       help="the N-th exposure of the pool (the first is 1); may be repeated")
+                       help="the pool's row N, counted from 1 as the file is read (see below); may be repeated")
     which.add_argument("--file", action="append", metavar="NAME",
                        help="the rows whose file name is NAME (or contains it); may be repeated")
     p.add_argument("--rule", action="append", metavar="NAME", help="only this rule (may be repeated)")
@@ -175,13 +221,34 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = _Parser(prog="asnfp", description="JWST associations, as a functional fold.")
     parser.add_argument("--version", action="version", version=f"asnfp {__version__}")
-    sub = parser.add_subparsers(dest="name", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="name", title="commands", parser_class=_Parser)
     add_generate_command(sub)
     _add_rules(sub)
     _add_explain(sub)
     for tool in (from_list, edit, gather, mkpool, diff, validate, batch):
         tool.add_parser(sub)
     return parser
+
+
+def _no_command(parser: argparse.ArgumentParser) -> int:
+    """A bare ``asnfp``: the usage and the commands, on stderr, and the status of a usage
+    error (2, as argparse gives, and as the reference's tools give when called bare).
+
+    >>> import io, contextlib
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     status = main([])
+    >>> lines = err.getvalue().splitlines()
+    >>> status, lines[0], lines[-1]
+    (2, 'usage: asnfp [-h] [--version]', 'asnfp: error: a command is required (asnfp COMMAND -h tells its options)')
+    >>> [line.split()[0] for line in lines if line[:4] == "    " and line[4] != " "][:4]
+    ['generate', 'rules', 'explain', 'from-list']
+    """
+    with contextlib.suppress(OSError, ValueError):
+        parser.print_help(sys.stderr)
+        print(file=sys.stderr)
+    say("asnfp: error: a command is required (asnfp COMMAND -h tells its options)")
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,9 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["generate", str(d / "missing.csv")])  # one line on stderr: "asnfp: error: ...: no such file"
     2
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if sys.stderr is None:  # (started with stderr closed: there is no one to tell)
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    if getattr(args, "command", None) is None:
+        return _no_command(parser)
     stdout = GuardedStdout(sys.stdout)
     try:
         with handled(TERMINATING_SIGNALS, terminate), contextlib.redirect_stdout(stdout), cycle_collector_off():

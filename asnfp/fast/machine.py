@@ -264,7 +264,7 @@ def _fresh_outcome(keys: tuple[Any, Any, Leaf | None, bool], rule: Rule, row: Ro
         return PURE_MISS
     run = memo.space(run_key)
     return _remembered(run, rule.constraint, rule, row,
-                       lambda out: base if out.leaf is not global_leaf else run)  # type: ignore[union-attr]
+                       lambda out: base if out.leaf is not global_leaf else run)
 
 
 def _remembered(space: Memo, constraint: Constraint, rule: Rule, row: Row,
@@ -297,12 +297,12 @@ def then_leaf(out: Outcome, leaf: Constraint, row: Row) -> Outcome:
     """
     after = leaf(out.bindings, row)
     if not after.matched and not after.reprocess:
-        return _new(Miss, (after.bindings, after.leaf, ()))  # type: ignore[union-attr]
+        return _new(Miss, (after.bindings, after.leaf, ()))
     if out.matched:
         if after.matched:
             return _new(Match, (after.bindings, out.reprocess + after.reprocess))
-        return _new(Miss, (after.bindings, after.leaf, after.reprocess))  # type: ignore[union-attr]
-    return _new(Miss, (after.bindings, out.leaf, out.reprocess))  # type: ignore[union-attr]
+        return _new(Miss, (after.bindings, after.leaf, after.reprocess))
+    return _new(Miss, (after.bindings, out.leaf, out.reprocess))
 
 
 def _untraced(out: Outcome, traced: Row, row: Row) -> Outcome:

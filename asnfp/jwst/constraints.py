@@ -15,11 +15,21 @@ True
 >>> holds(nircam_images, {"exp_type": "nrc_image", "instrume": "nircam", "pntgtype": "science",
 ...                       "tsovisit": "t"})
 False
+
+A constraint's tree (:meth:`~asnfp.constraints.Constraint.describe`) shows each block as
+the call that made it:
+
+>>> print(nircam_images.describe())
+all_of
+  is_image()
+  is_instrument('nircam')
+  not_any
+    is_tso()
 """
 
 from __future__ import annotations
 
-from asnfp.constraints import AttrLeaf, Node, ValueLeaf, not_any, value_leaf  # noqa: F401  (not_any: doctests)
+from asnfp.constraints import AttrLeaf, Bindings, Node, ValueLeaf, made_by, not_any, value_leaf  # noqa: F401  (not_any: doctests)
 from asnfp.jwst import level3, shared
 from asnfp.jwst.dms import (
     EXPOSURE_TYPE_COLUMNS,
@@ -28,6 +38,7 @@ from asnfp.jwst.dms import (
     is_coron_row,
 )
 from asnfp.jwst.shared import dms
+from asnfp.row import Row
 
 __all__ = (
     "exp_type_is",
@@ -62,7 +73,7 @@ def exp_type_is(pattern: str) -> AttrLeaf:
     >>> [holds(exp_type_is("nrs_fixedslit|nrs_brightobj"), {"exp_type": e}) for e in ("nrs_brightobj", "nrs_ifu")]
     [True, False]
     """
-    return dms("exp_type", "exp_type", pattern)
+    return made_by(dms("exp_type", "exp_type", pattern), "exp_type_is", pattern)
 
 
 def is_image() -> AttrLeaf:
@@ -73,7 +84,7 @@ def is_image() -> AttrLeaf:
     >>> [holds(is_image(), {"exp_type": e}) for e in ("mir_image", "nrc_tacq", "mir_lrs-fixedslit")]
     [True, False, False]
     """
-    return level3.image()
+    return made_by(level3.image(), "is_image")
 
 
 def is_ifu() -> AttrLeaf:
@@ -83,7 +94,7 @@ def is_ifu() -> AttrLeaf:
     >>> [holds(is_ifu(), {"exp_type": e}) for e in ("nrs_ifu", "mir_mrs", "nrs_msaspec")]
     [True, True, False]
     """
-    return level3.ifu()
+    return made_by(level3.ifu(), "is_ifu")
 
 
 def is_msa() -> Node:
@@ -95,7 +106,7 @@ def is_msa() -> Node:
     ...  for e, m in (("nrs_msaspec", "jw_msa.fits"), ("nrs_msaspec", "null"), ("nrs_fixedslit", "null"))]
     [True, False, False]
     """
-    return level3.msa()
+    return made_by(level3.msa(), "is_msa")
 
 
 def is_tso() -> Node:
@@ -106,7 +117,7 @@ def is_tso() -> Node:
     ...                                                               {"exp_type": "nrc_image"})]
     [True, True, False]
     """
-    return shared.tso()
+    return made_by(shared.tso(), "is_tso")
 
 
 def is_background() -> AttrLeaf:
@@ -116,11 +127,15 @@ def is_background() -> AttrLeaf:
     >>> [holds(is_background(), {"bkgdtarg": b}) for b in ("t", "f", "null")]
     [True, False, False]
     """
-    return dms("bkgdtarg", "bkgdtarg", pins=False)
+    return made_by(dms("bkgdtarg", "bkgdtarg", pins=False), "is_background")
+
+
+def _exposure_type(bindings: Bindings, row: Row) -> str:
+    return exposure_type(row)
 
 
 def _exposure_type_is(kind: str) -> ValueLeaf:
-    return value_leaf(f"is_{kind}", lambda b, row: exposure_type(row), kind, pins=False,
+    return value_leaf(f"is_{kind}", _exposure_type, kind, pins=False,
                       label=f"exposure type == {kind!r}", columns=EXPOSURE_TYPE_COLUMNS)
 
 
@@ -132,7 +147,7 @@ def is_science() -> ValueLeaf:
     >>> [holds(is_science(), {"exp_type": "nrc_image", **more}) for more in ({}, {"is_psf": "t"}, {"bkgdtarg": "t"})]
     [True, False, False]
     """
-    return _exposure_type_is("science")
+    return made_by(_exposure_type_is("science"), "is_science")
 
 
 def is_target_acquisition() -> ValueLeaf:
@@ -142,7 +157,7 @@ def is_target_acquisition() -> ValueLeaf:
     >>> [holds(is_target_acquisition(), {"exp_type": e}) for e in ("nrc_tacq", "nrc_image")]
     [True, False]
     """
-    return shared.target_acq()
+    return made_by(shared.target_acq(), "is_target_acquisition")
 
 
 def is_coronagraphy() -> ValueLeaf:
@@ -154,8 +169,12 @@ def is_coronagraphy() -> ValueLeaf:
     >>> [holds(is_coronagraphy(), {**row, "exp_type": e}) for e in ("nrc_coron", "mir_lyot", "mir_image")]
     [True, True, False]
     """
-    return value_leaf("is_coronagraphy", lambda b, row: is_coron_row(row), True, pins=False,
-                      label="is_coronagraphy")
+    return made_by(value_leaf("is_coronagraphy", _coronagraphic, True, pins=False, label="is_coronagraphy"),
+                   "is_coronagraphy")
+
+
+def _coronagraphic(bindings: Bindings, row: Row) -> bool:
+    return is_coron_row(row)
 
 
 def is_ami() -> ValueLeaf:
@@ -165,7 +184,11 @@ def is_ami() -> ValueLeaf:
     >>> [holds(is_ami(), {"exp_type": e, "pntgtype": "science"}) for e in ("nis_ami", "nis_image")]
     [True, False]
     """
-    return value_leaf("is_ami", lambda b, row: is_ami_row(row), True, pins=False, label="is_ami")
+    return made_by(value_leaf("is_ami", _ami, True, pins=False, label="is_ami"), "is_ami")
+
+
+def _ami(bindings: Bindings, row: Row) -> bool:
+    return is_ami_row(row)
 
 
 def is_wfsc() -> Node:
@@ -175,7 +198,7 @@ def is_wfsc() -> Node:
     >>> [holds(is_wfsc(), {"visitype": v}) for v in ("prime_wfsc_sensing_only", "prime_targeted_fixed")]
     [True, False]
     """
-    return shared.wfsc()
+    return made_by(shared.wfsc(), "is_wfsc")
 
 
 def is_instrument(name: str) -> AttrLeaf:
@@ -185,7 +208,7 @@ def is_instrument(name: str) -> AttrLeaf:
     >>> [holds(is_instrument("miri"), {"instrume": i}) for i in ("miri", "nircam")]
     [True, False]
     """
-    return dms("instrument", "instrume", name)
+    return made_by(dms("instrument", "instrume", name), "is_instrument", name)
 
 
 def same_program() -> AttrLeaf:
@@ -197,7 +220,7 @@ def same_program() -> AttrLeaf:
     >>> [holds(c, {"program": p}, b) for p in ("1234", "4321")]
     [True, False]
     """
-    return dms("program", "program")
+    return made_by(dms("program", "program"), "same_program")
 
 
 def same_instrument() -> AttrLeaf:
@@ -210,7 +233,7 @@ def same_instrument() -> AttrLeaf:
     >>> [holds(c, {"instrume": i}, b) for i in ("miri", "nircam")]
     [True, False]
     """
-    return dms("instrument", "instrume")
+    return made_by(dms("instrument", "instrume"), "same_instrument")
 
 
 def same_target() -> Node:
@@ -223,7 +246,7 @@ def same_target() -> Node:
     >>> [holds(c, {"targetid": t}, b) for t in ("1", "2")]
     [True, False]
     """
-    return shared.target()
+    return made_by(shared.target(), "same_target")
 
 
 def same_optical_path() -> Node:
@@ -236,7 +259,7 @@ def same_optical_path() -> Node:
     >>> [holds(c, {"filter": f, "pupil": "clear", "subarray": "full"}, b) for f in ("f150w", "f200w")]
     [True, False]
     """
-    return level3.optical_path()
+    return made_by(level3.optical_path(), "same_optical_path")
 
 
 def same_filter() -> AttrLeaf:
@@ -249,7 +272,7 @@ def same_filter() -> AttrLeaf:
     >>> [holds(c, {"filter": f, "pupil": "f164n"}, b) for f in ("f150w", "f200w")]
     [True, False]
     """
-    return dms("filter", "filter")
+    return made_by(dms("filter", "filter"), "same_filter")
 
 
 def same_slit() -> AttrLeaf:
@@ -263,7 +286,7 @@ def same_slit() -> AttrLeaf:
     >>> [holds(c, {"fxd_slit": s}, b) for s in ("s200a1", "s200a2")]
     [True, False]
     """
-    return dms("slit", "fxd_slit")
+    return made_by(dms("slit", "fxd_slit"), "same_slit")
 
 
 def same_exp_type() -> AttrLeaf:
@@ -275,7 +298,7 @@ def same_exp_type() -> AttrLeaf:
     >>> [holds(c, {"exp_type": e}, b) for e in ("nrs_ifu", "nrs_msaspec")]
     [True, False]
     """
-    return dms("exp_type", "exp_type")
+    return made_by(dms("exp_type", "exp_type"), "same_exp_type")
 
 
 def same_observation() -> AttrLeaf:
@@ -287,7 +310,7 @@ def same_observation() -> AttrLeaf:
     >>> [holds(c, {"obs_num": n}, b) for n in ("3", "4")]
     [True, False]
     """
-    return dms("obs_num", "obs_num")
+    return made_by(dms("obs_num", "obs_num"), "same_observation")
 
 
 def same_detector() -> AttrLeaf:
@@ -299,5 +322,5 @@ def same_detector() -> AttrLeaf:
     >>> [holds(c, {"detector": d}, b) for d in ("nrca1", "nrcb1")]
     [True, False]
     """
-    return dms("detector", "detector")
+    return made_by(dms("detector", "detector"), "same_detector")
 

@@ -95,6 +95,18 @@ def rule(name: str, asn_type: str, product: str | Callable[[Association], str] |
     >>> asn = create(r, "candidate", row)[1]
     >>> asn.products[0].name, asn.products[0].members[0].expname
     ('jw01234-a3001_t001_clear-f150w', 'jw01234001001_02101_00001_nrca1_cal.fits')
+
+    It prints as it was written, inside the Level-3 wrapping (``asnfp rules -k`` prints
+    the catalogue's so):
+
+    >>> from asnfp.constraints import describe_rule
+    >>> print(describe_rule(r))
+    Asn_ImageByFilter  level 3  image3
+      science(...)
+        all_of
+          is_image()
+          same_optical_path()
+          same_target()
     """
     if level == 3:
         made = level3.science_rule(name, asn_type, constraint, checks=checks)

@@ -25,6 +25,8 @@ from asnfp.constraints import (
     any_of,
     attr,
     find,
+    function_name,
+    made_by,
     not_any,
     value_leaf,
 )
@@ -55,6 +57,8 @@ __all__ = (
     "target",
     "HAS_SCIENCE",
     "integrations",
+    "exptype_not_background",
+    "exptype_is_science",
 )
 
 Exptype = Callable[[Bindings, Row], str]
@@ -131,14 +135,53 @@ def target(exptype: Exptype | None = None) -> Node:
     if exptype is None:
         by_id = dms("target", "targetid")
     else:
-        by_id = dms("target", "targetid",
-                    onlyif=lambda b, row: exptype(b, row) != "background",
+        by_id = dms("target", "targetid", onlyif=exptype_not_background(exptype),
                     reprocess=Category.EXISTING)
-    return any_of(
+    tree = any_of(
         all_of(dms("acdirect", "asn_candidate", ACDIRECT),
-               value_leaf("target", lambda b, row: "000", label="target=000")),
+               value_leaf("target", _no_target, label="target=000")),
         by_id,
     )
+    return made_by(tree, "target") if exptype is None else made_by(tree, "target", exptype)
+
+
+def _no_target(bindings: Bindings, row: Row) -> str:
+    return "000"
+
+
+def exptype_not_background(exptype: Exptype) -> RowTest:
+    """A row test, a leaf's ``onlyif``: the rule's ``exptype`` of the row is not
+    ``background`` (named for what it tests).
+
+    >>> test = exptype_not_background(lambda b, row: row["exp_type"])
+    >>> test.__name__, test(NO_BINDINGS, make_row(0, {"exp_type": "background"}))
+    ("exptype != 'background'", False)
+    """
+    def test(bindings: Bindings, row: Row) -> bool:
+        return exptype(bindings, row) != "background"
+
+    test.__name__ = test.__qualname__ = f"{_exptype_name(exptype)} != 'background'"
+    return test
+
+
+def exptype_is_science(exptype: Exptype) -> RowTest:
+    """A row test, a leaf's ``onlyif``: the rule's ``exptype`` of the row is ``science``.
+
+    >>> from asnfp.jwst.level3.base import level3_exptype
+    >>> test = exptype_is_science(level3_exptype)
+    >>> test.__name__, test(NO_BINDINGS, make_row(0, {"exp_type": "nis_ami"}))
+    ("level3_exptype == 'science'", True)
+    """
+    def test(bindings: Bindings, row: Row) -> bool:
+        return exptype(bindings, row) == "science"
+
+    test.__name__ = test.__qualname__ = f"{_exptype_name(exptype)} == 'science'"
+    return test
+
+
+def _exptype_name(exptype: Exptype) -> str:
+    name = function_name(exptype)
+    return "exptype" if name.startswith("lambda") else name
 
 
 def tso() -> Node:
@@ -147,11 +190,11 @@ def tso() -> Node:
     >>> tso()(NO_BINDINGS, make_row(0, {"pntgtype": "science", "tsovisit": "t"})).matched
     True
     """
-    return all_of(
+    return made_by(all_of(
         dms(None, "pntgtype", "science"),
         any_of(dms(None, "tsovisit", "t"), dms(None, "exp_type", joined(TSO_EXP_TYPES))),
         name="is_tso",
-    )
+    ), "tso")
 
 
 def not_tso() -> Node:
@@ -160,7 +203,7 @@ def not_tso() -> Node:
     >>> not_tso()(NO_BINDINGS, make_row(0, {"pntgtype": "science", "tsovisit": "f"})).matched
     True
     """
-    return not_any(tso())
+    return made_by(not_any(tso()), "not_tso")
 
 
 def not_bkgd() -> Node:
@@ -169,7 +212,7 @@ def not_bkgd() -> Node:
     >>> not_bkgd()(NO_BINDINGS, make_row(0, {"bkgdtarg": "t"})).matched
     False
     """
-    return not_any(dms("bkgdtarg", "bkgdtarg", pins=False))
+    return made_by(not_any(dms("bkgdtarg", "bkgdtarg", pins=False)), "not_bkgd")
 
 
 def not_bkgd_or_tso() -> Node:
@@ -178,7 +221,7 @@ def not_bkgd_or_tso() -> Node:
     >>> not_bkgd_or_tso()(NO_BINDINGS, make_row(0, {"pntgtype": "science"})).matched
     True
     """
-    return not_any(dms("bkgdtarg", "bkgdtarg"), tso())
+    return made_by(not_any(dms("bkgdtarg", "bkgdtarg"), tso()), "not_bkgd_or_tso")
 
 
 def wfsc() -> Node:
@@ -187,7 +230,7 @@ def wfsc() -> Node:
     >>> wfsc()(NO_BINDINGS, make_row(0, {"visitype": "prime_wfsc_x"})).matched
     True
     """
-    return all_of(all_of(dms("wfsc", "visitype", ".+wfsc.+")))
+    return made_by(all_of(all_of(dms("wfsc", "visitype", ".+wfsc.+"))), "wfsc")
 
 
 def target_acq() -> ValueLeaf:
@@ -196,25 +239,37 @@ def target_acq() -> ValueLeaf:
     >>> target_acq()(NO_BINDINGS, make_row(0, {"pntgtype": "target_acquisition"})).matched
     True
     """
-    return value_leaf("target_acq", lambda b, row: exposure_type(row), "target_acquisition",
-                      label="target_acq", columns=EXPOSURE_TYPE_COLUMNS)
+    return made_by(value_leaf("target_acq", _exposure_type, "target_acquisition",
+                              label="target_acq", columns=EXPOSURE_TYPE_COLUMNS), "target_acq")
 
 
-def single_science(exptype: Exptype, **options: object) -> Node:
+def _exposure_type(bindings: Bindings, row: Row) -> str:
+    return exposure_type(row)
+
+
+def single_science(exptype: Exptype, *, on_match: bool = False, work_over: Category = Category.BOTH) -> Node:
     """The row is science (by the rule's own ``exptype``) and the association has no
-    science member yet: one science exposure per Level-2 association.
+    science member yet: one science exposure per Level-2 association. ``on_match`` and
+    ``work_over``: the node's re-process flag (see :func:`~asnfp.constraints.all_of`).
 
     >>> ss = single_science(lambda b, row: exposure_type(row))
     >>> row = make_row(0, {"exp_type": "nrc_image"})
     >>> ss(NO_BINDINGS, row).matched, ss(NO_BINDINGS.with_fact("has_science", True), row).matched
     (True, False)
     """
-    return all_of(
-        value_leaf(None, lambda b, row: exptype(b, row) == "science", True, label="is_science"),
-        value_leaf(None, lambda b, row: bool(b.fact("has_science")), False,
-                   label="no_science_yet"),
-        **options,  # type: ignore[arg-type]
-    )
+    def is_science(bindings: Bindings, row: Row) -> bool:
+        return exptype(bindings, row) == "science"
+
+    tree = all_of(value_leaf(None, is_science, True, label="is_science"),
+                  value_leaf(None, _has_science, False, label="no_science_yet"),
+                  on_match=on_match, work_over=work_over)
+    if not on_match:
+        return made_by(tree, "single_science", exptype)
+    return made_by(tree, "single_science", exptype, on_match=on_match, work_over=work_over)
+
+
+def _has_science(bindings: Bindings, row: Row) -> bool:
+    return bool(bindings.fact("has_science"))
 
 
 from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401  (doctest namespace)

@@ -55,14 +55,24 @@ import argparse
 import functools
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 import msgspec
 
 from asnfp.errors import AsnfpError, on_one_line, shown_path
-from asnfp.io import Level3File
+from asnfp.io import (
+    Level3File,
+    _at,
+    _expected,
+    _Failed,
+    _json_reading,
+    _missing,
+    _schema_problem,
+    _text,
+    _why_not,
+    _yaml_reading,
+)
 from asnfp.reading import ASN_BYTES, TOO_DEEP, BoundExceeded, load_yaml, read_bounded
 
 __all__ = (
@@ -78,17 +88,8 @@ __all__ = (
 )
 
 _YAML_SUFFIXES: Final = (".yaml", ".yml")
-#: What ``dict.get`` gives for a key the object does not hold.
-_ABSENT: Final = object()
-#: The top-level keys the Level-2b schema types as strings.
-_STRING_KEYS: Final = ("asn_type", "asn_rule", "asn_pool", "program")
-#: The member keys the schema requires of a member that is an object.
-_MEMBER_KEYS: Final = ("expname", "exptype")
 #: How a schema failure names a float (a number YAML may read as a string).
 _FLOAT_FOUND: Final = "got `float`"
-#: How messages name a decoded value's type (msgspec's words for JSON's types).
-_TYPE_NAMES: Final = {str: "str", int: "int", float: "float", bool: "bool", type(None): "null",
-                      list: "array", dict: "object"}
 
 
 class Invalid(msgspec.Struct, frozen=True):
@@ -101,149 +102,7 @@ class Invalid(msgspec.Struct, frozen=True):
     message: str
 
 
-class _Failed(msgspec.Struct, frozen=True):
-    """Why one reading (JSON or YAML) gives no association; ``kind`` is ``text`` (not
-    UTF-8), ``syntax``, ``bound`` (one of asnfp's reading bounds) or ``schema``."""
-
-    message: str
-    kind: str
-
-
-# --- the two readings -------------------------------------------------------------------
-
-
-def _text(data: bytes) -> str:
-    """The text a pipeline reads: strict UTF-8 (a BOM kept), universal newlines."""
-    text = data.decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
-def _not_text(err: UnicodeDecodeError) -> _Failed:
-    return _Failed(f"not UTF-8 text ({err.reason} at byte {err.start})", "text")
-
-
-def _json_reading(data: bytes) -> object:
-    """The value Python's ``json`` makes of the file's text (the reference's reading), or
-    the :class:`_Failed` reason it makes none.
-
-    msgspec reads first: bytes it accepts are UTF-8 and Python's ``json`` makes the same
-    value of them (newlines can only be whitespace there). What it refuses - and more
-    than Python's ``json`` does: NaN, Infinity, lone surrogate escapes, numbers out of its
-    range, deep nesting - Python's ``json`` reads."""
-    try:
-        value: object = msgspec.json.decode(data)
-        return value
-    except (msgspec.DecodeError, RecursionError):
-        return _python_json_reading(data)
-
-
-def _python_json_reading(data: bytes) -> object:
-    import json  # here: generate and the other tools never need it (1 ms of every start)
-
-    try:
-        text = _text(data)
-    except UnicodeDecodeError as err:
-        return _not_text(err)
-    try:
-        value: object = json.loads(text)
-        return value
-    except RecursionError:
-        return _Failed("nests deeper than Python's json follows", "syntax")
-    except ValueError as err:  # a JSONDecodeError, or an int of more than 4,300 digits
-        return _Failed(on_one_line(err), "syntax")
-
-
-def _yaml_reading(data: bytes) -> object:
-    """The value ``yaml.safe_load`` makes of the file's text, within asnfp's bounds, or
-    the :class:`_Failed` reason it makes none."""
-    try:
-        text = _text(data)
-    except UnicodeDecodeError as err:
-        return _not_text(err)
-    try:
-        return load_yaml(text)
-    except BoundExceeded as err:
-        return _Failed(str(err), "bound")
-    except Exception as err:  # (the reference takes any failure as "not YAML")
-        return _Failed(on_one_line(err), "syntax")
-
-
-# --- the reference's schema ----------------------------------------------------------------
-
-
-def _type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-def _at(where: str) -> str:
-    return f" - at `{where}`" if where != "$" else ""
-
-
-def _expected(kind: str, value: object, where: str) -> str:
-    return f"Expected `{kind}`, got `{_type_name(value)}`{_at(where)}"
-
-
-def _missing(key: str, where: str) -> str:
-    return f"Object missing required field `{key}`{_at(where)}"
-
-
-def _strings_problem(obj: dict[object, object], keys: Sequence[str], where: str) -> str | None:
-    """The first of ``keys`` that ``obj`` holds as something other than a string."""
-    for key in keys:
-        value = obj.get(key, "")
-        if not isinstance(value, str):
-            return _expected("str", value, f"{where}.{key}")
-    return None
-
-
-def _member_problem(member: dict[object, object], where: str) -> str | None:
-    for key in _MEMBER_KEYS:
-        if key not in member:
-            return _missing(key, where)
-    return _strings_problem(member, _MEMBER_KEYS, where)
-
-
-def _members_problem(members: list[object], where: str) -> str | None:
-    """The schema's rules for members: a member that is not an object passes here."""
-    for j, member in enumerate(members):
-        if isinstance(member, dict) and not (isinstance(member.get("expname"), str)
-                                             and isinstance(member.get("exptype"), str)):
-            return _member_problem(member, f"{where}.members[{j}]")
-    return None
-
-
-def _product_problem(product: object, i: int) -> str | None:
-    if not isinstance(product, dict):
-        return _expected("object", product, f"$.products[{i}]")
-    if not isinstance(product.get("name", ""), str):
-        return _strings_problem(product, ("name",), f"$.products[{i}]")
-    members = product.get("members", _ABSENT)
-    if members is _ABSENT:
-        return _missing("members", f"$.products[{i}]")
-    if not isinstance(members, list):
-        return _expected("array", members, f"$.products[{i}].members")
-    return _members_problem(members, f"$.products[{i}]") if members else None
-
-
-def _products_problem(asn: dict[object, object]) -> str | None:
-    products = asn.get("products", _ABSENT)
-    if products is _ABSENT:
-        return _missing("products", "$")
-    if not isinstance(products, list):
-        return _expected("array", products, "$.products")
-    for i, product in enumerate(products):
-        problem = _product_problem(product, i)
-        if problem is not None:
-            return problem
-    return None
-
-
-def _schema_problem(asn: object) -> str | None:
-    """Why a decoded file does not meet the reference's Level-2b schema, or ``None``."""
-    if not isinstance(asn, dict):
-        return _expected("object", asn, "$")
-    problem = _strings_problem(asn, _STRING_KEYS, "$")
-    return problem if problem is not None else _products_problem(asn)
+# --- the reference's verdict (its readings and schema: asnfp.io) ---------------------------
 
 
 def _schema_failure(reading: object) -> _Failed | None:
@@ -263,18 +122,6 @@ def _member_not_an_object(asn: Any) -> Invalid | None:
     return None
 
 
-def _why_not(json_failed: _Failed, yaml_failed: _Failed) -> Invalid:
-    """One line for a file neither reading makes an association of."""
-    for failed in (json_failed, yaml_failed):
-        if failed.kind == "bound":
-            return Invalid(failed.message)
-    if json_failed.kind in ("text", "schema"):
-        return Invalid(json_failed.message)
-    if yaml_failed.kind == "schema":
-        return Invalid(f"{yaml_failed.message} (read as YAML; not JSON: {json_failed.message})")
-    return Invalid(f"not JSON ({json_failed.message}) nor YAML ({yaml_failed.message})")
-
-
 def _yaml_may_pass(json_failed: _Failed) -> bool:
     """Whether the YAML reading may pass where the JSON reading failed. When JSON reads
     the text, YAML reads it alike (the same objects, arrays, keys, strings, integers,
@@ -285,13 +132,13 @@ def _yaml_may_pass(json_failed: _Failed) -> bool:
     return json_failed.kind != "schema" or _FLOAT_FOUND in json_failed.message
 
 
-def _yaml_verdict(data: bytes, json_failed: _Failed) -> Invalid | None:
+def _yaml_verdict(text: str, json_failed: _Failed) -> Invalid | None:
     """The verdict when the JSON reading fails: the reference reads the text as YAML."""
-    reading = _yaml_reading(data)
+    reading = _yaml_reading(text)
     failed = _schema_failure(reading)
     if failed is None:
         return _member_not_an_object(reading)
-    return _why_not(json_failed, failed)
+    return Invalid(_why_not(json_failed, failed))
 
 
 def check(data: bytes) -> Invalid | None:
@@ -312,13 +159,16 @@ def check(data: bytes) -> Invalid | None:
     >>> check(b'\\xff{"products": []}')
     Invalid(message='not UTF-8 text (invalid start byte at byte 0)')
     """
-    reading = _json_reading(data)
+    text = _text(data)
+    if isinstance(text, _Failed):
+        return Invalid(text.message)
+    reading = _json_reading(data, text, bounded=False)  # (as deep as Python's json follows)
     failed = _schema_failure(reading)
     if failed is None:
         return _member_not_an_object(reading)
     if not _yaml_may_pass(failed):
         return Invalid(failed.message)
-    return _yaml_verdict(data, failed)
+    return _yaml_verdict(text, failed)
 
 
 # --- asnfp's own checks (--strict) ---------------------------------------------------------

@@ -24,6 +24,8 @@ from asnfp.constraints import (
     all_of,
     always,
     any_of,
+    function_name,
+    made_by,
     not_all,
     not_any,
     value_leaf,
@@ -119,7 +121,8 @@ def base() -> Node:
     >>> first.matched, [b(first.bindings, make_row(1, {"program": p})).matched for p in ("1", "2")]
     (True, [True, False])
     """
-    return all_of(dms("program", "program"), dms("is_tso", "tsovisit", required=False), name="base")
+    return made_by(all_of(dms("program", "program"), dms("is_tso", "tsovisit", required=False), name="base"),
+                   "base")
 
 
 def mode() -> Node:
@@ -131,7 +134,7 @@ def mode() -> Node:
     ...  mode()(NO_BINDINGS, make_row(1, {**row, "filter": "opaque"})).matched)
     (True, False)
     """
-    return all_of(
+    return made_by(all_of(
         dms("instrument", "instrume"),
         dms("detector", "detector"),
         dms("opt_elem", ("filter", "band")),
@@ -144,7 +147,7 @@ def mode() -> Node:
         not_any(dms(None, "visitype", ".+wfsc.+")),
         dms("slit", "fxd_slit", required=False),
         name="mode",
-    )
+    ), "mode")
 
 
 def image_science() -> Leaf:
@@ -153,7 +156,7 @@ def image_science() -> Leaf:
     >>> [image_science()(NO_BINDINGS, make_row(0, {"exp_type": e})).matched for e in ("nrc_image", "nrc_tacq")]
     [True, False]
     """
-    return dms("exp_type", "exp_type", joined(IMAGE2_SCIENCE_EXP_TYPES))
+    return made_by(dms("exp_type", "exp_type", joined(IMAGE2_SCIENCE_EXP_TYPES)), "image_science")
 
 
 def image_nonscience() -> Node:
@@ -163,7 +166,7 @@ def image_nonscience() -> Node:
     ...  for e in ("nrc_focus", "nrc_image")]
     [True, False]
     """
-    return any_of(
+    return made_by(any_of(
         target_acq(),
         dms("non_science", "exp_type", joined(IMAGE2_NONSCIENCE_EXP_TYPES)),
         all_of(
@@ -171,7 +174,7 @@ def image_nonscience() -> Node:
             dms(None, "msastate", "primarypark_allopen"),
             dms(None, "grating", "mirror"),
         ),
-    )
+    ), "image_nonscience")
 
 
 def background() -> Leaf:
@@ -182,7 +185,7 @@ def background() -> Leaf:
     ...  background()(NO_BINDINGS, make_row(0, {"bkgdtarg": "f"})).matched)
     (True, ['EXISTING'], False)
     """
-    return dms("background", "bkgdtarg", pins=False, reprocess=Category.EXISTING)
+    return made_by(dms("background", "bkgdtarg", pins=False, reprocess=Category.EXISTING), "background")
 
 
 def special() -> Leaf:
@@ -192,7 +195,7 @@ def special() -> Leaf:
     ...  for b, p in (("t", "f"), ("f", "t"), ("f", "f"))]
     [True, True, False]
     """
-    return dms("is_special", ("bkgdtarg", "is_psf"))
+    return made_by(dms("is_special", ("bkgdtarg", "is_psf")), "special")
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -314,8 +317,14 @@ def is_exptype(exptype: Exptype, kind: str, *, equal: bool = True) -> ValueLeaf:
     True
     """
     word = "==" if equal else "!="
-    return value_leaf(None, lambda b, row: (exptype(b, row) == kind) == equal, True, pins=False,
-                      label=f"exptype {word} {kind}")
+
+    def exptype_test(bindings: Bindings, row: Row) -> bool:
+        return (exptype(bindings, row) == kind) == equal
+
+    exptype_test.__name__ = exptype_test.__qualname__ = f"{function_name(exptype)} {word} {kind!r}"
+    leaf = value_leaf(None, exptype_test, True, pins=False, label=f"exptype {word} {kind}")
+    return made_by(leaf, "is_exptype", exptype, kind) if equal else made_by(leaf, "is_exptype", exptype, kind,
+                                                                            equal=False)
 
 
 def spectral_science(exclude: tuple[str, ...] = ()) -> Node:
@@ -325,7 +334,8 @@ def spectral_science(exclude: tuple[str, ...] = ()) -> Node:
     False
     """
     kinds = [k for k in SPEC2_SCIENCE_EXP_TYPES if k not in exclude]
-    return any_of(dms("exp_type", "exp_type", joined(kinds)))
+    tree = any_of(dms("exp_type", "exp_type", joined(kinds)))
+    return made_by(tree, "spectral_science", exclude) if exclude else made_by(tree, "spectral_science")
 
 
 def imprint() -> Node:
@@ -334,7 +344,7 @@ def imprint() -> Node:
     >>> imprint()(NO_BINDINGS, make_row(0, {"is_imprt": "t"})).reprocess[0].work_over.name
     'EXISTING'
     """
-    return all_of(dms("imprint", "is_imprt"), on_match=True, work_over=Category.EXISTING)
+    return made_by(all_of(dms("imprint", "is_imprt"), on_match=True, work_over=Category.EXISTING), "imprint")
 
 
 def imprint_special() -> Node:
@@ -344,12 +354,20 @@ def imprint_special() -> Node:
     >>> imprint_special()(NO_BINDINGS, make_row(0, {"is_imprt": "t", "mostilno": "1"})).matched
     True
     """
-    return all_of(
+    return made_by(all_of(
         dms("imprint", "is_imprt", reprocess=Category.EXISTING),
         dms("mosaic_tile", "mostilno"),
-        value_leaf(None, lambda b, row: b.fact(ORIGINAL), "imprint", test=lambda v, got: v != got,
-                   pins=False, label="last exptype != imprint"),
-    )
+        value_leaf(None, _last_exptype, "imprint", test=_differs, pins=False, label="last exptype != imprint"),
+    ), "imprint_special")
+
+
+def _last_exptype(bindings: Bindings, row: Row) -> object:
+    """The exposure type the association noted last (:data:`ORIGINAL`)."""
+    return bindings.fact(ORIGINAL)
+
+
+def _differs(expected: object, got: object) -> bool:
+    return expected != got
 
 
 def wfss_exptype(bindings: Bindings, row: Row) -> str:
@@ -365,12 +383,14 @@ def wfss_exptype(bindings: Bindings, row: Row) -> str:
 
 
 def _wfss_exposures() -> Node:
-    return any_of(is_exptype(wfss_exptype, "science", equal=False), single_science(wfss_exptype))
+    return made_by(any_of(is_exptype(wfss_exptype, "science", equal=False), single_science(wfss_exptype)),
+                   "_wfss_exposures")
 
 
 def _grism_or_direct(grism: str, direct: str) -> Node:
-    return any_of(dms("exp_type", "exp_type", grism),
-                  dms("image_exp_type", "exp_type", direct, reprocess=Category.NONSCIENCE))
+    return made_by(any_of(dms("exp_type", "exp_type", grism),
+                          dms("image_exp_type", "exp_type", direct, reprocess=Category.NONSCIENCE)),
+                   "_grism_or_direct", grism, direct)
 
 
 _FSS_LAMP_PATHS = frozenset(

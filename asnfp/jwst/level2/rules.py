@@ -74,12 +74,17 @@ __all__ = (
 )
 
 
+def _coron_detector(bindings: Bindings, row: Row) -> bool:
+    """The detector sees the occulted target (:func:`~asnfp.jwst.dms.nrccoron_valid_detector`)."""
+    return nrccoron_valid_detector(row)
+
+
 #: Full-frame NIRCam coronagraphy on an occulter detector as a plain ``_rate`` exposure (``image2``).
 ASN_LV2_CORON_AS_RATE = _rule(
     "Asn_Lv2CoronAsRate", "image2", level2_exptype,
     base(), mode(), dms("exp_type", "exp_type", "nrc_coron"),
     dms("subarray", "subarray", "full"),
-    value_leaf(None, lambda b, row: nrccoron_valid_detector(row), True, label="coron detector"),
+    value_leaf(None, _coron_detector, True, label="coron detector"),
     any_of(background(), single_science(level2_exptype)),
     tags=frozenset({"no_coron"}),
 )
@@ -118,10 +123,27 @@ ASN_LV2_IMAGE_TSO = _rule(
 
 # the MIRI LRS nods: the pinned patt_num, the nod test that reads it, and force_match
 _PATT_NUM = dms("patt_num", "patt_num")
-_CURRENT_PATT_NUM = dms("is_current_patt_num", "patt_num",
-                        lambda b: f"((?!{b.state(_PATT_NUM).value}).)*", tracks=True)
-_FORCE_MATCH = value_leaf("force_match", lambda b, row: False, None, test=lambda _a, _b: True,
-                          label="force_match")
+
+
+def _other_patt_num(bindings: Bindings) -> str:
+    """A regex of every ``patt_num`` but the pinned one."""
+    return f"((?!{bindings.state(_PATT_NUM).value}).)*"
+
+
+def _false(bindings: Bindings, row: Row) -> bool:
+    return False
+
+
+def _passes(expected: object, got: object) -> bool:
+    return True
+
+
+_CURRENT_PATT_NUM = dms("is_current_patt_num", "patt_num", _other_patt_num, tracks=True)
+_FORCE_MATCH = value_leaf("force_match", _false, None, test=_passes, label="force_match")
+
+
+def _given(expected: object, ok: bool) -> bool:
+    return ok
 
 
 def _nod_exptype(bindings: Bindings, row: Row) -> str:
@@ -141,7 +163,7 @@ _OTHER_NOD = all_of(dms("exp_type", "exp_type", "mir_lrs-fixedslit"), _CURRENT_P
 #: MIRI LRS fixed-slit along-slit nods, each the science of its own association with the other nods as background.
 ASN_LV2_MIRLRS_FIXED_SLIT_NOD = _rule(
     "Asn_Lv2MIRLRSFixedSlitNod", "spec2", _nod_exptype,
-    all_of(base(), value_leaf(None, _acid_is_not_background, True, test=lambda _v, ok: ok,
+    all_of(base(), value_leaf(None, _acid_is_not_background, True, test=_given,
                               pins=False, label="acid is not background")),
     any_of(_NOD_SCIENCE, _OTHER_NOD, dms("exp_type", "exp_type", "mir_taconfirm")),
     force_match=_FORCE_MATCH,
@@ -222,17 +244,32 @@ def _noted(bindings: Bindings, row: Row) -> str:
     return level2_exptype(bindings, row)
 
 
+def _special_science(bindings: Bindings, row: Row) -> bool:
+    return special_exptype(bindings, row) == "science"
+
+
+def _has_science(bindings: Bindings, row: Row) -> bool:
+    return bool(bindings.fact("has_science"))
+
+
 #: Spectral backgrounds and PSFs, each processed as its own ``science``, with their imprints (``spec2``).
 ASN_LV2_SPEC_SPECIAL = _rule(
     "Asn_Lv2SpecSpecial", "spec2", special_exptype,
     base(), mode(), spectral_science(), special(), lift(nrsifu_valid_detector, "ifu detector"),
     any_of(imprint_special(), all_of(
-        value_leaf(None, lambda b, row: special_exptype(b, row) == "science", True,
-                   note=(ORIGINAL, _noted), label="is_science"),
-        value_leaf(None, lambda b, row: bool(b.fact("has_science")), False, label="no_science_yet"),
+        value_leaf(None, _special_science, True, note=(ORIGINAL, _noted), label="is_science"),
+        value_leaf(None, _has_science, False, label="no_science_yet"),
     )),
     finalize=_imprints_pruned, sticky=(ORIGINAL,),
 )
+
+def _invalid_fss_detector(row: Row) -> bool:
+    return not nrsfss_valid_detector(row)
+
+
+def _uncalibrated_soss_filter(row: Row) -> bool:
+    return not nissoss_calibrated_filter(row)
+
 
 #: Time-series spectroscopy, one exposure each, as ``_rateints`` (``tso-spec2``).
 ASN_LV2_SPEC_TSO = _rule(
@@ -242,9 +279,9 @@ ASN_LV2_SPEC_TSO = _rule(
            single_science(level2_exptype), tso()),
     not_any(all_of(dms("exp_type", "exp_type", "nrc_tsgrism"), dms("pupil", "pupil", "clear"))),
     not_any(all_of(dms("exp_type", "exp_type", "nrs_brightobj"),
-                   lift(lambda row: not nrsfss_valid_detector(row), "invalid fss detector"))),
+                   lift(_invalid_fss_detector, "invalid fss detector"))),
     not_any(all_of(dms("exp_type", "exp_type", "nis_soss"),
-                   lift(lambda row: not nissoss_calibrated_filter(row), "uncalibrated soss filter"))),
+                   lift(_uncalibrated_soss_filter, "uncalibrated soss filter"))),
 )
 
 #: Imaging in WFS&C visits, one exposure each, with no mode check (``image2``).

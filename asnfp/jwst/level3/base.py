@@ -20,10 +20,22 @@ from typing import NamedTuple
 from msgspec.structs import replace
 
 from asnfp.association import Association, Member, Product, current_product, is_valid
-from asnfp.constraints import Bindings, Category, Constraint, Leaf, Node, all_of, always, any_of, find
+from asnfp.constraints import (
+    AttrLeaf,
+    Bindings,
+    Category,
+    Constraint,
+    Leaf,
+    Node,
+    all_of,
+    always,
+    any_of,
+    find,
+    made_by,
+)
 from asnfp.finalize import exposure_name
 from asnfp.jwst.dms import EMPTY, cell, exposure_type, level2b_name, pad_program
-from asnfp.jwst.shared import HAS_SCIENCE, Exptype, dms, integrations, target_acq
+from asnfp.jwst.shared import HAS_SCIENCE, Exptype, dms, exptype_is_science, integrations, target_acq
 from asnfp.naming import acid_from, first_found
 from asnfp.row import Row
 from asnfp.rule import Check, Rule, candidate_type_check
@@ -96,7 +108,7 @@ def optical_path() -> Node:
     ...  for f, s in (("f560w", "s200a2"), ("f770w", "s200a1"))]
     [True, False]
     """
-    return all_of(
+    return made_by(all_of(
         dms("opt_elem", "filter", required=False),
         dms("opt_elem2", ("pupil", "grating"), required=False),
         any_of(
@@ -104,10 +116,10 @@ def optical_path() -> Node:
             dms("fxd_slit", "fxd_slit", required=False),
         ),
         dms("subarray", "subarray"),
-    )
+    ), "optical_path")
 
 
-def image() -> Leaf:
+def image() -> AttrLeaf:
     """An imaging exposure type (pins).
 
     >>> i = image()
@@ -116,17 +128,17 @@ def image() -> Leaf:
     ...                 for e in ("mir_image", "nrc_image", "mir_mrs")]
     (True, [True, False, False])
     """
-    return dms("exp_type", "exp_type", "nrc_image|mir_image|nis_image|fgs_image|nrs_mimf")
+    return made_by(dms("exp_type", "exp_type", "nrc_image|mir_image|nis_image|fgs_image|nrs_mimf"), "image")
 
 
-def wfs_visit() -> Leaf:
+def wfs_visit() -> AttrLeaf:
     """A visit type without ``wfsc`` (pins: prime and parallel visits do not mix).
 
     >>> [wfs_visit()(NO_BINDINGS, make_row(0, {"visitype": v})).matched
     ...  for v in ("prime_targeted_fixed", "prime_wfsc_sensing")]
     [True, False]
     """
-    return dms("wfsvisit", "visitype", "((?!wfsc).)*", required=False)
+    return made_by(dms("wfsvisit", "visitype", "((?!wfsc).)*", required=False), "wfs_visit")
 
 
 def science(rule_constraint: Constraint) -> Node:
@@ -142,7 +154,7 @@ def science(rule_constraint: Constraint) -> Node:
     def obs_nums_seen(bindings: Bindings) -> str:
         return "(" + "|".join(bindings.state(obs_num).found) + ")"
 
-    return all_of(
+    return made_by(all_of(
         all_of(dms("program", "program"), dms("instrument", "instrume"), name="base"),
         dms(None, "is_imprt", force_undefined=True),
         any_of(
@@ -152,10 +164,10 @@ def science(rule_constraint: Constraint) -> Node:
             name="acq_check",
         ),
         name="dmsbase_top",
-    )
+    ), "science", rule_constraint)
 
 
-def science_target(exptype: Exptype) -> Leaf:
+def science_target(exptype: Exptype) -> AttrLeaf:
     """Same target for science rows (by the rule's ``exptype``); PSFs and other rows
     skip the check. Matches are re-offered to the rule's existing associations.
 
@@ -165,18 +177,18 @@ def science_target(exptype: Exptype) -> Leaf:
     ...  for more in ({}, {"is_psf": "t"})]
     [False, True]
     """
-    return dms("target", "targetid", onlyif=lambda b, row: exptype(b, row) == "science",
-               reprocess=Category.EXISTING)
+    return made_by(dms("target", "targetid", onlyif=exptype_is_science(exptype), reprocess=Category.EXISTING),
+                   "science_target", exptype)
 
 
-def ifu() -> Leaf:
+def ifu() -> AttrLeaf:
     """An integral-field exposure type (never pins).
 
     >>> [ifu()(NO_BINDINGS, make_row(0, {"exp_type": e})).matched
     ...  for e in ("nrs_ifu", "mir_flatmrs-ext", "nrs_msaspec")]
     [True, True, False]
     """
-    return dms("exp_type", "exp_type", "mir_mrs|mir_flatmrs|nrs_autowave|nrs_ifu", pins=False)
+    return made_by(dms("exp_type", "exp_type", "mir_mrs|mir_flatmrs|nrs_autowave|nrs_ifu", pins=False), "ifu")
 
 
 def msa() -> Node:
@@ -186,8 +198,8 @@ def msa() -> Node:
     ...  for m in ("x.fits", "null")]
     [True, False]
     """
-    return all_of(dms("exp_type", "exp_type", "nrs_msaspec", pins=False),
-                  dms("is_msa", "msametfl", pins=False), name="msa_spectral")
+    return made_by(all_of(dms("exp_type", "exp_type", "nrs_msaspec", pins=False),
+                          dms("is_msa", "msametfl", pins=False), name="msa_spectral"), "msa")
 
 
 def _negated(predicate: Callable[[Row], bool]) -> Callable[[Row], bool]:
@@ -436,7 +448,7 @@ class _Derived(NamedTuple):
 
 @lru_cache(maxsize=1 << 16)
 def _derived_from(constraint: Constraint, product_name: Callable[[Association], str], bindings: Bindings,
-                  program: str | None) -> _Derived:
+                  program: str) -> _Derived:
     """Id, target and product name of an association of a rule with ``constraint`` and
     one of the product names that read nothing else (:data:`_NAMES_OF_BINDINGS`): a pure
     function of its arguments, so each is worked out once (a memo, as ``lru_cache`` keeps)."""

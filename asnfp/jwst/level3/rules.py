@@ -106,7 +106,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from asnfp.constraints import Category, all_of, any_of, lift, not_any, value_leaf
+from asnfp.constraints import Bindings, Category, all_of, any_of, lift, not_any, value_leaf
 from asnfp.jwst.dms import (
     nissoss_calibrated_filter,
     nrccoron_valid_detector,
@@ -138,6 +138,7 @@ from asnfp.jwst.level3.base import (
     wfs_visit,
 )
 from asnfp.jwst.shared import dms, not_bkgd, not_bkgd_or_tso, not_tso, target, target_acq, tso
+from asnfp.row import Row
 from asnfp.rule import Rule, candidate_type_check
 
 __all__ = (
@@ -166,9 +167,18 @@ __all__ = (
     "RULES",
 )
 
+
+def _the_row(bindings: Bindings, row: Row) -> Row:
+    return row
+
+
+def _fails(expected: object, got: object) -> bool:
+    return False
+
+
 # A leaf that never matches: the acquisition is re-offered to every rule's associations.
-_NEVER = value_leaf("force_fail", lambda b, row: row, "anything but None",
-                    test=lambda _a, _b: False, on_fail=True,
+_NEVER = value_leaf("force_fail", _the_row, "anything but None",
+                    test=_fails, on_fail=True,
                     work_over=Category.NONSCIENCE, rules=(), label="force_fail")
 
 #: Target acquisitions, re-offered at the lowest priority to every association of every rule (never produces).
