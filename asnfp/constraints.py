@@ -1113,14 +1113,42 @@ def _unescape(text: str) -> str:
 # --------------------------------------------------------------------------- printing
 
 
-class Block(NamedTuple):
+class Block:
     """The named block that made a constraint, as :meth:`Constraint.describe` prints it:
     ``call``, the block's call as the source writes it (``same_target()``,
     ``target(level3_exptype)``), and ``shown``, the constraints the block was given,
-    printed under it (``science(...)`` over a rule's own constraint)."""
+    printed under it (``science(...)`` over a rule's own constraint). The call of a block
+    marked by :func:`made_by` is written when first read (catalogues mark hundreds of
+    constraints when they are imported, and print few).
 
-    call: str
-    shown: tuple[Constraint, ...] = ()
+    >>> Block("same_target()").call, Block.of("is_filter", ("f150w",), {}).call
+    ('same_target()', "is_filter('f150w')")
+    """
+
+    __slots__ = ("_args", "_call", "_name", "_options", "shown")
+
+    def __init__(self, call: str, shown: tuple[Constraint, ...] = ()) -> None:
+        self._call: str | None = call
+        self._name = call
+        self._args: tuple[object, ...] = ()
+        self._options: dict[str, object] = {}
+        self.shown = shown
+
+    @classmethod
+    def of(cls, name: str, args: tuple[object, ...], options: dict[str, object]) -> Block:
+        """The block of a call of ``name`` with ``args`` and ``options`` (the constraints
+        among the ``args`` shown under it)."""
+        block = cls(name, tuple(a for a in args if isinstance(a, Constraint)))
+        block._call, block._args, block._options = None, args, options
+        return block
+
+    @property
+    def call(self) -> str:
+        """The call as the source writes it."""
+        if self._call is None:
+            words = [*map(_argument, self._args), *(f"{k}={_argument(v)}" for k, v in self._options.items())]
+            self._call = f"{self._name}({', '.join(words)})"
+        return self._call
 
 
 _C = TypeVar("_C", bound=Constraint)
@@ -1155,9 +1183,8 @@ def made_by(constraint: _C, block: str, *args: object, **options: object) -> _C:
     mine(...)
       is_filter('f200w')
     """
-    shown = tuple(a for a in args if isinstance(a, Constraint))
-    words = [*map(_argument, args), *(f"{k}={_argument(v)}" for k, v in options.items())]
-    return labelled(constraint, f"{block}({', '.join(words)})", *shown)
+    constraint.block = Block.of(block, args, options)
+    return constraint
 
 
 def _argument(value: object) -> str:
