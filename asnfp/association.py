@@ -29,7 +29,7 @@ values ``asnfp.io`` writes for it, as plain lists, dicts and strings, in the fil
 from __future__ import annotations
 
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
-from typing import Any, Final, cast, overload
+from typing import Any, Final, TypeAlias, cast, overload
 
 import msgspec
 from immutables import Map
@@ -57,6 +57,7 @@ __all__ = (
     "Product",
     "Association",
     "Indexable",
+    "JsonValue",
     "DEGRADED_OK",
     "DEGRADED_NOT_OK",
     "create",
@@ -72,6 +73,14 @@ __all__ = (
     "Members",
     "settled",
 )
+
+
+#: A value of an association file as ``json.load`` gives it (a ``dict``, ``list``, ``str``,
+#: number, ``bool`` or ``None``), typed as ``json.load`` types it, so that indexing goes all
+#: the way down in a user's typed code too: ``asn["products"][0]["members"][0]["expname"]``.
+#: The one ``Any`` of asnfp's public signatures; typed code that wants types reads the
+#: attributes (``asn.products[0].members[0].expname``).
+JsonValue: TypeAlias = Any
 
 
 class Indexable:
@@ -107,7 +116,7 @@ class Indexable:
         """The value of ``key`` (one of :meth:`_file_keys`), built afresh."""
         raise NotImplementedError
 
-    def __getitem__(self, key: str) -> object:
+    def __getitem__(self, key: str) -> JsonValue:
         if key not in self._file_keys():
             raise KeyError(key)
         return self._file_value(key)
@@ -124,8 +133,8 @@ class Indexable:
     def __bool__(self) -> bool:
         return True
 
-    def _mapping(self) -> Mapping[str, object]:
-        return cast("Mapping[str, object]", self)  # (the views only iterate, test and index it)
+    def _mapping(self) -> Mapping[str, JsonValue]:
+        return cast("Mapping[str, JsonValue]", self)  # (the views only iterate, test and index it)
 
     def keys(self) -> KeysView[str]:
         """The keys, in the file's order.
@@ -135,7 +144,7 @@ class Indexable:
         """
         return KeysView(self._mapping())
 
-    def values(self) -> ValuesView[object]:
+    def values(self) -> ValuesView[JsonValue]:
         """The values, in the file's order (each built as it is reached).
 
         >>> list(Association(rule=_DEMO, ruleset=None).values())[-3:]
@@ -143,7 +152,7 @@ class Indexable:
         """
         return ValuesView(self._mapping())
 
-    def items(self) -> ItemsView[str, object]:
+    def items(self) -> ItemsView[str, JsonValue]:
         """The ``(key, value)`` pairs, in the file's order.
 
         >>> list(Association(rule=_DEMO, ruleset=None, program="00001").items())[5]
@@ -151,7 +160,7 @@ class Indexable:
         """
         return ItemsView(self._mapping())
 
-    def get(self, key: str, default: object = None) -> object:
+    def get(self, key: str, default: object = None) -> JsonValue:
         """The value of ``key``, or ``default`` when the file has no such key.
 
         >>> a = Association(rule=_DEMO, ruleset=None)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import reduce
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, ParamSpec, Protocol, TypeVar
 
 import msgspec
 from immutables import Map
@@ -61,6 +61,8 @@ __all__ = (
 )
 
 RuleKey = tuple[str, ...]
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class Appended(NamedTuple):
@@ -427,7 +429,7 @@ class RuleFailed(Exception):
     rule and the row; the original exception is the ``__cause__``."""
 
 
-def checked(rule: Rule, row: Row, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def checked(rule: Rule, row: Row, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """``call(*args, **kwargs)``, with an exception the rule's code raises (not asnfp's own
     errors) turned into :class:`RuleFailed`.
 

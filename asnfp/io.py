@@ -31,7 +31,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar, cast, overload
 
 import msgspec
 
-from asnfp.association import DEGRADED_NOT_OK, DEGRADED_OK, Association, Indexable, Member
+from asnfp.association import DEGRADED_NOT_OK, DEGRADED_OK, Association, Indexable, JsonValue, Member
 from asnfp.constraints import described
 from asnfp.errors import AsnfpError, PoolError, UnsafeName, on_one_line, shown_path
 from asnfp.naming import association_file_stem, plain_name
@@ -373,7 +373,7 @@ def _thawed(value: object) -> object:
     return value
 
 
-class LoadedAsn(Mapping[str, object]):
+class LoadedAsn(Mapping[str, JsonValue]):
     """An association file as :func:`load_asn` read it: a read-only mapping of its keys
     and values as written (the value the reference's ``load_asn`` reads: Python's
     ``json``, or ``yaml.safe_load`` for a file that is not JSON), and its typed reading,
@@ -416,7 +416,7 @@ class LoadedAsn(Mapping[str, object]):
         self._data = dict(data)
         self.file = file
 
-    def __getitem__(self, key: str) -> object:
+    def __getitem__(self, key: str) -> JsonValue:
         return _thawed(self._data[key])
 
     def __iter__(self) -> Iterator[str]:

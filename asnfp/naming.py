@@ -126,7 +126,7 @@ def acid_in(bindings: Bindings) -> ACID:
     return DISCOVERED
 
 
-def first_found(bindings: Bindings, constraint: Constraint, name: str) -> tuple[Any, ...]:
+def first_found(bindings: Bindings, constraint: Constraint, name: str) -> tuple[object, ...]:
     """Return the found values of the first leaf called ``name`` that has found any
     (the reference's ``get_all_attr("found_values", name=...)[0]``).
 

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 from msgspec.structs import replace
 
-from asnfp.constraints import Constraint, Leaf, Node, all_of, describe_rule, find  # noqa: F401  (all_of: doctests)
+from asnfp.constraints import Bindings, Constraint, Leaf, Node, all_of, describe_rule, find  # noqa: F401  (all_of: doctests)
 from asnfp.errors import AsnfpError, shown_path
 from asnfp.product import Member, Product
+from asnfp.row import Row
 
 if TYPE_CHECKING:  # the association's own type: a rule's hooks take one (no arrow at run time)
     from asnfp.association import Association
@@ -64,7 +65,7 @@ class Check(msgspec.Struct, frozen=True):
     """
 
     name: str
-    test: Callable[[Any, Any], bool]
+    test: Callable[[Association, Member], bool]
     passes_for: Callable[[str], bool] | None = None
 
 
@@ -81,12 +82,12 @@ def candidate_type_check(name: str, allowed: Callable[[str], bool]) -> Check:
     return Check(name, lambda asn, member: allowed(asn.acid_type.lower()), passes_for=allowed)
 
 
-def _plain_member(asn: Association, row: Any) -> Member:
+def _plain_member(asn: Association, row: Row) -> Member:
     name = row.get("filename") or f"row{row.index}"
     return Member(name, asn.rule.exptype(asn.bindings, row), row.get("exposerr"), None, row)
 
 
-def _one_product(asn: Association, row: Any) -> Association:
+def _one_product(asn: Association, row: Row) -> Association:
     from asnfp.naming import acid_from
 
     acid = acid_from(asn.bindings, asn.rule.constraint)
@@ -94,11 +95,11 @@ def _one_product(asn: Association, row: Any) -> Association:
     return replace(asn, products=(Product(asn.rule.product_name(asn)),))
 
 
-def _unchanged(asn: Association, row: Any) -> Association:
+def _unchanged(asn: Association, row: Row) -> Association:
     return asn
 
 
-def _science(bindings: Any, row: Any) -> str:
+def _science(bindings: Bindings, row: Row) -> str:
     return "science"
 
 
@@ -144,16 +145,16 @@ class Rule(msgspec.Struct, frozen=True, kw_only=True):
     asn_type: str
     level: int
     constraint: Constraint
-    exptype: Callable[[Any, Any], str] = _science
-    make_member: Callable[[Any, Any], Any] = _plain_member
-    on_create: Callable[[Any, Any], Any] = _one_product
-    on_add: Callable[[Any, Any], Any] = _unchanged
-    product_name: Callable[[Any], str] = _unnamed
+    exptype: Callable[[Bindings, Row], str] = _science
+    make_member: Callable[[Association, Row], Member] = _plain_member
+    on_create: Callable[[Association, Row], Association] = _one_product
+    on_add: Callable[[Association, Row], Association] = _unchanged
+    product_name: Callable[[Association], str] = _unnamed
     validity: tuple[Check, ...] = ()
-    finalize: Callable[[Any], Any] = _keep_valid
+    finalize: Callable[[Association], tuple[Association, ...] | None] = _keep_valid
     check_before_append: bool = False
     tags: frozenset[str] = frozenset()
-    force_match: Any = None
+    force_match: Leaf | None = None
     sticky: tuple[str, ...] = ()
     creation: Constraint | None = None
     origin: str | None = None
@@ -207,11 +208,11 @@ class Registry(msgspec.Struct, frozen=True):
     whose associations finalization drops (:mod:`asnfp.fast.futile`), since they count."""
 
     rules: tuple[Rule, ...]
-    finalizers: tuple[Callable[[list[Any]], list[Any]], ...] = ()
-    merge: Callable[[list[Any]], list[Any]] | None = None
+    finalizers: tuple[Callable[[list[Association]], list[Association]], ...] = ()
+    merge: Callable[[list[Association]], list[Association]] | None = None
     name: str | None = None
     empty: frozenset[str] = frozenset()
-    number: Callable[[list[Any]], list[Any]] | None = None
+    number: Callable[[list[Association]], list[Association]] | None = None
     shows_creation_numbers: bool = False
 
     def rule_name(self, rule: Rule) -> str:
@@ -228,11 +229,11 @@ class Registry(msgspec.Struct, frozen=True):
 def registry(
     rules: Iterable[Rule],
     *,
-    finalizers: Sequence[Callable[[list[Any]], list[Any]]] = (),
-    merge: Callable[[list[Any]], list[Any]] | None = None,
+    finalizers: Sequence[Callable[[list[Association]], list[Association]]] = (),
+    merge: Callable[[list[Association]], list[Association]] | None = None,
     name: str | None = None,
     empty: frozenset[str] = frozenset(),
-    number: Callable[[list[Any]], list[Any]] | None = None,
+    number: Callable[[list[Association]], list[Association]] | None = None,
     shows_creation_numbers: bool = False,
 ) -> Registry:
     """Build a registry, keeping the rules' order; a later rule of the same name

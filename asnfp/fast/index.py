@@ -23,7 +23,7 @@ a row of that file without a check). Buckets, classes and slots are persistent m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from functools import lru_cache, partial
 from typing import Any, Final, NamedTuple
 
@@ -104,7 +104,7 @@ def _filed(table: Table, values: tuple[Any, ...]) -> Iterator[Classes]:
             yield classes
 
 
-def class_key(asn: Association) -> Any:
+def class_key(asn: Association) -> Hashable:
     """Associations of one rule with equal bindings answer a row the same way; bindings
     that cannot be hashed make a class of their own (``("unhashable", slot)``).
 
@@ -157,11 +157,11 @@ def _open(route: Route, row: Row, memo: Memo | None) -> bool:
         return True
     if memo is None:
         return is_open(route, row)
-    return memo.by_cells(route.token, route.columns, row, partial(is_open, route, row))  # type: ignore[no-any-return]
+    return memo.by_cells(route.token, route.columns, row, partial(is_open, route, row))
 
 
 def reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
-              memo: Memo | None) -> Iterable[tuple[Any, Slots]]:
+              memo: Memo | None) -> Iterable[tuple[Hashable, Slots]]:
     """The classes (key, slots) filed under ``row``'s values on a route open for it,
     each once."""
     if len(routes) == 1:  # most rules: no class can be reached twice
@@ -169,9 +169,9 @@ def reachable(routes: tuple[Route, ...], buckets: tuple[Bucket, ...], row: Row,
     return dict(item for route, bucket in zip(routes, buckets) for item in on_route(route, bucket, row, memo)).items()
 
 
-def on_route(route: Route, bucket: Bucket, row: Row, memo: Memo | None) -> list[tuple[Any, Slots]]:
+def on_route(route: Route, bucket: Bucket, row: Row, memo: Memo | None) -> list[tuple[Hashable, Slots]]:
     """The classes filed under ``row``'s values on ``route``, if it is open for the row."""
-    found: list[tuple[Any, Slots]] = []
+    found: list[tuple[Hashable, Slots]] = []
     if not bucket or not _open(route, row, memo):
         return found
     for sources, table in bucket.items():

@@ -258,7 +258,7 @@ def _fresh_outcome(keys: tuple[Any, Any, Leaf | None, bool], rule: Rule, row: Ro
         out = _remembered(base, base_key[0], rule, row)
         if global_leaf is None or out is PURE_MISS:
             return out
-        out = checked(rule, row, then_leaf, out, global_leaf, row)
+        out = checked(rule, row, then_leaf, out, global_leaf, row)  # type: ignore[arg-type]  # (not PURE_MISS)
         return PURE_MISS if not out.matched and not out.reprocess else out
     if base.lookup(NO_BINDINGS, row) is PURE_MISS:  # (its other answers hold no global leaf)
         return PURE_MISS
@@ -322,12 +322,12 @@ def _class_outcome(state: Generation, key: Any, slots: Slots, row: Row, memo: Me
     misses), or checked and then remembered by what the check read."""
     if isinstance(key, tuple):  # bindings that cannot be hashed: no memo
         asn = state.associations[key[1]]
-        return checked(asn.rule, row, asn.rule.constraint, asn.bindings, row)  # type: ignore[no-any-return]
+        return checked(asn.rule, row, asn.rule.constraint, asn.bindings, row)
     known = memo.lookup(key, row)
     if known is PURE_MISS:
         return None
     if known is not None:
-        return known.for_row(row)  # type: ignore[union-attr,no-any-return]
+        return known.for_row(row)  # type: ignore[union-attr]
     asn = state.associations[next(iter(slots))]
     if gate is not None and not asn.rule.sticky and gate(asn.bindings, row):
         return None
@@ -345,4 +345,4 @@ def _kept(memo: Memo, key: Any, out: Outcome, traced: Row, row: Row) -> Outcome:
     if kept is None:
         return _untraced(out, traced, row)
     memo.remember(key, traced, kept)  # type: ignore[arg-type]
-    return kept.for_row(row)  # type: ignore[no-any-return]
+    return kept.for_row(row)

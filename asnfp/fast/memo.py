@@ -32,10 +32,12 @@ False
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
-from asnfp.constraints import Request, _new
+from asnfp.constraints import Category, Outcome, Request, _new
 from asnfp.row import PoolMeta, Row
+
+_T = TypeVar("_T")
 
 __all__ = ("PURE_MISS", "Answer", "HashedOnce", "Memo", "TracingRow", "answer", "tracing")
 
@@ -46,10 +48,10 @@ class Answer(NamedTuple):
     """What a check gave, apart from the row: its outcome without requests, and the
     requests it made, each ``(work_over, rules, only_on_match)`` for the row itself."""
 
-    outcome: Any
-    requests: tuple[tuple[Any, Any, bool], ...] = ()
+    outcome: Outcome
+    requests: tuple[tuple[Category, tuple[str, ...] | None, bool], ...] = ()
 
-    def for_row(self, row: Row) -> Any:
+    def for_row(self, row: Row) -> Outcome:
         """The outcome the check gives ``row``.
 
         >>> from asnfp.constraints import Category, Match, NO_BINDINGS
@@ -61,10 +63,10 @@ class Answer(NamedTuple):
         if not self.requests:
             return outcome
         requests = tuple([_new(Request, ((row,), *asked)) for asked in self.requests])
-        return _new(type(outcome), (*outcome[:-1], requests))  # reprocess: the last field
+        return _new(type(outcome), (*outcome[:-1], requests))  # (reprocess: the last field)
 
 
-def answer(outcome: Any, traced: TracingRow) -> Answer | None:
+def answer(outcome: Outcome, traced: TracingRow) -> Answer | None:
     """The answer to keep for ``outcome``, checked on ``traced``: ``None`` when it asks
     for other rows than the row itself (rows it made from it), which are not kept.
 
@@ -251,7 +253,7 @@ class Memo:
             found = self._spaces[key] = Memo()
         return found
 
-    def by_cells(self, key: Hashable, columns: tuple[str, ...], row: Row, compute: Callable[[], Any]) -> Any:
+    def by_cells(self, key: Hashable, columns: tuple[str, ...], row: Row, compute: Callable[[], _T]) -> _T:
         """An answer that depends on the cells of ``columns`` alone: the one kept for
         ``row``'s cells there in the table of ``key``, or ``compute()``, kept.
 
