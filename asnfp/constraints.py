@@ -38,7 +38,7 @@ from ast import literal_eval
 from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, Union
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, Union, cast
 
 from asnfp.row import Row, RowLike, as_row, make_row, with_cell  # noqa: F401  (make_row: doctests)
 
@@ -128,10 +128,10 @@ class LeafState(NamedTuple):
     True
     """
 
-    value: Any  # (a condition, or a pinned value: any value a value leaf's test takes)
+    value: object  # (a condition, or a pinned value: any value a value leaf's test takes)
     sources: tuple[str, ...]
     pins: bool
-    found: tuple[Any, ...]  # (what the sources gave: text, or any value of a value leaf's source)
+    found: tuple[object, ...]  # (what the sources gave: text, or any value of a value leaf's source)
     matched: bool = False
 
 
@@ -150,20 +150,21 @@ class Bindings:
 
     def __init__(self, mapping: dict[Leaf | str, object] | None = None) -> None:
         # (a leaf's state under the leaf, a fact's value, of any type, under its name)
-        self._map: dict[Any, LeafState | Any] = mapping if mapping is not None else {}
+        self._map: dict[Leaf | str, LeafState | object] = mapping if mapping is not None else {}
         self._hash: int | None = None
 
     def state(self, leaf: Leaf) -> LeafState:
         """Return the state of ``leaf``: its own initial state until it first matches."""
-        return self._map.get(leaf, leaf.initial)
+        return self._map.get(leaf, leaf.initial)  # type: ignore[return-value]  # (a leaf's key holds its LeafState)
 
     def with_state(self, leaf: Leaf, state: LeafState) -> Bindings:
         """Return new bindings where ``leaf`` has ``state``; ``self`` is left as it was."""
         return Bindings({**self._map, leaf: state})
 
-    def items(self) -> Iterator[tuple[Any, Any]]:
-        """Iterate over ``(leaf or fact name, state or value)`` pairs (typed ``Any``: the
-        type of the value follows the key's, as a caller's ``isinstance`` tells)."""
+    def items(self) -> Iterator[tuple[Leaf | str, LeafState | object]]:
+        """Iterate over ``(leaf or fact name, state or value)`` pairs: a leaf's
+        :class:`LeafState`, a fact's value of any type (a caller's ``isinstance`` of the
+        key tells which)."""
         return iter(self._map.items())
 
     def fact(self, name: str, default: object = None) -> object:
@@ -284,7 +285,7 @@ def _anchored(condition: str) -> re.Pattern[str]:
 
 #: ``condition -> match`` of the anchored regex, for the conditions met so far (a dict
 #: look-up is cheaper than the call of a cached function).
-_MATCHERS: Final[dict[str, Callable[[str], Any]]] = {}
+_MATCHERS: Final[dict[str, Callable[[str], object]]] = {}
 
 
 _ESCAPED: Final = re.compile(r"\\(.)")
@@ -299,7 +300,7 @@ def _literal(condition: str) -> str | None:
     return text.lower() if re.escape(text) == condition else None
 
 
-def _literal_matcher(literal: str, condition: str) -> Callable[[str], Any]:
+def _literal_matcher(literal: str, condition: str) -> Callable[[str], object]:
     """The anchored regex's ``match`` for a literal, without compiling it: for ASCII text,
     ``^literal$`` with ``IGNORECASE`` matches exactly the literal in any case, with or
     without one trailing newline (``$`` matches before it); other text goes to the regex.
@@ -310,7 +311,7 @@ def _literal_matcher(literal: str, condition: str) -> Callable[[str], Any]:
     """
     size = len(literal)
 
-    def match(text: str) -> Any:
+    def match(text: str) -> object:
         if text == literal:
             return True
         if not text.isascii():
@@ -324,7 +325,7 @@ def _literal_matcher(literal: str, condition: str) -> Callable[[str], Any]:
     return match
 
 
-def _matcher(condition: str) -> Callable[[str], Any]:
+def _matcher(condition: str) -> Callable[[str], object]:
     literal = _literal(condition)
     found = _MATCHERS[condition] = (_anchored(condition).match if literal is None
                                     else _literal_matcher(literal, condition))
@@ -356,7 +357,7 @@ def is_iterable(value: object) -> bool:
     return not isinstance(value, (str, tuple)) and hasattr(value, "__iter__")
 
 
-def literal(text: str) -> Any:
+def literal(text: str) -> object:
     """``ast.literal_eval(text)``, without the warning Python gives for an unknown escape
     in a string (a cell such as ``'a\\p'``: a ``DeprecationWarning``, printed as a
     ``SyntaxWarning`` from Python 3.12 on); the same value and the same errors.
@@ -374,7 +375,7 @@ def literal(text: str) -> Any:
 
 
 @lru_cache(maxsize=65536)
-def evaluate_cell(text: str) -> Any:
+def evaluate_cell(text: str) -> object:
     """Evaluate a cell as a Python literal, or give the text back when it is not one.
     Cached: the value given back is shared, never to be changed.
 
@@ -540,7 +541,7 @@ class AttrLeaf(Leaf):
         # (the check itself: a leaf that tracks its last answer is a _TrackingLeaf)
         if self.onlyif is not None and not self.onlyif(bindings, row):
             return _new(Match, (bindings, self._again(row)))
-        state = bindings._map.get(self) or self.initial
+        state: LeafState = bindings._map.get(self) or self.initial  # type: ignore[assignment]  # (a leaf's key holds its LeafState)
         cells = row.cells
         invalid = self.invalid
         for source in state.sources:  # the first valid column
@@ -555,7 +556,7 @@ class AttrLeaf(Leaf):
             return _new(Miss, (bindings, self, ()))
         if self.evaluate:
             return self._evaluated(bindings, row, state, source, evaluate_cell(text))
-        condition = state.value
+        condition: Condition = state.value  # type: ignore[assignment]  # (an attribute leaf's value is a Condition)
         if condition is not None:
             if type(condition) is str:  # the common case: one regex (a pinned value too)
                 match = _MATCHERS.get(condition) or _matcher(condition)
@@ -568,18 +569,18 @@ class AttrLeaf(Leaf):
                     return _new(Miss, (bindings, self, ()))
         return self._matched(bindings, row, state, source, text, ())
 
-    def _evaluated(self, bindings: Bindings, row: Row, state: LeafState, source: str, evaled: Any) -> Outcome:
+    def _evaluated(self, bindings: Bindings, row: Row, state: LeafState, source: str, evaled: object) -> Outcome:
         """The check of a cell read as a Python literal (it may hold several values)."""
         again: tuple[Request, ...] = ()
-        condition = state.value
+        condition: Condition = state.value  # type: ignore[assignment]  # (an attribute leaf's value is a Condition)
         if condition is None:
             if is_iterable(evaled):
-                return Miss(bindings, self, (_multivalue(row, source, evaled),))
+                return Miss(bindings, self, (_multivalue(row, source, evaled),))  # type: ignore[arg-type]  # (is_iterable: a list or set)
             value = str(evaled)
         else:
             if callable(condition):
                 condition = condition(bindings)
-            candidates = list(evaled) if is_iterable(evaled) else [evaled]
+            candidates = list(evaled) if is_iterable(evaled) else [evaled]  # type: ignore[call-overload]  # (is_iterable: a list or set)
             for candidate in candidates:
                 value = str(candidate)
                 if meets_conditions(value, condition):
@@ -636,7 +637,7 @@ class ValueLeaf(Leaf):
         name: str | None,
         value: object,
         source: Callable[[Bindings, Row], object],
-        test: Callable[[Any, Any], bool],  # (takes the value and what the source gave: value_leaf types them)
+        test: Callable[[object, object], bool],  # (takes the value and what the source gave: value_leaf types them)
         *,
         pins: bool,
         on_match: bool,
@@ -883,7 +884,8 @@ def value_leaf(
         name,
         value,
         source,
-        test,
+        # (the leaf calls the test with its value, or the value it pinned, and what the source gave)
+        cast("Callable[[object, object], bool]", test),
         pins=pins,
         on_match=on_match,
         on_fail=on_fail,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
-from asnfp.constraints import AttrLeaf, Bindings, Constraint, leaves, literal
+from asnfp.constraints import AttrLeaf, Bindings, Constraint, LeafState, leaves, literal
 from asnfp.errors import UnsafeName
 
 __all__ = (
@@ -119,7 +119,7 @@ def acid_in(bindings: Bindings) -> ACID:
     ACID(id='a3001', type='DISCOVERED')
     """
     for leaf, state in bindings.items():
-        if isinstance(leaf, AttrLeaf) and leaf.is_acid and state.found:
+        if isinstance(leaf, AttrLeaf) and leaf.is_acid and isinstance(state, LeafState) and state.found:
             acid = _parse_acid("-".join(str(v) for v in state.found).replace("\\", ""))
             if acid is not None:
                 return acid

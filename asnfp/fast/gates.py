@@ -31,7 +31,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from asnfp.constraints import AttrLeaf, Bindings, Constraint, Node, ValueLeaf, _equal, first_valid, meets_conditions
+from asnfp.constraints import (
+    AttrLeaf,
+    Bindings,
+    Constraint,
+    LeafState,
+    Node,
+    ValueLeaf,
+    _equal,
+    first_valid,
+    meets_conditions,
+)
 from asnfp.row import Row
 
 __all__ = ("Gate", "compile_gate", "fixed", "gate_columns", "leaf_gate", "repeated_parts")
@@ -82,11 +92,11 @@ def _attr_gate(leaf: AttrLeaf) -> Gate:
     initial, invalid, required = leaf.initial, leaf.invalid, leaf.required
 
     def misses(bindings: Bindings, row: Row) -> bool:
-        state = bindings._map.get(leaf) or initial
+        state: LeafState = bindings._map.get(leaf) or initial  # type: ignore[assignment]  # (a leaf's key holds its LeafState)
         found = first_valid(row, state.sources, invalid)
         if found is None:
             return required
-        return state.value is not None and not meets_conditions(found[1], state.value)
+        return state.value is not None and not meets_conditions(found[1], state.value)  # type: ignore[arg-type]  # (a fixed leaf's condition: a regex, or a tuple of them)
     return misses
 
 

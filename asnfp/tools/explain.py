@@ -35,13 +35,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache, partial
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from asnfp.association import Association, is_valid, member_rows, members
 from asnfp.constraints import (
     NO_BINDINGS,
     AttrLeaf,
     Bindings,
+    Condition,
     Constraint,
     Node,
     ValueLeaf,
@@ -108,7 +109,7 @@ def _attr_miss(leaf: AttrLeaf, bindings: Bindings, row: Row) -> str | None:
     column, value = found
     if leaf.force_undefined:
         return f"miss at {label}: {column} is {_quoted(value)}, and must be absent"
-    condition = state.value
+    condition = cast(Condition, state.value)  # (an attribute leaf's value: a condition, or the text it pinned)
     if callable(condition):
         condition = condition(bindings)
     if condition is None:  # (a cell of several values, read as a literal: each is offered again)
