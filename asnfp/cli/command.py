@@ -53,7 +53,7 @@ from asnfp.plumbing import concat, unique
 from asnfp.pool import Pool, read_pool
 from asnfp.rule import Rule
 from asnfp.signals import handled
-from asnfp.tools import diff, edit, from_list, gather, mkpool, validate
+from asnfp.tools import diff, edit, from_list, gather, mkpool, report, validate
 from asnfp.version import __version__
 
 __all__ = ("build_parser", "entry", "main", "run_explain", "run_rules")
@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_command(sub)
     _add_rules(sub)
     _add_explain(sub)
-    for tool in (from_list, edit, gather, mkpool, diff, validate, batch):
+    for tool in (from_list, edit, gather, mkpool, diff, validate, report, batch):
         tool.add_parser(sub)
     return parser
 

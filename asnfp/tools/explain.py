@@ -56,7 +56,7 @@ from asnfp.plumbing import unique
 from asnfp.row import Row
 from asnfp.rule import Registry, Rule, replace
 
-__all__ = ("Verdict", "Explanation", "why_missed", "explain_rows", "describe", "rows_named")
+__all__ = ("Verdict", "Explanation", "why_missed", "nearness", "explain_rows", "describe", "rows_named")
 
 _WIDTH = 40  # a condition longer than this is cut at an alternative and shown with "..."
 
@@ -208,6 +208,19 @@ def why_missed(constraint: Constraint, row: Row, bindings: Bindings = NO_BINDING
     True
     """
     return _why(constraint, bindings, row)[0]
+
+
+def nearness(constraint: Constraint, row: Row, bindings: Bindings = NO_BINDINGS) -> int:
+    """How many leaves of ``constraint`` matched ``row`` before it missed (all of them
+    when it matches): of several rules that miss a row, the one that came nearest.
+
+    >>> from asnfp.constraints import all_of, attr
+    >>> from asnfp.row import make_row
+    >>> row = make_row(0, {"exp_type": "nrc_image", "filter": "f150w"})
+    >>> nearness(all_of(attr("e", "exp_type", "nrc_image"), attr("f", "filter", "f200w")), row)
+    1
+    """
+    return _why(constraint, bindings, row)[1]
 
 
 # --------------------------------------------------------------------------- runs
