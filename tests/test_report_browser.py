@@ -298,6 +298,26 @@ def test_the_page_makes_no_network_request(case: Case, chromium: Any) -> None:
         assert o.network() == []
 
 
+def test_a_member_cell_takes_the_focus_and_names_its_file_and_role(example: Case, chromium: Any) -> None:
+    with opened(example, chromium) as o:
+        cell = o.page.locator("#matrix td[data-role]").first
+        cell.focus()
+        label = str(o.page.evaluate("document.activeElement.getAttribute('aria-label')"))
+        role = str(cell.get_attribute("data-role"))
+        assert role in label and str(cell.get_attribute("title")).split(" \u2014 ")[0] in label
+
+
+def test_printed_the_page_shows_every_row_and_no_filter(example: Case, chromium: Any) -> None:
+    """Printing shows the whole matrix (what a filter hid too) and leaves the filter out."""
+    with opened(example, chromium) as o:
+        o.page.fill("#filter", "image3")
+        o.page.emulate_media(media="print")
+        assert not o.page.locator("#filter").is_visible()
+        shown = [r for r in o.page.locator("#matrix tbody tr[data-row]").all() if r.is_visible()]
+        assert len(shown) == len(example.made.pool.rows)
+        assert len(o.page.pdf()) > 1000
+
+
 def test_a_screenshot_of_the_example_report(example: Case, chromium: Any, tmp_path: Path) -> None:
     png = tmp_path / "report.png"
     data = browser.screenshot(example.html, png, running=chromium)

@@ -320,6 +320,7 @@ function drawRows(n){
     var cells=cellsOf[r.index]||{};
     for(var j=0;j<A.length;j++){var td=document.createElement('td'),m=cells[j];
       if(m){td.setAttribute('data-role',m[2]);td.textContent=code(m[2]);td.title=m[1]+' \u2014 '+m[2];
+        td.tabIndex=0;td.setAttribute('aria-label',m[1]+', '+m[2]+', in '+A[j].file);
         td.className='role-'+(KNOWN[m[2]]?m[2]:'other');}
       tr.appendChild(td);}
     frag.appendChild(tr);}
