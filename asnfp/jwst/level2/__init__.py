@@ -13,51 +13,11 @@ constraints; each concrete rule in :mod:`~asnfp.jwst.level2.rules` is
 True
 """
 
-from asnfp.jwst.level2.base import (
-    LEVEL2,
-    ORIGINAL,
-    allowed_candidates,
-    background,
-    base,
-    image_nonscience,
-    image_science,
-    imprint,
-    imprint_special,
-    integrations,
-    is_exptype,
-    level2_exptype,
-    mode,
-    nrslamp_valid_detector,
-    product_name,
-    special,
-    special_exptype,
-    spectral_science,
-    wfss_exptype,
-)
+from asnfp.jwst.level2 import base as _base
+from asnfp.jwst.level2.base import *  # noqa: F403  (the face hands on every name of the base)
 from asnfp.jwst.level2.base import (
     _without_extension as _without_extension,  # (tests read it)
 )
 from asnfp.jwst.level2.rules import RULES
 
-__all__ = (
-    "LEVEL2",
-    "RULES",
-    "level2_exptype",
-    "special_exptype",
-    "base",
-    "mode",
-    "image_science",
-    "image_nonscience",
-    "background",
-    "special",
-    "product_name",
-    "allowed_candidates",
-    "integrations",
-    "is_exptype",
-    "spectral_science",
-    "imprint",
-    "imprint_special",
-    "wfss_exptype",
-    "ORIGINAL",
-    "nrslamp_valid_detector",
-)
+__all__ = ("RULES", *_base.__all__)
