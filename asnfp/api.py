@@ -21,11 +21,10 @@ from pathlib import Path
 import msgspec
 
 from asnfp.association import Association, is_valid, qualified
-from asnfp.errors import PoolError
 from asnfp.fast.drivers import Options, generate_per_candidate, generate_per_pool
 from asnfp.fast.write import taken_rows, write_outputs
 from asnfp.io import file_name, serialize
-from asnfp.pool import Pool, orphan_table, pool_from_rows, read_pool
+from asnfp.pool import Pool, orphan_table, pool_from_rows, read_pool, require_columns
 from asnfp.row import Row
 from asnfp.rule import Rule, load_rule_files
 
@@ -107,7 +106,7 @@ def generate(pool: PoolSource, rules: RuleSource | Iterable[RuleSource] | None =
     if ignore_default and not user:
         raise ValueError("ignore_default needs at least one rule of your own")
     read = _pool(pool)
-    _require_columns(read, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
+    require_columns(read, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
     given = ids is not None or discover or all_candidates
     options = Options(ids=None if ids is None else tuple(ids), discover=discover or not given,
                       all_candidates=all_candidates or not given, version_id=version_id,
@@ -132,15 +131,6 @@ def _rules(source: RuleSource | Iterable[RuleSource] | None) -> tuple[Rule, ...]
     items = [source] if isinstance(source, (Rule, str, os.PathLike)) else list(source)
     return tuple(rule for item in items
                  for rule in ((item,) if isinstance(item, Rule) else load_rule_files([item])))
-
-
-def _require_columns(pool: Pool, needed: Sequence[str]) -> None:
-    """Refuse a pool that lacks a column the rules read (an empty pool needs none)."""
-    if not pool.rows:
-        return
-    for column in needed:
-        if column not in pool.columns:
-            raise PoolError(pool.meta.file, "the pool has no such column (the rules need it)", column=column)
 
 
 def associations(

@@ -38,7 +38,7 @@ from asnfp.reading import (
 )
 from asnfp.row import PoolMeta, Row, RowLike, as_row
 
-__all__ = ("Pool", "read_pool", "orphan_table", "pool_from_rows")
+__all__ = ("Pool", "read_pool", "orphan_table", "pool_from_rows", "require_columns")
 
 
 class Pool(msgspec.Struct, frozen=True):
@@ -403,6 +403,24 @@ def _all_plain(values: list[str]) -> bool:
     (True, False, False, False)
     """
     return all(values) and list(map(str.strip, values)) == values and not _NEEDS_QUOTES.search("\x00".join(values))
+
+
+def require_columns(pool: Pool, needed: Sequence[str]) -> None:
+    """Refuse a pool that lacks a column the rules read (an empty pool needs none), naming
+    the file and the column.
+
+    >>> require_columns(pool_from_rows([{"filename": "a"}]), ["filename"])
+    >>> require_columns(pool_from_rows([{"filename": "a"}]), ["exp_type"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    asnfp.errors.PoolError: in-memory, column 'exp_type': the pool has no such column (the rules need it) ...
+    """
+    if not pool.rows:
+        return
+    for column in needed:
+        if column not in pool.columns:
+            hint = " (only one column was read: is -d right?)" if len(pool.columns) == 1 else ""
+            raise PoolError(pool.meta.file, f"the pool has no such column (the rules need it){hint}",
+                            column=column)
 
 
 def orphan_table(pool: Pool, taken: set[int], *, fast: bool = True) -> str:

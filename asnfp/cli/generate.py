@@ -27,7 +27,6 @@ from asnfp.cli.process import ProgressLine
 from asnfp.errors import (
     AsnfpError,
     MissingColumn,
-    PoolError,
     UsageError,
     shown_path,
 )
@@ -35,7 +34,7 @@ from asnfp.fast.drivers import Options, Tally, generate_per_candidate, generate_
 from asnfp.fast.workers import available_workers
 from asnfp.fast.write import taken_rows, write_outputs
 from asnfp.plumbing import unique
-from asnfp.pool import Pool, read_pool
+from asnfp.pool import Pool, read_pool, require_columns
 from asnfp.rule import Registry, load_rule_files
 from asnfp.version import __version__
 
@@ -209,13 +208,12 @@ def check_version_id(version_id: str | bool | None) -> None:
 
 
 def check_columns(pool: Pool, needed: Sequence[str]) -> None:
-    if not pool.rows:
-        return
-    for column in needed:
-        if column not in pool.columns:
-            hint = " (only one column was read: is -d right?)" if len(pool.columns) == 1 else ""
-            raise PoolError(pool.meta.file, f"the pool has no such column (the rules need it){hint}",
-                            column=column)
+    """The pool's columns checked as the library checks them (:func:`asnfp.pool.require_columns`).
+
+    >>> from asnfp.pool import pool_from_rows
+    >>> check_columns(pool_from_rows([]), ["filename"])
+    """
+    require_columns(pool, needed)
 
 
 def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
