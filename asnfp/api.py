@@ -15,13 +15,14 @@ writes, the orphans, and a way to write them as the command does.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
 
 from asnfp.association import Association, is_valid, qualified
-from asnfp.fast.drivers import Options, generate_per_candidate, generate_per_pool
+from asnfp.candidates import dms_ids
+from asnfp.fast.drivers import Options, Tally, generate_per_candidate, generate_per_pool
 from asnfp.fast.write import taken_rows, write_outputs
 from asnfp.io import file_name, serialize
 from asnfp.pool import Pool, orphan_table, pool_from_rows, read_pool, require_columns
@@ -77,7 +78,8 @@ class Generated(msgspec.Struct, frozen=True):
 def generate(pool: PoolSource, rules: RuleSource | Iterable[RuleSource] | None = None, *,
              ignore_default: bool = False, ids: Sequence[str] | None = None, discover: bool = False,
              all_candidates: bool = False, version_id: str | bool | None = None, finalize: bool = True,
-             merge: bool = False, per_pool: bool = False, debug: bool = False, workers: int = 1) -> Generated:
+             merge: bool = False, per_pool: bool = False, debug: bool = False, dms: bool = False,
+             workers: int = 1, progress: Callable[[Tally], None] | None = None) -> Generated:
     """Generate a pool's associations, as ``asnfp generate`` (the reference's
     ``asn_generate``) does.
 
@@ -90,7 +92,10 @@ def generate(pool: PoolSource, rules: RuleSource | Iterable[RuleSource] | None =
       discovery and every candidate run, as by default), ``version_id``
       (``--version-id``; ``True`` stamps the time), ``finalize`` (``--no-finalize``),
       ``merge``, ``per_pool`` (``--per-pool-algorithm``), ``debug`` (``-D``: pruned
-      duplicates kept as ``dup`` files), ``workers`` (``-j``; 1 by default).
+      duplicates kept as ``dup`` files), ``dms`` (``--DMS``: with ``ids``, also the
+      background candidates of their rows), ``workers`` (``-j``; 1 by default).
+    - ``progress``: told a :class:`~asnfp.fast.drivers.Tally` as the run begins and as
+      each fold ends (an exception it raises stops the run and is raised here).
 
     >>> from asnfp.constraints import attr
     >>> mine = Rule(name="Asn_ByFilter", asn_type="image3", level=3, constraint=attr("f", "filter"))
@@ -108,11 +113,15 @@ def generate(pool: PoolSource, rules: RuleSource | Iterable[RuleSource] | None =
     read = _pool(pool)
     require_columns(read, REQUIRED_COLUMNS if per_pool else (*REQUIRED_COLUMNS, "asn_candidate"))
     given = ids is not None or discover or all_candidates
-    options = Options(ids=None if ids is None else tuple(ids), discover=discover or not given,
+    run_ids = None if ids is None else tuple(dms_ids(read.rows, ids) if dms else ids)
+    options = Options(ids=run_ids, discover=discover or not given,
                       all_candidates=all_candidates or not given, version_id=version_id,
                       finalize=finalize, merge=merge, workers=workers)
     driver = generate_per_pool if per_pool else generate_per_candidate
-    made = driver(run_registries(user, ignore_default=ignore_default, keep_duplicates=debug), read.rows, options)
+    made = driver(run_registries(user, ignore_default=ignore_default, keep_duplicates=debug), read.rows, options,
+                  progress=progress)
+    if dms and ids is not None:  # (only those of the ids asked for, as DMS keeps)
+        made = [a for a in made if any(i in a.asn_id for i in ids)]
     return Generated(read, [a for a in made if is_valid(a)])
 
 

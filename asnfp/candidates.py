@@ -31,6 +31,8 @@ __all__ = (
     "candidate_text",
     "candidate_leaf",
     "filter_discovered",
+    "dms_ids",
+    "unknown_ids",
 )
 
 #: The column that lists each row's candidates (rewritten for every candidate run).
@@ -169,3 +171,31 @@ def filter_discovered(discovered: list[Association], candidates: list[Associatio
     return kept + (candidates if keep_candidates else [])
 
 
+
+
+def dms_ids(rows: Sequence[Row], ids: Sequence[str]) -> tuple[str, ...]:
+    """The candidate ids a ``--DMS`` run with ``-i IDS`` runs: ``ids``, then the
+    background candidates of the rows that list one of them (as DMS runs them).
+
+    >>> from asnfp.row import make_row
+    >>> rows = [make_row(0, {"asn_candidate": "[('o001', 'observation'), ('c1000', 'background')]"}),
+    ...         make_row(1, {"asn_candidate": "[('o002', 'observation'), ('c1001', 'background')]"})]
+    >>> dms_ids(rows, ["o001"])
+    ('o001', 'c1000')
+    """
+    chosen = [r for r in rows if any(i in r.cells.get(CANDIDATE_COLUMN, "") for i in ids)]
+    extra = [i for i, kind in candidate_ids(chosen) if kind == "background" and i not in ids]
+    return tuple(ids) + tuple(dict.fromkeys(extra))
+
+
+def unknown_ids(rows: Sequence[Row], ids: Sequence[str]) -> list[str]:
+    """The ``ids`` that no row lists as a candidate (``asn_generate`` warns of each).
+
+    >>> from asnfp.row import make_row
+    >>> unknown_ids([make_row(0, {"asn_candidate": "[('o001', 'observation')]"})], ["o001", "o009"])
+    ['o009']
+    """
+    if not ids:  # (no candidates to read: a per-pool run's pool may have no column of them)
+        return []
+    known = {ident for ident, _ in candidate_ids(rows)}
+    return [ident for ident in ids if ident not in known]

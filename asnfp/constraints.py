@@ -83,6 +83,8 @@ __all__ = (
     "made_by",
     "function_name",
     "summary",
+    "TreeNode",
+    "constraint_tree",
     "RuleLike",
     "describe_rule",
 )
@@ -1245,6 +1247,26 @@ def _tree_lines(constraint: Constraint, width: int, expand: bool, depth: int = 0
     for part in under:
         lines += _tree_lines(part, width, expand, depth + 1)
     return lines
+
+
+class TreeNode(NamedTuple):
+    """One line of a constraint's tree (:meth:`Constraint.describe`) and the nodes under
+    it: the tree as data."""
+
+    text: str
+    parts: tuple[TreeNode, ...]
+
+
+def constraint_tree(constraint: Constraint, *, expand: bool = False) -> TreeNode:
+    """The constraint's tree as :meth:`Constraint.describe` prints it (a block by its
+    call; ``expand``: also what each block is made of), as nested :class:`TreeNode`.
+
+    >>> tree = constraint_tree(all_of(attr("f", "filter"), lift(is_iterable)))
+    >>> tree.text, [part.text for part in tree.parts]
+    ('all_of', ['attr(f: filter)', 'is_iterable'])
+    """
+    text, under = _head(constraint, expand)
+    return TreeNode(text, tuple(constraint_tree(part, expand=expand) for part in under))
 
 
 def _wrapped(indent: str, text: str, width: int) -> list[str]:

@@ -38,7 +38,7 @@ from asnfp.reading import (
 )
 from asnfp.row import PoolMeta, Row, RowLike, as_row
 
-__all__ = ("Pool", "read_pool", "orphan_table", "pool_from_rows", "require_columns")
+__all__ = ("Pool", "read_pool", "parse_pool", "orphan_table", "pool_from_rows", "require_columns")
 
 
 class Pool(msgspec.Struct, frozen=True):
@@ -122,6 +122,11 @@ def _pool_text(path: str) -> str:
         data = read_bounded(path, POOL_BYTES, what="pool file", error=PoolError)
     except OSError as err:
         raise _os_error(path, err) from None
+    return _text_of(path, data)
+
+
+def _text_of(path: str, data: bytes) -> str:
+    """A pool's bytes as text, as :func:`_pool_text` makes them (``path`` names it in errors)."""
     if not data:
         raise PoolError(path, "is empty")
     try:
@@ -358,7 +363,33 @@ def read_pool(path: str | os.PathLike[str], *, fmt: str = "ascii", delimiter: st
     name = os.fspath(path)
     if not _is_text_format(fmt):
         return _pool_of(name, _read_file_table(name, fmt), None, delimiter, typed=True)
-    text = _pool_text(name)
+    return _pool_of_text(name, _pool_text(name), fmt, delimiter, fast)
+
+
+def parse_pool(data: bytes | str, *, name: str = "pool.csv", fmt: str = "ascii", delimiter: str = "|") -> Pool:
+    """Read a pool from its contents in memory, as :func:`read_pool` reads a file of
+    these bytes named ``name`` (``name`` is what ``asn_pool`` and errors show): text
+    formats only (``ascii``, ``ascii.*``); gzip, bzip2 or xz bytes are decompressed
+    within :data:`~asnfp.reading.POOL_BYTES`. Nothing is read from or written to disk.
+
+    >>> pool = parse_pool("Filename|EXP_TYPE\\nA_uncal.fits|NRC_IMAGE\\n", name="jw01234_pool.csv")
+    >>> pool.columns, pool.rows[0]["exp_type"], pool.meta.name
+    (('filename', 'exp_type'), 'nrc_image', 'jw01234_pool.csv')
+    >>> parse_pool(b"", name="request")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.PoolError: request: is empty
+    """
+    if not _is_text_format(fmt):
+        raise PoolError(name, f"the pool format {fmt!r} is read from a file only (in memory: ascii or ascii.*)")
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    if len(data) > bound_bytes(POOL_BYTES):
+        raise PoolError(name, f"is larger than {bound_bytes(POOL_BYTES):,} bytes (set {POOL_BYTES.variable} "
+                              "to change it)")
+    return _pool_of_text(name, _text_of(name, data), fmt, delimiter, True)
+
+
+def _pool_of_text(name: str, text: str, fmt: str, delimiter: str, fast: bool) -> Pool:
     direct = _read_fast(name, text, delimiter) if fast and fmt == "ascii" else None
     if direct is not None:
         return direct

@@ -6,6 +6,9 @@ importing the package's face (and, through it, the whole API).
 2
 """
 
-__all__ = ("__version__",)
+__all__ = ("__version__", "REFERENCE_VERSION")
 
 __version__ = "0.1.0"
+
+#: The reference whose behaviour asnfp matches: jwst's association generator.
+REFERENCE_VERSION = "3.0.0"

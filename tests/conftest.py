@@ -18,3 +18,18 @@ def conformance_dir() -> Path:
     if not (CONFORMANCE / "cases").is_dir():
         pytest.skip("../shared/conformance is absent")
     return CONFORMANCE
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """The service, started once for the session on a free loopback port (skipped
+    without the extra ``asnfp[serve]``), in an empty folder of its own (it must write
+    nothing there)."""
+    pytest.importorskip("litestar")
+    pytest.importorskip("httpx")
+    from serving import started
+
+    folder = tmp_path_factory.mktemp("serve-cwd")
+    with started(cwd=folder) as running:
+        yield running
+    assert list(folder.iterdir()) == [], "the service wrote into its working folder"

@@ -86,12 +86,12 @@ FACES = frozenset({"asnfp", "asnfp.api"})
 
 
 def _room(module: str) -> str:
-    """``fast``, ``tools``, ``cli`` or ``jwst`` for a module of that subpackage, ``face``
+    """``fast``, ``tools``, ``cli``, ``serve`` or ``jwst`` for a module of that subpackage, ``face``
     for the package's faces, ``model`` for any other module at the top of ``asnfp/``."""
     if module in FACES:
         return "face"
     parts = module.split(".")
-    return parts[1] if len(parts) > 2 or parts[1:] in (["fast"], ["tools"], ["cli"], ["jwst"]) else "model"
+    return parts[1] if len(parts) > 2 or parts[1:] in (["fast"], ["tools"], ["cli"], ["serve"], ["jwst"]) else "model"
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -150,6 +150,18 @@ def test_only_the_command_line_imports_the_command_line(module, imports):
         assert not {m for m in imports if _room(m) == "cli"}, module
 
 
+@pytest.mark.parametrize(("module", "imports"), sorted(_graph().items()))
+def test_only_the_command_line_starts_the_service(module, imports):
+    """The service is an edge: no room but the command line (``asnfp serve``) imports it."""
+    if _room(module) not in ("serve", "cli"):
+        assert not {m for m in imports if _room(m) == "serve"}, module
+
+
+def test_the_service_calls_the_library_not_the_command_line():
+    served = {m for module, imports in _graph().items() if _room(module) == "serve" for m in imports}
+    assert "asnfp.api" in served and not {m for m in served if _room(m) == "cli"}
+
+
 def test_every_module_is_in_a_room():
     rooms = {_room(m) for m in _graph()}
-    assert rooms == {"face", "model", "fast", "tools", "cli", "jwst"}
+    assert rooms == {"face", "model", "fast", "tools", "cli", "serve", "jwst"}

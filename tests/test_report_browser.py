@@ -18,13 +18,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import browser
 import pytest
 
 import asnfp
 from asnfp.association import member_rows, members
 from asnfp.jwst.catalogue import run_registries
 from asnfp.tools.explain import explain_rows
+
+import browser
 
 report = pytest.importorskip("asnfp.tools.report", reason="asnfp.tools.report is not there yet")
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path  # noqa: F401  (doctests)
 from typing import NoReturn
 
-from asnfp.cli import batch
+from asnfp.cli import batch, serve
 from asnfp.cli.generate import (  # noqa: F401
     ROW_NUMBERS,
     add_generate_command,
@@ -49,8 +49,7 @@ from asnfp.errors import (
 )
 from asnfp.fast.drivers import Options
 from asnfp.fold import RuleFailed
-from asnfp.plumbing import concat, unique
-from asnfp.pool import Pool, read_pool
+from asnfp.pool import read_pool
 from asnfp.rule import Rule
 from asnfp.signals import handled
 from asnfp.tools import diff, edit, from_list, gather, mkpool, report, validate
@@ -156,23 +155,6 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(command=run_explain, debug=False)
 
 
-def _explained_rows(args: argparse.Namespace, pool: Pool) -> list[int]:
-    from asnfp.tools.explain import rows_named
-
-    if args.row:
-        bad = [n for n in args.row if not 1 <= n <= len(pool.rows)]
-        if bad:
-            raise UsageError(f"{shown_path(pool.meta.file)}: no row {bad[0]} (the pool has rows 1 to {len(pool.rows)})")
-        return [n - 1 for n in args.row]
-    if args.file:
-        found = {name: rows_named(pool.rows, name) for name in args.file}
-        missing = [name for name, hits in found.items() if not hits]
-        if missing:
-            raise UsageError(f"{shown_path(pool.meta.file)}: no row with file name {missing[0]!r}")
-        return list(unique(concat(found.values())))
-    return []
-
-
 def run_explain(args: argparse.Namespace) -> int:
     """Run ``asnfp explain``: print, for each row asked for (every orphan by default),
     the associations that hold it and a line per rule.
@@ -190,7 +172,7 @@ def run_explain(args: argparse.Namespace) -> int:
     (0, '  Asn_Lv3Image: joined jw00001-o001_image3_00001_asn.json')
     """
     from asnfp.jwst import REQUIRED_COLUMNS
-    from asnfp.tools.explain import describe, explain_rows
+    from asnfp.tools.explain import describe, explain_rows, rows_asked
 
     make_registry = registries(args)
     known = {r.name for r in make_registry(None).rules}
@@ -201,7 +183,7 @@ def run_explain(args: argparse.Namespace) -> int:
     check_columns(pool, (*REQUIRED_COLUMNS, "asn_candidate"))
     workers = worker_count(args.workers)
     options = Options(workers=workers)
-    indexes = _explained_rows(args, pool)
+    indexes = rows_asked(pool.rows, args.row, args.file, pool.meta.file)
     try:
         found = explain_rows(make_registry, pool.rows, indexes or None, options, rules=args.rule)
     except MissingColumn as err:
@@ -225,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_command(sub)
     _add_rules(sub)
     _add_explain(sub)
-    for tool in (from_list, edit, gather, mkpool, diff, validate, report, batch):
+    for tool in (from_list, edit, gather, mkpool, diff, validate, report, batch, serve):
         tool.add_parser(sub)
     return parser
 

@@ -23,6 +23,7 @@ from typing import Final, NamedTuple, TextIO
 from msgspec.structs import replace
 
 from asnfp.association import is_valid
+from asnfp.candidates import dms_ids, unknown_ids
 from asnfp.cli.process import ProgressLine
 from asnfp.errors import (
     AsnfpError,
@@ -33,10 +34,9 @@ from asnfp.errors import (
 from asnfp.fast.drivers import Options, Tally, generate_per_candidate, generate_per_pool
 from asnfp.fast.workers import available_workers
 from asnfp.fast.write import taken_rows, write_outputs
-from asnfp.plumbing import unique
 from asnfp.pool import Pool, read_pool, require_columns
 from asnfp.rule import Registry, load_rule_files
-from asnfp.version import __version__
+from asnfp.version import REFERENCE_VERSION, __version__
 
 __all__ = (
     "REFERENCE_VERSION",
@@ -55,8 +55,6 @@ __all__ = (
     "worker_count",
 )
 
-
-REFERENCE_VERSION = "3.0.0"
 
 
 #: ``-j`` by default: one process per core, at most this many (each child copies the
@@ -216,14 +214,6 @@ def check_columns(pool: Pool, needed: Sequence[str]) -> None:
     require_columns(pool, needed)
 
 
-def _dms_ids(pool: Pool, ids: tuple[str, ...]) -> tuple[str, ...]:
-    from asnfp.candidates import candidate_ids
-
-    rows = [r for r in pool.rows if any(i in r.cells.get("asn_candidate", "") for i in ids)]
-    extra = [i for i, kind in candidate_ids(rows) if kind == "background" and i not in ids]
-    return ids + tuple(unique(extra))
-
-
 def registries(args: argparse.Namespace) -> Callable[[str | None], Registry]:
     """The registry factory of a run: the JWST rules and those of ``-r`` files (loaded
     now, so that a rule file that does not load fails before any pool is read).
@@ -302,11 +292,9 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
     options = _options(args)
     try:
         if args.dms and options.ids is not None:
-            options = replace(options, ids=_dms_ids(pool, options.ids))
-        known = {c for c, _ in _all_ids(pool)} if options.ids is not None else set()
-        for ident in options.ids or ():
-            if ident not in known:
-                (warn or _warn)(f"candidate id {shown_path(ident)} not found in pool")
+            options = replace(options, ids=dms_ids(pool.rows, options.ids))
+        for ident in unknown_ids(pool.rows, options.ids or ()):
+            (warn or _warn)(f"candidate id {shown_path(ident)} not found in pool")
         driver = generate_per_pool if per_pool else generate_per_candidate
         with ProgressLine(progress, folding_line) as line:  # (closed before the writers fork)
             asns = driver(make_registry, pool.rows, options, progress=line.tell if line.shown else None)
@@ -353,9 +341,3 @@ def folding_line(tally: Tally, seconds: float, columns: int = 100) -> str:
 
 def _warn(text: str) -> None:
     print(f"asnfp: warning: {text}", file=sys.stderr)
-
-
-def _all_ids(pool: Pool) -> list[tuple[str, str]]:
-    from asnfp.candidates import candidate_ids
-
-    return candidate_ids(pool.rows)

@@ -50,13 +50,15 @@ from asnfp.constraints import (
     first_valid,
     leaves,
 )
-from asnfp.fast.drivers import Options, generate_per_candidate
+from asnfp.errors import UsageError, shown_path
+from asnfp.fast.drivers import Options, Tally, generate_per_candidate
 from asnfp.io import file_name
 from asnfp.plumbing import unique
 from asnfp.row import Row
 from asnfp.rule import Registry, Rule, replace
 
-__all__ = ("Verdict", "Explanation", "why_missed", "nearness", "explain_rows", "describe", "rows_named")
+__all__ = ("Verdict", "Explanation", "why_missed", "nearness", "explain_rows", "describe", "rows_named",
+           "rows_asked")
 
 _WIDTH = 40  # a condition longer than this is cut at an alternative and shown with "..."
 
@@ -281,12 +283,14 @@ def _verdict(rule: Rule, row: Row, written: Sequence[tuple[Association, str]],
 
 def explain_rows(make_registry: Callable[[str | None], Registry], rows: Sequence[Row],
                  indexes: Iterable[int] | None, options: Options = Options(), *,
-                 rules: Sequence[str] | None = None, fmt: str = "json") -> list[Explanation]:
+                 rules: Sequence[str] | None = None, fmt: str = "json",
+                 progress: Callable[[Tally], None] | None = None) -> list[Explanation]:
     """Explain the rows at ``indexes`` (0-based; ``None``: every row that no written
     association holds) of a pool generated with ``make_registry`` and ``options``: each
     row gets a :class:`Verdict` for every rule (or for the rules named in ``rules``).
     The pool is generated as written, and once more without finalization only when a
-    row matches a rule that wrote no association holding it.
+    row matches a rule that wrote no association holding it. ``progress`` is told how far
+    each generation is (:func:`asnfp.fast.drivers.run_folds_of`; what it raises stops it).
 
     >>> from functools import partial
     >>> from asnfp.constraints import attr
@@ -299,13 +303,14 @@ def explain_rows(make_registry: Callable[[str | None], Registry], rows: Sequence
     >>> [e.verdicts[0].status for e in explain([0, 1])], [e.row.index for e in explain(None)]
     (['joined', 'joined'], [2])
     """
-    finished = [a for a in generate_per_candidate(make_registry, rows, options) if is_valid(a)]
+    finished = [a for a in generate_per_candidate(make_registry, rows, options, progress=progress) if is_valid(a)]
     names = {id(asn): file_name(asn, fmt) for asn in finished}
     written_by_row = _holding(finished)
 
     @cache
     def made_by_row() -> dict[int, list[Association]]:
-        return _holding(generate_per_candidate(make_registry, rows, replace(options, finalize=False)))
+        return _holding(generate_per_candidate(make_registry, rows, replace(options, finalize=False),
+                                               progress=progress))
 
     def made_at(index: int) -> Sequence[Association]:
         return made_by_row().get(index, [])
@@ -334,6 +339,36 @@ def rows_named(rows: Sequence[Row], name: str) -> list[int]:
     wanted = name.lower()
     exact = [r.index for r in rows if r.get("filename") == wanted]
     return exact or [r.index for r in rows if wanted in (r.get("filename") or "")]
+
+
+def rows_asked(rows: Sequence[Row], numbers: Sequence[int] | None, names: Sequence[str] | None,
+               pool: str = "pool") -> list[int]:
+    """The 0-based indexes of the rows asked for: by number (counted from 1) or by file
+    name (:func:`rows_named`, each name's rows in turn, once each); ``[]`` when neither
+    is given (every orphan is meant). A number with no row, or a name no row has, is a
+    :class:`~asnfp.errors.UsageError` naming the ``pool``.
+
+    >>> from asnfp.row import make_row
+    >>> rows = [make_row(i, {"filename": f"jw_{i}_uncal.fits"}) for i in range(3)]
+    >>> rows_asked(rows, [3, 1], None), rows_asked(rows, None, ["_2_", "jw_2"]), rows_asked(rows, None, None)
+    ([2, 0], [2], [])
+    >>> rows_asked(rows, [4], None, "p.csv")
+    Traceback (most recent call last):
+      ...
+    asnfp.errors.UsageError: p.csv: no row 4 (the pool has rows 1 to 3)
+    """
+    if numbers:
+        bad = [n for n in numbers if not 1 <= n <= len(rows)]
+        if bad:
+            raise UsageError(f"{shown_path(pool)}: no row {bad[0]} (the pool has rows 1 to {len(rows)})")
+        return [n - 1 for n in numbers]
+    if names:
+        found = {name: rows_named(rows, name) for name in names}
+        missing = [name for name, hits in found.items() if not hits]
+        if missing:
+            raise UsageError(f"{shown_path(pool)}: no row with file name {missing[0]!r}")
+        return list(unique(index for hits in found.values() for index in hits))
+    return []
 
 
 # --------------------------------------------------------------------------- text

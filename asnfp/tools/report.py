@@ -54,7 +54,7 @@ from asnfp.row import Row
 from asnfp.rule import Rule, load_rule_files
 from asnfp.tools.explain import Explanation, Verdict, explain_rows, nearness
 from asnfp.transaction import write_file
-from asnfp.version import __version__
+from asnfp.version import REFERENCE_VERSION, __version__
 
 __all__ = ("CELL_LIMIT", "CHUNK", "REFERENCE_VERSION", "JSON", "add_parser", "embedded_data", "report_data",
            "report_html", "role_code", "run")
@@ -64,7 +64,6 @@ CELL_LIMIT: Final = 1_000_000
 #: About how many cells a chunk draws past :data:`CELL_LIMIT` (as many rows as fit).
 CHUNK: Final = 250_000
 #: The version of the reference (``jwst``'s ``asn_generate``) asnfp follows.
-REFERENCE_VERSION: Final = "3.0.0"
 
 #: The embedded data: JSON values.
 JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"

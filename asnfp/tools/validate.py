@@ -80,6 +80,7 @@ __all__ = (
     "add_parser",
     "check",
     "check_strict",
+    "is_document",
     "folder_in_expname",
     "read_checked",
     "run",
@@ -169,6 +170,24 @@ def check(data: bytes) -> Invalid | None:
     if not _yaml_may_pass(failed):
         return Invalid(failed.message)
     return _yaml_verdict(text, failed)
+
+
+def is_document(data: bytes) -> bool:
+    """Whether the bytes are a document an association could be at all: UTF-8 text that
+    reads (as JSON, else as YAML) to an object. :func:`check` gives the verdict on such a
+    document; what is not one (empty, not text, neither JSON nor YAML, a list, a string)
+    is no association file at all.
+
+    >>> is_document(b'{"products": 3}'), is_document(b"products: 3\\n"), is_document(b"[1]"), is_document(b"{")
+    (True, True, False, False)
+    """
+    text = _text(data)
+    if isinstance(text, _Failed):
+        return False
+    reading = _json_reading(data, text, bounded=False)
+    if not isinstance(reading, _Failed):
+        return isinstance(reading, dict)
+    return isinstance(_yaml_reading(text), dict)
 
 
 # --- asnfp's own checks (--strict) ---------------------------------------------------------
