@@ -81,6 +81,7 @@ def _table_errors(path: str, fmt: str, read: Callable[[], Any],
     """``read()`` (an astropy ``Table.read``), its errors made one-line :class:`PoolError`;
     ``inconsistent()`` explains a table astropy found inconsistent."""
     from astropy.io.ascii.core import InconsistentTableError
+    from astropy.io.ascii.cparser import CParserError
     from astropy.io.registry import IORegistryError
 
     try:
@@ -100,7 +101,7 @@ def _table_errors(path: str, fmt: str, read: Callable[[], Any],
         if inconsistent is None:
             raise PoolError(path, f"cannot be read as a {fmt!r} table: {first_line(err)}") from None
         raise inconsistent() from None
-    except (ValueError, TypeError, KeyError, OSError, RecursionError) as err:
+    except (ValueError, TypeError, KeyError, OSError, RecursionError, RuntimeError, CParserError) as err:
         raise PoolError(path, f"cannot be read as a {fmt!r} table: {first_line(err)}") from None
 
 
@@ -142,28 +143,40 @@ def _text_of(path: str, data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _pure_python(fmt: str) -> str:
+    """The pure-Python reader of a text format: ``ascii.fast_csv`` is read as ``ascii.csv``
+    (the same tables; astropy's C readers take no string converters).
+
+    >>> _pure_python("ascii.fast_commented_header"), _pure_python("ascii.csv")
+    ('ascii.commented_header', 'ascii.csv')
+    """
+    return "ascii." + fmt.removeprefix("ascii.fast_") if fmt.startswith("ascii.fast_") else fmt
+
+
 def _read_text_table(path: str, text: str, fmt: str, delimiter: str) -> Any:
     """astropy's reading of the text, given as a file of UTF-8 bytes (as astropy reads a
     file; never as a string, which it could take for a file name or a URL)."""
     from astropy.table import Table
 
     source = text.encode("utf-8")
-    if not _is_delimited(fmt):
-        return _table_errors(path, fmt, lambda: Table.read(io.BytesIO(source), format=fmt, encoding="utf-8"))
+    reader = _pure_python(fmt)
+    if not _is_delimited(reader):
+        return _table_errors(path, fmt, lambda: Table.read(io.BytesIO(source), format=reader, encoding="utf-8"))
     return _table_errors(
         path, fmt,
-        lambda: Table.read(io.BytesIO(source), format=fmt, encoding="utf-8", delimiter=delimiter,
+        lambda: Table.read(io.BytesIO(source), format=reader, encoding="utf-8", delimiter=delimiter,
                            converters=_converters()),
-        lambda: _explain(path, text, fmt, delimiter))
+        lambda: _explain(path, text, reader, delimiter, fmt))
 
 
-def _explain(path: str, text: str, fmt: str, delimiter: str) -> PoolError:
+def _explain(path: str, text: str, fmt: str, delimiter: str, named: str) -> PoolError:
     """Say why a guessed read failed: re-read without guessing (error path only) to find
-    the first row whose field count differs from the header's, or the missing header."""
+    the first row whose field count differs from the header's, or the missing header
+    (``named``: the format as the user named it)."""
     from astropy.io.ascii.core import InconsistentTableError
     from astropy.table import Table
 
-    general = PoolError(path, f"cannot be read as a {fmt!r} table with delimiter {delimiter!r}")
+    general = PoolError(path, f"cannot be read as a {named!r} table with delimiter {delimiter!r}")
     lines = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         with warnings.catch_warnings():
