@@ -280,13 +280,19 @@ NO_INVALID: Final[frozenset[str]] = frozenset()
 _escape: Final = lru_cache(maxsize=65536)(re.escape)
 
 
-@lru_cache(maxsize=None)  # noqa: UP033  (functools.cache is the same: hot module, left as is)
+#: The most conditions whose regex or matcher is kept (pinned conditions hold a row's
+#: values: a long-lived process, such as the service, meets ever new ones).
+_CONDITIONS_KEPT: Final = 1 << 16
+
+
+@lru_cache(maxsize=_CONDITIONS_KEPT)
 def _anchored(condition: str) -> re.Pattern[str]:
     return re.compile("^" + condition + "$", re.IGNORECASE)
 
 
 #: ``condition -> match`` of the anchored regex, for the conditions met so far (a dict
-#: look-up is cheaper than the call of a cached function).
+#: look-up is cheaper than the call of a cached function); emptied when it holds
+#: :data:`_CONDITIONS_KEPT`.
 _MATCHERS: Final[dict[str, Callable[[str], object]]] = {}
 
 
@@ -328,6 +334,8 @@ def _literal_matcher(literal: str, condition: str) -> Callable[[str], object]:
 
 
 def _matcher(condition: str) -> Callable[[str], object]:
+    if len(_MATCHERS) >= _CONDITIONS_KEPT:
+        _MATCHERS.clear()
     literal = _literal(condition)
     found = _MATCHERS[condition] = (_anchored(condition).match if literal is None
                                     else _literal_matcher(literal, condition))
