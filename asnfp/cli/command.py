@@ -190,7 +190,8 @@ def run_explain(args: argparse.Namespace) -> int:
         raise AsnfpError(f"{shown_path(pool.meta.file)}: {err}") from None
     if not indexes:
         print(f"{len(found)} of {len(pool.rows)} rows of {pool.meta.file} are in no written association")
-    print("\n".join(describe(e) for e in found))
+    if found:
+        print("\n".join(describe(e) for e in found))
     return 0
 
 

@@ -21,13 +21,13 @@ import msgspec
 from litestar import Litestar, Request, Response, Router, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody, Parameter
 
 from asnfp.errors import AsnfpError
 from asnfp.serve import work
-from asnfp.serve.problems import MEDIA_TYPE, Problem, Refused, key_of, problem, problem_of
+from asnfp.serve.problems import KINDS, MEDIA_TYPE, Problem, Refused, key_of, problem, problem_of
 from asnfp.serve.schema import (
     Explained,
     ExplainRequest,
@@ -65,19 +65,31 @@ async def _off_loop(state: State, job: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(job, limiter=limiter)
 
 
-@get("/health", sync_to_thread=False)
+def _problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """The refusals an endpoint may answer, each a problem document, for the OpenAPI document."""
+    return {status: ResponseSpec(data_container=Problem, media_type=MEDIA_TYPE, generate_examples=False,
+                                 description=" / ".join(title for code, title in KINDS.values() if code == status))
+            for status in statuses}
+
+
+#: What any request may be refused with, whatever its endpoint.
+_ANY: Final = (400, 404, 405, 413, 415)
+_READING: Final = _problems(*_ANY, 422)
+
+
+@get("/health", sync_to_thread=False, responses=_problems(*_ANY))
 def health() -> Health:
     """The service is up."""
     return Health("ok", __version__, REFERENCE_VERSION)
 
 
-@get("/rules", sync_to_thread=False)
+@get("/rules", sync_to_thread=False, responses=_problems(*_ANY))
 def rules() -> list[RuleSummary]:
     """The JWST rule catalogue, in the order the rules run (as ``asnfp rules``)."""
     return work.rule_summaries()
 
 
-@get("/rules/{name:str}", sync_to_thread=False)
+@get("/rules/{name:str}", sync_to_thread=False, responses=_problems(*_ANY))
 def rule(name: FromPath[str]) -> RuleDetail:
     """One rule: its constraint as a tree of data, and as ``asnfp rules -k NAME`` prints it."""
     found = work.rule_detail(name)
@@ -86,7 +98,7 @@ def rule(name: FromPath[str]) -> RuleDetail:
     return found
 
 
-@post("/generate", status_code=200)
+@post("/generate", status_code=200, responses=_READING)
 async def generate(data: JSONBody[GenerateRequest], state: State) -> Generated:
     """``asnfp generate`` on a pool: the association files it writes (their names and
     text, byte for byte), the orphans and the orphan table."""
@@ -94,7 +106,7 @@ async def generate(data: JSONBody[GenerateRequest], state: State) -> Generated:
     return await _off_loop(state, partial(work.generate, data, settings, work.Deadline(settings.time_limit)))
 
 
-@post("/explain", status_code=200)
+@post("/explain", status_code=200, responses=_READING)
 async def explain(data: JSONBody[ExplainRequest], state: State) -> Explained:
     """``asnfp explain`` on a pool: why each row asked for joined, or did not join, each rule."""
     settings = _settings(state)
@@ -121,7 +133,7 @@ class _FileOperation(Operation):
                                         description=_FILE_DOC, required=True)
 
 
-@post("/validate", status_code=200, operation_class=_FileOperation)
+@post("/validate", status_code=200, operation_class=_FileOperation, responses=_READING)
 async def validate(
     request: Request[object, object, State],
     strict: Annotated[bool, Parameter(description="asnfp's own checks too (asnfp validate --strict)")] = False,
@@ -156,6 +168,11 @@ def _asnfp_error(_: Request[object, object, State], err: AsnfpError) -> Response
 
 def _time_limit(_: Request[object, object, State], err: work.TimeLimit) -> Response[bytes]:
     return _answer(problem("time-limit", str(err)))
+
+
+def _too_deep(_: Request[object, object, State], err: RecursionError) -> Response[bytes]:
+    """A body nested deeper than the decoder follows (msgspec stops at the recursion limit)."""
+    return _answer(problem("malformed-body", "the body nests deeper than can be read"))
 
 
 def _invalid(request: Request[object, object, State], err: ValidationException) -> Response[bytes]:
@@ -208,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Refused: _refused,
             AsnfpError: _asnfp_error,
             work.TimeLimit: _time_limit,
+            RecursionError: _too_deep,
             ValidationException: _invalid,
             HTTPException: _http,
             Exception: _internal,

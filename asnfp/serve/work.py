@@ -24,7 +24,7 @@ from asnfp.api import generate as generate_pool
 from asnfp.api import to_bytes
 from asnfp.candidates import dms_ids, unknown_ids
 from asnfp.constraints import TreeNode, constraint_tree, describe_rule, summary
-from asnfp.errors import MissingColumn
+from asnfp.errors import MissingColumn, shown_path
 from asnfp.fast.drivers import Options, Tally
 from asnfp.pool import Pool, parse_pool, pool_from_rows, require_columns
 from asnfp.rule import Rule
@@ -93,7 +93,7 @@ def _rows_pool(rows: PoolRows, name: str) -> Pool:
             if lowered in seen or not column.strip():
                 why = "a blank column name" if not column.strip() else (
                     f"two columns have the same name ({seen[lowered]!r} and {column!r})")
-                raise Refused(problem("bad-pool", f"{name}, row {i + 1}: {why}", row=i + 1, column=column,
+                raise Refused(problem("bad-pool", f"{shown_path(name)}, row {i + 1}: {why}", row=i + 1, column=column,
                                       key=f"$.pool[{i}]"))
             seen[lowered] = column
     return pool_from_rows(rows, name=name)
@@ -112,8 +112,8 @@ def request_pool(request: GenerateRequest | ExplainRequest, settings: Settings) 
     else:
         pool = _rows_pool(request.pool, name)
     if len(pool.rows) > settings.max_rows:
-        raise Refused(problem("too-large", f"{name}: the pool has {len(pool.rows):,} rows (the service takes "
-                                           f"at most {settings.max_rows:,}: ASNFP_SERVE_MAX_ROWS)", file=name))
+        raise Refused(problem("too-large", f"{shown_path(name)}: the pool has {len(pool.rows):,} rows (the service "
+                                           f"takes at most {settings.max_rows:,}: ASNFP_SERVE_MAX_ROWS)", file=name))
     return pool
 
 
@@ -126,7 +126,7 @@ def _one_mode(ids: object, discover: bool, all_candidates: bool) -> None:
 
 
 def _pool_errors(pool: Pool, err: MissingColumn) -> Refused:
-    return Refused(problem("bad-pool", f"{pool.meta.file}: {err}", row=err.index + 1, column=err.column,
+    return Refused(problem("bad-pool", f"{shown_path(pool.meta.file)}: {err}", row=err.index + 1, column=err.column,
                            file=pool.meta.file))
 
 
@@ -218,6 +218,8 @@ def _batch(body: bytes, settings: Settings) -> list[bytes]:
         items = _BATCH.decode(body)
     except msgspec.DecodeError as err:
         raise Refused(problem("malformed-body", f"a batch is a JSON array of association files: {err}")) from None
+    except RecursionError:
+        raise Refused(problem("malformed-body", "the batch nests deeper than can be read")) from None
     if len(items) > settings.max_files:
         raise Refused(problem("too-large", f"the batch holds {len(items):,} files (the service takes at most "
                                            f"{settings.max_files:,}: ASNFP_SERVE_MAX_FILES)"))
