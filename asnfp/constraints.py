@@ -40,6 +40,7 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple, Protocol, TypeAlias, TypeVar, Union, cast
 
+from asnfp.caches import forgettable
 from asnfp.row import Row, RowLike, as_row, make_row, with_cell  # noqa: F401  (make_row: doctests)
 
 __all__ = (
@@ -1373,3 +1374,6 @@ def describe_rule(rule: RuleLike, width: int = 100, *, expand: bool = False) -> 
     """
     tree = _tree_lines(rule.constraint, width, expand, 1)
     return "\n".join([f"{rule.name}  level {rule.level}  {rule.asn_type}", *tree])
+
+
+forgettable(described, _walked, _named)  # (see asnfp.caches)

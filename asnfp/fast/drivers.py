@@ -26,6 +26,7 @@ from typing import NamedTuple
 import msgspec
 
 from asnfp.association import Association
+from asnfp.caches import trim
 from asnfp.candidates import (
     CANDIDATE_COLUMN,
     candidate_ids,
@@ -254,6 +255,7 @@ def generate_per_candidate(make_registry: Callable[[str | None], Registry], rows
     found, discovered = numbered[:len(found)], numbered[len(found):]
     if options.discover:
         found = resequence(filter_discovered(discovered, found, options.all_candidates))
+    trim()  # (the answers about this run's own constraints, once they pile up: asnfp.caches)
     return _finish(discover_registry, found, options)
 
 
@@ -299,6 +301,7 @@ def generate_per_pool(make_registry: Callable[[str | None], Registry], rows: Seq
         found = resequence(filter_discovered(discovered, chosen, options.all_candidates)) + dups
     if options.merge and candidates.merge is not None:
         found = candidates.merge(found)
+    trim()
     return found
 
 

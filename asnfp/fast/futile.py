@@ -32,6 +32,7 @@ from functools import lru_cache
 
 from msgspec.structs import replace
 
+from asnfp.caches import forgettable
 from asnfp.constraints import AttrLeaf, Constraint, Node, ValueLeaf, leaves
 from asnfp.rule import Registry, Rule
 
@@ -112,3 +113,6 @@ def without_futile(registry: Registry, kind: str) -> Registry:
     (the same registry when there are none). See the module's example."""
     kept = tuple(rule for rule in registry.rules if not futile(rule, kind))
     return registry if len(kept) == len(registry.rules) else replace(registry, rules=kept)
+
+
+forgettable(keeps_requests_home)  # (see asnfp.caches)

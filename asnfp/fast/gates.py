@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from asnfp.caches import forgettable
 from asnfp.constraints import (
     AttrLeaf,
     Bindings,
@@ -221,3 +222,6 @@ def gate_columns(constraint: Constraint) -> frozenset[str]:
     """
     compiled = _compiled(constraint, repeated_parts(constraint))
     return frozenset() if compiled is None else compiled[1]
+
+
+forgettable(fixed, _compiled, compile_gate, gate_columns)  # (see asnfp.caches)

@@ -44,6 +44,7 @@ from functools import lru_cache
 from itertools import product
 from typing import Final, NamedTuple, cast
 
+from asnfp.caches import forgettable
 from asnfp.constraints import NO_BINDINGS, AttrLeaf, Constraint, Node
 from asnfp.fast.gates import Gate, gate_columns, leaf_gate, repeated_parts
 from asnfp.row import Row
@@ -193,3 +194,6 @@ def index_leaves(constraint: Constraint) -> tuple[AttrLeaf, ...]:
     if is_index_leaf(constraint) and constraint.required:  # type: ignore[attr-defined]
         return (constraint,)  # type: ignore[return-value]
     return ()
+
+
+forgettable(index_routes, index_leaves)  # (see asnfp.caches)

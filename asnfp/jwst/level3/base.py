@@ -20,6 +20,7 @@ from typing import NamedTuple
 from msgspec.structs import replace
 
 from asnfp.association import Association, Member, Product, current_product, is_valid
+from asnfp.caches import forgettable
 from asnfp.constraints import (
     AttrLeaf,
     Bindings,
@@ -587,3 +588,5 @@ def _demo(index: int = 0, **cells: str) -> Row:
 from asnfp.association import create, offer  # noqa: E402,F401
 from asnfp.constraints import NO_BINDINGS  # noqa: E402,F401
 from asnfp.row import make_row  # noqa: E402
+
+forgettable(_derived_from)  # (see asnfp.caches)
