@@ -219,8 +219,11 @@ def test_the_rules_are_the_commands_table_and_trees(server, capsys):
         listed = client.get("/v1/rules").json()
         assert [(r["name"], str(r["level"]), r["asn_type"]) for r in listed] == [
             tuple(line.split()[:3]) for line in table]
+        assert all(r["text"].splitlines()[0].split() == [r["name"], "level", str(r["level"]), r["asn_type"]]
+                   for r in listed)
         for name in ("Asn_Lv3ImageMosaic", "Asn_Lv2WFSSNIS", "Asn_Lv3SpecAux"):
             one = client.get(f"/v1/rules/{name}").json()
+            assert one == next(r for r in listed if r["name"] == name)
             assert one["text"].splitlines() == _command_lines(["rules", "-k", name], capsys)
             assert one["expanded"].splitlines() == _command_lines(["rules", "-k", name, "--expand"], capsys)
             assert _tree_lines(one["constraint"]) == one["text"].splitlines()[1:]

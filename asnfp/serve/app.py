@@ -35,7 +35,6 @@ from asnfp.serve.schema import (
     GenerateRequest,
     Health,
     RuleDetail,
-    RuleSummary,
     Validation,
 )
 from asnfp.serve.settings import Settings
@@ -84,9 +83,10 @@ def health() -> Health:
 
 
 @get("/rules", sync_to_thread=False, responses=_problems(*_ANY))
-def rules() -> list[RuleSummary]:
-    """The JWST rule catalogue, in the order the rules run (as ``asnfp rules``)."""
-    return work.rule_summaries()
+def rules() -> tuple[RuleDetail, ...]:
+    """The JWST rule catalogue, in the order the rules run (as ``asnfp rules``), each
+    rule as data and as its tree."""
+    return work.rule_details()
 
 
 @get("/rules/{name:str}", sync_to_thread=False, responses=_problems(*_ANY))
@@ -211,7 +211,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     default, the environment's (:meth:`Settings.from_env`).
     """
     settings = settings or Settings.from_env()
-    work.rule_summaries()  # (the catalogue imported now, not in the first request)
+    work.rule_details()  # (the catalogue described now, not in the first request)
 
     def startup(app: Litestar) -> None:
         app.state.limiter = anyio.CapacityLimiter(settings.threads)

@@ -27,7 +27,6 @@ __all__ = (
     "RowExplained",
     "Explained",
     "Tree",
-    "RuleSummary",
     "RuleDetail",
     "Health",
 )
@@ -157,18 +156,10 @@ class Tree(msgspec.Struct):
     parts: list[Tree]
 
 
-class RuleSummary(msgspec.Struct):
-    """A rule as ``asnfp rules`` lists it."""
-
-    name: str
-    level: int
-    asn_type: str
-    summary: str
-
-
 class RuleDetail(msgspec.Struct):
-    """A rule as data and as ``asnfp rules -k NAME`` prints it (``text``; ``expanded``:
-    with ``--expand``)."""
+    """A rule: its line of ``asnfp rules`` (``name``, ``level``, ``asn_type``,
+    ``summary``), its constraint as data (a :class:`Tree`), and as ``asnfp rules -k NAME``
+    prints it (``text``; ``expanded``: with ``--expand``)."""
 
     name: str
     level: int

@@ -39,7 +39,6 @@ from asnfp.serve.schema import (
     PoolRows,
     RowExplained,
     RuleDetail,
-    RuleSummary,
     RuleVerdict,
     Tree,
     Validation,
@@ -49,7 +48,7 @@ from asnfp.serve.settings import Settings
 from asnfp.tools.explain import describe, explain_rows, rows_asked
 from asnfp.tools.validate import Invalid, check, check_strict, is_document
 
-__all__ = ("Deadline", "TimeLimit", "generate", "explain", "validate", "rule_summaries", "rule_detail",
+__all__ = ("Deadline", "TimeLimit", "generate", "explain", "validate", "rule_details", "rule_detail",
            "request_pool")
 
 
@@ -272,13 +271,15 @@ def _tree(node: TreeNode) -> Tree:
     return Tree(node.text, [_tree(part) for part in node.parts])
 
 
-def rule_summaries() -> list[RuleSummary]:
-    """The catalogue, one :class:`RuleSummary` a rule, in the order they run.
+@cache
+def rule_details() -> tuple[RuleDetail, ...]:
+    """The catalogue, one :class:`RuleDetail` a rule, in the order they run (made once:
+    the catalogue is a constant).
 
-    >>> rule_summaries()[0].name
-    'Asn_Lv2CoronAsRate'
+    >>> rule_details()[0].name, rule_details()[0].constraint.text
+    ('Asn_Lv2CoronAsRate', 'all_of')
     """
-    return [RuleSummary(r.name, r.level, r.asn_type, summary(r.constraint, 1000)) for r in _catalogue()]
+    return tuple(_detail(rule) for rule in _catalogue())
 
 
 def rule_detail(name: str) -> RuleDetail | None:
@@ -287,9 +288,10 @@ def rule_detail(name: str) -> RuleDetail | None:
     >>> rule_detail("Asn_Lv3ImageMosaic").constraint.text, rule_detail("nothing")
     ('science(...)', None)
     """
-    rule = next((r for r in _catalogue() if r.name == name), None)
-    if rule is None:
-        return None
+    return next((detail for detail in rule_details() if detail.name == name), None)
+
+
+def _detail(rule: Rule) -> RuleDetail:
     return RuleDetail(rule.name, rule.level, rule.asn_type, summary(rule.constraint, 1000),
                       _tree(constraint_tree(rule.constraint)), describe_rule(rule),
                       describe_rule(rule, expand=True))
