@@ -279,3 +279,26 @@ def test_a_long_generation_does_not_stop_the_others(server):
     assert finished and finished[0] > answered, "the long generation ended before the check: make it longer"
     assert max(waits) < 0.5, waits
     assert finished[0] - start > 1.0
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_a_port_in_use_is_one_line_and_status_2(server):
+    import subprocess
+    import sys
+
+    port = server.url.rsplit(":", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "asnfp", "serve", "--port", port], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"asnfp: error: cannot listen on 127.0.0.1:{port} (Address already in use)"]
+
+
+@pytest.mark.parametrize(("flags", "says"), [(["--host", "no.such.host.invalid"], "--host 'no.such.host.invalid'"),
+                                             (["--port", "70000"], "--port 70000: must be 0 to 65535"),
+                                             (["--time-limit", "0"], "--time-limit 0.0: must be above 0")])
+def test_a_bad_flag_of_serve_is_one_line_and_status_2(flags, says, capsys):
+    assert main(["serve", *flags]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"asnfp: error: {says}")

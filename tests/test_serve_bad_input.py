@@ -385,6 +385,16 @@ def test_wrong_query_parameter(client: httpx.Client, query: str, key: str) -> No
     assert_problem(client.post(f"{V}?{query}", content=b'{"products": []}'), 422, "invalid-field", key=key)
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/health"), ("GET", "/v1/rules"),
+                                              ("GET", "/v1/rules/Asn_Lv3Image"), ("POST", G), ("POST", E),
+                                              ("POST", V)])
+def test_an_unknown_query_parameter(client: httpx.Client, method: str, path: str) -> None:
+    """A query parameter an endpoint does not take is refused, as an unknown flag is."""
+    body = b'{"products": []}' if path == V else json.dumps({"pool": GOOD}).encode()
+    answer = client.request(method, f"{path}?no_such_option=1", content=body if method == "POST" else None)
+    assert_problem(answer, 422, "invalid-field", "no_such_option", key="no_such_option")
+
+
 # --- HTTP only: routes and methods ---------------------------------------------------
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/v1/nothing"), ("GET", "/"), ("GET", "/v1"),

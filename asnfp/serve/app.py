@@ -76,20 +76,20 @@ _ANY: Final = (400, 404, 405, 413, 415)
 _READING: Final = _problems(*_ANY, 422)
 
 
-@get("/health", sync_to_thread=False, responses=_problems(*_ANY))
+@get("/health", sync_to_thread=False, responses=_problems(*_ANY, 422))
 def health() -> Health:
     """The service is up."""
     return Health("ok", __version__, REFERENCE_VERSION)
 
 
-@get("/rules", sync_to_thread=False, responses=_problems(*_ANY))
+@get("/rules", sync_to_thread=False, responses=_problems(*_ANY, 422))
 def rules() -> tuple[RuleDetail, ...]:
     """The JWST rule catalogue, in the order the rules run (as ``asnfp rules``), each
     rule as data and as its tree."""
     return work.rule_details()
 
 
-@get("/rules/{name:str}", sync_to_thread=False, responses=_problems(*_ANY))
+@get("/rules/{name:str}", sync_to_thread=False, responses=_problems(*_ANY, 422))
 def rule(name: FromPath[str]) -> RuleDetail:
     """One rule: its constraint as a tree of data, and as ``asnfp rules -k NAME`` prints it."""
     found = work.rule_detail(name)
@@ -205,6 +205,18 @@ def _internal(_: Request[object, object, State], err: Exception) -> Response[byt
 # --------------------------------------------------------------------------- the app
 
 
+#: The query parameters each path takes (any other is refused, as an unknown flag is).
+_QUERY: Final = {f"{PREFIX}/validate": frozenset({"strict", "format"})}
+
+
+def _known_query(request: Request[object, object, State]) -> Response[bytes] | None:
+    """Refuse a query parameter the endpoint does not take (run before each handler)."""
+    unknown = sorted(set(request.query_params) - _QUERY.get(request.url.path, frozenset()))
+    if not unknown:
+        return None
+    return _answer(problem("invalid-field", f"{unknown[0]}: no such query parameter here", key=unknown[0]))
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """The application: the endpoints under :data:`PREFIX`, the OpenAPI document at
     ``/schema/openapi.json``, problem documents for every refusal. ``settings``: by
@@ -220,6 +232,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[Router(PREFIX, route_handlers=[health, rules, rule, generate, explain, validate])],
         state=State({"settings": settings}),
         on_startup=[startup],
+        before_request=_known_query,
         request_max_body_size=settings.max_body_bytes,
         exception_handlers={
             Refused: _refused,
