@@ -302,3 +302,18 @@ def test_a_bad_flag_of_serve_is_one_line_and_status_2(flags, says, capsys):
     assert main(["serve", *flags]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith(f"asnfp: error: {says}")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_signal_stops_the_server_normally(workers):
+    import signal
+
+    from serving import started
+
+    with started("--workers", workers) as running:
+        with running.client() as client:
+            assert client.get("/v1/health").status_code == 200
+        running.process.send_signal(signal.SIGTERM)
+        status = running.process.wait(30)
+        err = running.process.stderr.read()
+    assert status == 0 and err.splitlines()[-1] == "asnfp serve: stopped", err

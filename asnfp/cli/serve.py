@@ -14,10 +14,12 @@ True
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 from typing import TYPE_CHECKING
 
+from asnfp.cli.process import Terminated
 from asnfp.errors import UsageError
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until stopped; status 0."""
+    """Serve until stopped (SIGTERM or SIGINT: a normal stop, status 0)."""
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: must be 0 to 65535")
     settings = settings_of(args)
@@ -102,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         print(line, flush=True)
 
     gc.enable()  # (the command turns the cycle collector off for a run; a server runs on)
-    server.run(args.host, args.port, args.workers, settings, announce)
+    # (uvicorn finishes the requests under way, then raises again the signal that stopped it)
+    with contextlib.suppress(Terminated, KeyboardInterrupt):
+        server.run(args.host, args.port, args.workers, settings, announce)
     print("asnfp serve: stopped", file=sys.stderr)
     return 0
