@@ -23,13 +23,15 @@ def conformance_dir() -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """The service, started once for the session on a free loopback port (skipped
-    without the extra ``asnfp[serve]``), in an empty folder of its own (it must write
-    nothing there)."""
+    without the extra ``asnfp[serve]``), in an empty folder of its own, with its own empty
+    temporary folder and home: it must write nothing in any of them."""
     pytest.importorskip("litestar")
     pytest.importorskip("httpx")
     from serving import started
 
     folder = tmp_path_factory.mktemp("serve-cwd")
-    with started(cwd=folder) as running:
+    places = {name: tmp_path_factory.mktemp(f"serve-{name.lower()}") for name in ("TMPDIR", "HOME")}
+    with started(cwd=folder, env={name: str(path) for name, path in places.items()}) as running:
         yield running
-    assert list(folder.iterdir()) == [], "the service wrote into its working folder"
+    for path in (folder, *places.values()):
+        assert list(path.iterdir()) == [], f"the service wrote into {path}"
