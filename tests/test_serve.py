@@ -81,6 +81,18 @@ def _library_options(args: list[str]) -> dict[str, object]:
             "version_id": f["version_id"], "merge": f["merge"], "per_pool": f["per_pool_algorithm"]}
 
 
+@pytest.mark.parametrize("args", [["-i", "o001", "--DMS"], ["-i", "o001", "--DMS", "--merge", "-D"],
+                                  ["--discover", "--no-finalize"], ["--all-candidates", "--format", "yaml"]])
+def test_options_no_case_uses_write_the_commands_bytes(args, server, tmp_path, conformance_dir):
+    pool = conformance_dir / "pools" / "pool_010_spec_nirspec_lv2bkg.csv"
+    expected = _command_files(pool, args, tmp_path / "out")
+    with server.client() as client:
+        made = client.post("/v1/generate", json={"pool": pool.read_text(), "name": pool.name, **_fields(args)}).json()
+    assert {f["name"]: f["content"].encode() for f in made["files"]} == {
+        name: data for name, data in expected.items() if name != "orphans.csv"}
+    assert made["orphan_table"].encode() == expected["orphans.csv"] and made["files"]
+
+
 @pytest.mark.parametrize("pool_name", ["pool_002_image_miri.csv", "pool_013_coron_nircam.csv",
                                        "pool_019_niriss_wfss.csv"])
 def test_a_pool_given_as_json_rows_makes_the_same_files_as_its_text(pool_name, server, conformance_dir):
