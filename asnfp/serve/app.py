@@ -209,9 +209,12 @@ def _internal(_: Request[object, object, State], err: Exception) -> Response[byt
 _QUERY: Final = {f"{PREFIX}/validate": frozenset({"strict", "format"})}
 
 
-def _known_query(request: Request[object, object, State]) -> Response[bytes] | None:
-    """Refuse a query parameter the endpoint does not take (run before each handler)."""
-    unknown = sorted(set(request.query_params) - _QUERY.get(request.url.path, frozenset()))
+async def _known_query(request: Request[object, object, State]) -> Response[bytes] | None:
+    """Refuse a query parameter the endpoint does not take (run before each handler; a
+    request with no query string, the usual one, is let through at once)."""
+    if not request.scope["query_string"]:
+        return None
+    unknown = sorted(set(request.query_params) - _QUERY.get(request.scope["path"], frozenset()))
     if not unknown:
         return None
     return _answer(problem("invalid-field", f"{unknown[0]}: no such query parameter here", key=unknown[0]))
