@@ -329,3 +329,22 @@ def test_a_signal_stops_the_server_normally(workers):
         status = running.process.wait(30)
         err = running.process.stderr.read()
     assert status == 0 and err.splitlines()[-1] == "asnfp serve: stopped", err
+
+
+def test_generations_at_once_answer_as_one_at_a_time(server, conformance_dir):
+    """The service runs several generations at once in a process (threads): none sees
+    another's pool, rules or caches (emptied as they fill) in what it answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["pool_002_image_miri.csv", "pool_004_wfs.csv", "pool_013_coron_nircam.csv",
+             "pool_019_niriss_wfss.csv", "pool_010_spec_nirspec_lv2bkg.csv", "pool_021_tso.csv"]
+    bodies = [{"pool": (conformance_dir / "pools" / n).read_text(), "name": n} for n in names]
+    with server.client() as client:
+        alone = [client.post("/v1/generate", json=body).content for body in bodies]
+
+        def ask(i: int) -> bytes:
+            return client.post("/v1/generate", json=bodies[i % len(bodies)]).content
+
+        with ThreadPoolExecutor(8) as pool:
+            together = list(pool.map(ask, range(6 * len(bodies))))
+    assert together == [alone[i % len(bodies)] for i in range(6 * len(bodies))]
