@@ -224,6 +224,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """The application: the endpoints under :data:`PREFIX`, the OpenAPI document at
     ``/schema/openapi.json``, problem documents for every refusal. ``settings``: by
     default, the environment's (:meth:`Settings.from_env`).
+
+    >>> from litestar.testing import TestClient
+    >>> with TestClient(create_app(Settings(max_rows=1))) as client:
+    ...     refused = client.post("/v1/generate", json={"pool": [{"filename": "a"}, {"filename": "b"}]})
+    >>> refused.status_code, refused.headers["content-type"], refused.json()["type"]
+    (413, 'application/problem+json', 'urn:asnfp:problem:too-large')
     """
     settings = settings or Settings.from_env()
     work.rule_details()  # (the catalogue described now, not in the first request)
@@ -254,5 +260,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def create_app_from_env() -> Litestar:
-    """The application with the environment's settings (the server's factory)."""
+    """The application with the environment's settings (the server's factory).
+
+    >>> import os
+    >>> os.environ["ASNFP_SERVE_MAX_ROWS"] = "7"
+    >>> create_app_from_env().state.settings.max_rows
+    7
+    >>> del os.environ["ASNFP_SERVE_MAX_ROWS"]
+    """
     return create_app(Settings.from_env())

@@ -167,7 +167,14 @@ def _checked_rules(names: Sequence[str] | None) -> None:
 
 def explain(request: ExplainRequest, settings: Settings, deadline: Deadline) -> Explained:
     """``asnfp explain`` on the request's pool: for each row asked for (every orphan by
-    default), the files that hold it and a verdict per rule."""
+    default), the files that hold it and a verdict per rule.
+
+    >>> pool = ("filename|exp_type|pntgtype|program|targetid|instrume|detector|filter|subarray|asn_candidate\\n"
+    ...         "jw_1_uncal.fits|mir_image|science|1|1|miri|mirimage|f560w|full|[('o001', 'observation')]\\n")
+    >>> found = explain(ExplainRequest(pool=pool, row=[1], rule=["Asn_Lv3Image"]), Settings(), Deadline(30))
+    >>> [(v.rule, v.status, v.detail) for v in found.explained[0].verdicts]
+    [('Asn_Lv3Image', 'joined', 'joined jw00001-o001_image3_00001_asn.json')]
+    """
     from asnfp.jwst.catalogue import REQUIRED_COLUMNS, run_registries
 
     deadline.check()
