@@ -27,6 +27,7 @@ from asnfp.constraints import TreeNode, constraint_tree, describe_rule, summary
 from asnfp.errors import MissingColumn, shown_path
 from asnfp.fast.drivers import Options, Tally
 from asnfp.pool import Pool, parse_pool, pool_from_rows, require_columns
+from asnfp.row import PoolMeta
 from asnfp.rule import Rule
 from asnfp.serve.problems import Refused, key_of, problem
 from asnfp.serve.schema import (
@@ -61,8 +62,11 @@ class Deadline:
     :class:`TimeLimit` past it. Given as a generation's ``progress``, it is checked as
     each fold ends.
 
-    >>> Deadline(60).check(), Deadline(0.0).left() <= 0
-    (None, True)
+    >>> Deadline(60).check()
+    >>> Deadline(0.0).check()
+    Traceback (most recent call last):
+      ...
+    asnfp.serve.work.TimeLimit: took longer than the time limit of 0 s (ASNFP_SERVE_TIME_LIMIT)
     """
 
     __slots__ = ("at", "seconds")
@@ -70,9 +74,6 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.at = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.at - time.monotonic()
 
     def check(self, _tally: Tally | None = None) -> None:
         if time.monotonic() > self.at:
@@ -104,8 +105,11 @@ def request_pool(request: GenerateRequest | ExplainRequest, settings: Settings) 
 
     >>> request_pool(ExplainRequest(pool=[{"Filename": "A"}]), Settings()).rows[0]["filename"]
     'a'
+    >>> [request_pool(ExplainRequest(pool=[], name=name), Settings()).meta.file
+    ...  for name in ("/data/jw_pool.csv", "C:\\data\\jw_pool.csv", "/data/")]
+    ['jw_pool.csv', 'jw_pool.csv', 'pool.csv']
     """
-    name = request.name.replace("\\\\", "/").rsplit("/", 1)[-1] or "pool.csv"
+    name = PoolMeta(request.name).name or "pool.csv"  # (the base name, as asn_pool shows a file's)
     if isinstance(request.pool, str):
         pool = parse_pool(request.pool, name=name, fmt=request.pool_format, delimiter=request.delimiter)
     else:
