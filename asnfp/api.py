@@ -21,7 +21,7 @@ from pathlib import Path
 import msgspec
 
 from asnfp.association import Association, is_valid, qualified
-from asnfp.candidates import dms_ids
+from asnfp.candidates import dms_ids, of_ids
 from asnfp.fast.drivers import Options, Tally, generate_per_candidate, generate_per_pool
 from asnfp.fast.write import taken_rows, write_outputs
 from asnfp.io import file_name, serialize
@@ -120,8 +120,8 @@ def generate(pool: PoolSource, rules: RuleSource | Iterable[RuleSource] | None =
     driver = generate_per_pool if per_pool else generate_per_candidate
     made = driver(run_registries(user, ignore_default=ignore_default, keep_duplicates=debug), read.rows, options,
                   progress=progress)
-    if dms and ids is not None:  # (only those of the ids asked for, as DMS keeps)
-        made = [a for a in made if any(i in a.asn_id for i in ids)]
+    if dms and ids is not None:
+        made = of_ids(made, ids)
     return Generated(read, [a for a in made if is_valid(a)])
 
 

@@ -32,6 +32,7 @@ __all__ = (
     "candidate_leaf",
     "filter_discovered",
     "dms_ids",
+    "of_ids",
     "unknown_ids",
 )
 
@@ -186,6 +187,18 @@ def dms_ids(rows: Sequence[Row], ids: Sequence[str]) -> tuple[str, ...]:
     chosen = [r for r in rows if any(i in r.cells.get(CANDIDATE_COLUMN, "") for i in ids)]
     extra = [i for i, kind in candidate_ids(chosen) if kind == "background" and i not in ids]
     return tuple(ids) + tuple(dict.fromkeys(extra))
+
+
+def of_ids(asns: Sequence[Association], ids: Sequence[str]) -> list[Association]:
+    """The associations of the ``ids`` asked for (an id in the ACID): what a ``--DMS``
+    run keeps of what it made with the background candidates added.
+
+    >>> from asnfp.jwst import RULES
+    >>> made = [Association(rule=RULES[2], ruleset="candidate", asn_id=i) for i in ("o001", "c1000")]
+    >>> [a.asn_id for a in of_ids(made, ["o001"])]
+    ['o001']
+    """
+    return [a for a in asns if any(i in a.asn_id for i in ids)]
 
 
 def unknown_ids(rows: Sequence[Row], ids: Sequence[str]) -> list[str]:

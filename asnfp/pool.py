@@ -396,8 +396,8 @@ def parse_pool(data: bytes | str, *, name: str = "pool.csv", fmt: str = "ascii",
     if not _is_text_format(fmt):
         raise PoolError(name, f"the pool format {fmt!r} is read from a file only (in memory: ascii or ascii.*)")
     data = data.encode("utf-8") if isinstance(data, str) else data
-    if len(data) > bound_bytes(POOL_BYTES):
-        raise PoolError(name, f"is larger than {bound_bytes(POOL_BYTES):,} bytes (set {POOL_BYTES.variable} "
+    if len(data) > (most := bound_bytes(POOL_BYTES)):
+        raise PoolError(name, f"is larger than {most:,} bytes (set {POOL_BYTES.variable} "
                               "to change it)")
     return _pool_of_text(name, _text_of(name, data), fmt, delimiter, True)
 

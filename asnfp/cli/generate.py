@@ -23,7 +23,7 @@ from typing import Final, NamedTuple, TextIO
 from msgspec.structs import replace
 
 from asnfp.association import is_valid
-from asnfp.candidates import dms_ids, unknown_ids
+from asnfp.candidates import dms_ids, of_ids, unknown_ids
 from asnfp.cli.process import ProgressLine
 from asnfp.errors import (
     AsnfpError,
@@ -301,7 +301,7 @@ def generate_files(args: argparse.Namespace, warn: Callable[[str], None] | None 
     except MissingColumn as err:
         raise AsnfpError(f"{shown_path(pool.meta.file)}: {err}") from None
     if args.dms and args.ids is not None:
-        asns = [a for a in asns if any(i in a.asn_id for i in args.ids)]
+        asns = of_ids(asns, args.ids)
     written = [a for a in asns if is_valid(a)]
     if not args.dry_run:
         write_outputs(written, pool, Path(args.path), args.format, args.save_orphans, options.workers,

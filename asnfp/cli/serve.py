@@ -80,12 +80,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def settings_of(args: argparse.Namespace) -> Settings:
     """The environment's settings, with the flags given over them."""
-    from asnfp.serve.settings import VARIABLES, Settings
+    from msgspec.structs import replace
+
+    from asnfp.serve.settings import Settings
 
     given = {field: getattr(args, field) for field in _LIMITS if getattr(args, field, None) is not None}
-    if "time_limit" in given and not given["time_limit"] > 0:
+    if "time_limit" in given and not given["time_limit"] > 0:  # (the counts are checked as they are read)
         raise UsageError(f"--time-limit {given['time_limit']}: must be above 0")
-    return Settings.from_env({**Settings.from_env().to_env(), **{VARIABLES[k]: str(v) for k, v in given.items()}})
+    return replace(Settings.from_env(), **given)
 
 
 def run(args: argparse.Namespace) -> int:
