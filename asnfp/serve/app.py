@@ -49,6 +49,7 @@ PREFIX: Final = "/v1"
 #: A body to validate larger than this is checked in a worker thread, not on the event loop.
 _INLINE_BYTES: Final = 64 << 10
 
+
 def _answer(found: Problem) -> Response[bytes]:
     return Response(msgspec.json.encode(found), status_code=found.status, media_type=MEDIA_TYPE)
 
@@ -71,25 +72,25 @@ def _problems(*statuses: int) -> dict[int, ResponseSpec]:
             for status in statuses}
 
 
-#: What any request may be refused with, whatever its endpoint.
-_ANY: Final = (400, 404, 405, 413, 415)
-_READING: Final = _problems(*_ANY, 422)
+#: What any request may be refused with, whatever its endpoint (422: a field or query
+#: parameter it does not take, at least).
+_REFUSALS: Final = _problems(400, 404, 405, 413, 415, 422)
 
 
-@get("/health", sync_to_thread=False, responses=_problems(*_ANY, 422))
+@get("/health", sync_to_thread=False, responses=_REFUSALS)
 def health() -> Health:
     """The service is up."""
     return Health("ok", __version__, REFERENCE_VERSION)
 
 
-@get("/rules", sync_to_thread=False, responses=_problems(*_ANY, 422))
+@get("/rules", sync_to_thread=False, responses=_REFUSALS)
 def rules() -> tuple[RuleDetail, ...]:
     """The JWST rule catalogue, in the order the rules run (as ``asnfp rules``), each
     rule as data and as its tree."""
     return work.rule_details()
 
 
-@get("/rules/{name:str}", sync_to_thread=False, responses=_problems(*_ANY, 422))
+@get("/rules/{name:str}", sync_to_thread=False, responses=_REFUSALS)
 def rule(name: FromPath[str]) -> RuleDetail:
     """One rule: its constraint as a tree of data, and as ``asnfp rules -k NAME`` prints it."""
     found = work.rule_detail(name)
@@ -98,7 +99,7 @@ def rule(name: FromPath[str]) -> RuleDetail:
     return found
 
 
-@post("/generate", status_code=200, responses=_READING)
+@post("/generate", status_code=200, responses=_REFUSALS)
 async def generate(data: JSONBody[GenerateRequest], state: State) -> Generated:
     """``asnfp generate`` on a pool: the association files it writes (their names and
     text, byte for byte), the orphans and the orphan table."""
@@ -106,7 +107,7 @@ async def generate(data: JSONBody[GenerateRequest], state: State) -> Generated:
     return await _off_loop(state, partial(work.generate, data, settings, work.Deadline(settings.time_limit)))
 
 
-@post("/explain", status_code=200, responses=_READING)
+@post("/explain", status_code=200, responses=_REFUSALS)
 async def explain(data: JSONBody[ExplainRequest], state: State) -> Explained:
     """``asnfp explain`` on a pool: why each row asked for joined, or did not join, each rule."""
     settings = _settings(state)
@@ -133,7 +134,7 @@ class _FileOperation(Operation):
                                         description=_FILE_DOC, required=True)
 
 
-@post("/validate", status_code=200, operation_class=_FileOperation, responses=_READING)
+@post("/validate", status_code=200, operation_class=_FileOperation, responses=_REFUSALS)
 async def validate(
     request: Request[object, object, State],
     strict: Annotated[bool, Parameter(description="asnfp's own checks too (asnfp validate --strict)")] = False,
