@@ -106,7 +106,7 @@ def request_pool(request: GenerateRequest | ExplainRequest, settings: Settings) 
     >>> request_pool(ExplainRequest(pool=[{"Filename": "A"}]), Settings()).rows[0]["filename"]
     'a'
     >>> [request_pool(ExplainRequest(pool=[], name=name), Settings()).meta.file
-    ...  for name in ("/data/jw_pool.csv", "C:\\data\\jw_pool.csv", "/data/")]
+    ...  for name in ("/data/jw_pool.csv", "C:\\\\data\\\\jw_pool.csv", "/data/")]
     ['jw_pool.csv', 'jw_pool.csv', 'pool.csv']
     """
     name = PoolMeta(request.name).name or "pool.csv"  # (the base name, as asn_pool shows a file's)
